@@ -1,0 +1,360 @@
+package io.lorafleet.runtime.backend.cpu;
+
+import io.lorafleet.runtime.backend.Backend;
+import io.lorafleet.runtime.backend.ForwardBatch;
+import io.lorafleet.runtime.backend.ForwardBatch.AdapterSegment;
+import io.lorafleet.runtime.backend.ForwardBatch.SequenceRows;
+import io.lorafleet.runtime.backend.Logits;
+import io.lorafleet.runtime.format.DType;
+import io.lorafleet.runtime.format.LlamaConfig;
+import io.lorafleet.runtime.model.LayerWeights;
+import io.lorafleet.runtime.model.Linear;
+import io.lorafleet.runtime.model.LlamaModel;
+import io.lorafleet.runtime.model.LlamaWeights;
+import io.lorafleet.runtime.model.LoraAdapter;
+import io.lorafleet.runtime.model.LoraModule;
+import io.lorafleet.runtime.model.LoraTarget;
+import io.lorafleet.runtime.model.Rope;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Llama forward pass on the CPU, for a batch of sequences at different positions with different
+ * adapters. Base projections run once over all rows; each adapter's LoRA runs once over its segment of
+ * rows (shrink to rank r, scale, expand and add); rows without an adapter pay nothing. Weights are read
+ * in place from the mapped checkpoint; the KV cache is float32, one array per layer for K and for V.
+ */
+public final class CpuBackend implements Backend {
+  /** Rows per LoRA work unit. */
+  private static final int LORA_ROW_BLOCK = 16;
+
+  private final LlamaConfig c;
+  private final LlamaWeights w;
+  private final Rope rope;
+  private final WorkerPool pool;
+  private final List<CpuAdapter> slots = new ArrayList<>();
+
+  private float[][] kCache;
+  private float[][] vCache;
+  private int blockSize;
+  private int numBlocks;
+
+  /** Scratch that grows to the largest batch seen; one set per worker where work is per worker. */
+  private float[] x = new float[0], xn = x, q = x, k = x, v = x, att = x, proj = x, gate = x, up = x;
+  private final float[][] workerLora;
+  private final float[][] workerScores;
+  private final float[][] workerCos;
+  private final float[][] workerSin;
+
+  /** An adapter's modules wrapped as matrices the kernels take (float32 heap segments, no copies). */
+  private record CpuAdapter(LoraAdapter adapter, List<Map<LoraTarget, Lora>> layers) {}
+
+  private record Lora(Linear a, Linear b, int rank, float scaling) {}
+
+  public CpuBackend(LlamaModel model, int threads) {
+    this.c = model.config();
+    this.w = model.weights();
+    this.rope = new Rope(c);
+    this.pool = new WorkerPool(threads);
+    int n = pool.threads();
+    this.workerLora = new float[n][0];
+    this.workerScores = new float[n][0];
+    this.workerCos = new float[n][c.headDim() / 2];
+    this.workerSin = new float[n][c.headDim() / 2];
+  }
+
+  @Override
+  public String name() {
+    return "cpu(" + pool.threads() + " threads, " + VectorKernels.lanes() + " float lanes)";
+  }
+
+  @Override
+  public LlamaConfig config() {
+    return c;
+  }
+
+  public int threads() {
+    return pool.threads();
+  }
+
+  @Override
+  public long kvBytesPerBlock(int blockSize) {
+    return 2L * c.numLayers() * blockSize * c.kvDim() * Float.BYTES;
+  }
+
+  @Override
+  public void allocateKvCache(int numBlocks, int blockSize) {
+    long floats = (long) numBlocks * blockSize * c.kvDim();
+    if (floats > Integer.MAX_VALUE - 16) {
+      throw new IllegalArgumentException("KV cache of " + numBlocks + " blocks is too large for one layer array");
+    }
+    this.numBlocks = numBlocks;
+    this.blockSize = blockSize;
+    kCache = new float[c.numLayers()][(int) floats];
+    vCache = new float[c.numLayers()][(int) floats];
+  }
+
+  @Override
+  public int loadAdapter(LoraAdapter adapter) {
+    List<Map<LoraTarget, Lora>> layers = new ArrayList<>();
+    for (int l = 0; l < c.numLayers(); l++) {
+      Map<LoraTarget, Lora> mods = new EnumMap<>(LoraTarget.class);
+      for (LoraModule m : adapter.layer(l).values()) {
+        Linear a = new Linear(m.target() + ".A", DType.F32, m.rank(), m.in(), MemorySegment.ofArray(m.a()));
+        Linear b = new Linear(m.target() + ".B", DType.F32, m.out(), m.rank(), MemorySegment.ofArray(m.b()));
+        mods.put(m.target(), new Lora(a, b, m.rank(), m.scaling()));
+      }
+      layers.add(mods);
+    }
+    CpuAdapter ca = new CpuAdapter(adapter, layers);
+    int free = slots.indexOf(null);
+    if (free >= 0) {
+      slots.set(free, ca);
+      return free;
+    }
+    slots.add(ca);
+    return slots.size() - 1;
+  }
+
+  @Override
+  public void unloadAdapter(int slot) {
+    slots.set(slot, null);
+  }
+
+  @Override
+  public int maxAdapterSlots() {
+    return Integer.MAX_VALUE;
+  }
+
+  @Override
+  public Logits forward(ForwardBatch b) {
+    if (kCache == null) {
+      throw new IllegalStateException("allocateKvCache was not called");
+    }
+    final int rows = b.numRows();
+    final int h = c.hiddenSize();
+    final int qd = c.queryDim();
+    final int kvd = c.kvDim();
+    final int inter = c.intermediateSize();
+    final float eps = (float) c.rmsNormEps();
+    ensureScratch(rows);
+    int[] rowSeq = rowToSequence(b);
+    List<int[]> loraUnits = loraUnits(b);
+
+    // Embedding gather.
+    pool.parallelFor(rows, 8, (wk, s, e) -> {
+      for (int r = s; r < e; r++) {
+        VectorKernels.widen(w.embed(), (long) b.tokenIds()[r] * h, x, r * h, h);
+      }
+    });
+
+    for (int layer = 0; layer < c.numLayers(); layer++) {
+      LayerWeights lw = w.layers().get(layer);
+      final int l = layer;
+
+      // Attention block: norm, q/k/v (+LoRA), RoPE, cache write, attention, o (+LoRA), residual.
+      normRows(x, lw.attnNorm(), eps, xn, rows);
+      matmuls(xn, h, rows, new Job(lw.q(), q, qd), new Job(lw.k(), k, kvd), new Job(lw.v(), v, kvd));
+      applyLora(loraUnits, b, l, xn, h, new LoraOut(LoraTarget.Q, q, qd), new LoraOut(LoraTarget.K, k, kvd),
+          new LoraOut(LoraTarget.V, v, kvd));
+      pool.parallelFor(rows, 4, (wk, s, e) -> {
+        float[] cos = workerCos[wk];
+        float[] sin = workerSin[wk];
+        for (int r = s; r < e; r++) {
+          int pos = b.positions()[r];
+          rope.angles(pos, cos, sin);
+          Rope.apply(q, r * qd, c.numHeads(), c.headDim(), cos, sin);
+          Rope.apply(k, r * kvd, c.numKvHeads(), c.headDim(), cos, sin);
+          int[] table = b.sequences().get(rowSeq[r]).blockTable();
+          int dst = (table[pos / blockSize] * blockSize + pos % blockSize) * kvd;
+          System.arraycopy(k, r * kvd, kCache[l], dst, kvd);
+          System.arraycopy(v, r * kvd, vCache[l], dst, kvd);
+        }
+      });
+      attention(b, rowSeq, l, rows);
+      matmuls(att, qd, rows, new Job(lw.o(), proj, h));
+      applyLora(loraUnits, b, l, att, qd, new LoraOut(LoraTarget.O, proj, h));
+      VectorKernels.addInPlace(x, 0, proj, 0, rows * h);
+
+      // MLP block: norm, gate/up (+LoRA), SiLU(gate) * up, down (+LoRA), residual.
+      normRows(x, lw.ffnNorm(), eps, xn, rows);
+      matmuls(xn, h, rows, new Job(lw.gate(), gate, inter), new Job(lw.up(), up, inter));
+      applyLora(loraUnits, b, l, xn, h, new LoraOut(LoraTarget.GATE, gate, inter), new LoraOut(LoraTarget.UP, up, inter));
+      pool.parallelFor(rows, 4, (wk, s, e) -> VectorKernels.siluMul(gate, up, s * inter, (e - s) * inter));
+      matmuls(gate, inter, rows, new Job(lw.down(), proj, h));
+      applyLora(loraUnits, b, l, gate, inter, new LoraOut(LoraTarget.DOWN, proj, h));
+      VectorKernels.addInPlace(x, 0, proj, 0, rows * h);
+    }
+
+    // Final norm and LM head, only for the rows whose logits are wanted.
+    int[] want = b.logitRows();
+    int n = want.length;
+    float[] normed = new float[n * h];
+    for (int i = 0; i < n; i++) {
+      VectorKernels.rmsNorm(x, want[i] * h, w.finalNorm(), eps, normed, i * h, h);
+    }
+    float[] logits = new float[n * c.vocabSize()];
+    matmuls(normed, h, n, new Job(w.lmHead(), logits, c.vocabSize()));
+    return new Logits(n, c.vocabSize(), logits);
+  }
+
+  private void normRows(float[] in, float[] weight, float eps, float[] out, int rows) {
+    int h = c.hiddenSize();
+    pool.parallelFor(rows, 16, (wk, s, e) -> {
+      for (int r = s; r < e; r++) {
+        VectorKernels.rmsNorm(in, r * h, weight, eps, out, r * h, h);
+      }
+    });
+  }
+
+  /** {@code out = in · W^T} into a {@code rows x W.rows} buffer. */
+  private record Job(Linear weight, float[] out, int outStride) {}
+
+  /** Runs several products over the same input as one parallel loop over all their output features. */
+  private void matmuls(float[] in, int inStride, int rows, Job... jobs) {
+    int total = 0;
+    int[] starts = new int[jobs.length + 1];
+    for (int j = 0; j < jobs.length; j++) {
+      starts[j] = total;
+      total += jobs[j].weight().rows();
+    }
+    starts[jobs.length] = total;
+    // Even grain keeps the 2-row tiles aligned inside each chunk.
+    int grain = rows <= 4 ? 64 : 32;
+    pool.parallelFor(total, grain, (wk, s, e) -> {
+      for (int j = 0; j < jobs.length; j++) {
+        int lo = Math.max(s, starts[j]);
+        int hi = Math.min(e, starts[j + 1]);
+        if (lo < hi) {
+          Job job = jobs[j];
+          VectorKernels.matmul(job.weight(), in, 0, inStride, rows, job.out(), 0, job.outStride(),
+              lo - starts[j], hi - starts[j], false);
+        }
+      }
+    });
+  }
+
+  private record LoraOut(LoraTarget target, float[] out, int outStride) {}
+
+  /**
+   * For every (adapter segment, block of rows): {@code out += scaling * B (A in)} for each target the
+   * adapter has in this layer. Units are independent (disjoint rows), so they run in parallel.
+   */
+  private void applyLora(List<int[]> units, ForwardBatch b, int layer, float[] in, int inStride, LoraOut... outs) {
+    if (units.isEmpty()) {
+      return;
+    }
+    pool.parallelFor(units.size(), 1, (wk, s, e) -> {
+      for (int u = s; u < e; u++) {
+        int[] unit = units.get(u);
+        CpuAdapter adapter = slots.get(unit[0]);
+        int r0 = unit[1];
+        int n = unit[2] - r0;
+        for (LoraOut o : outs) {
+          Lora lora = adapter.layers().get(layer).get(o.target());
+          if (lora == null) {
+            continue;
+          }
+          float[] t = workerLora[wk];
+          if (t.length < n * lora.rank()) {
+            t = workerLora[wk] = new float[n * lora.rank()];
+          }
+          VectorKernels.matmul(lora.a(), in, r0 * inStride, inStride, n, t, 0, lora.rank(), 0, lora.rank(), false);
+          VectorKernels.scale(t, 0, n * lora.rank(), lora.scaling());
+          VectorKernels.matmul(lora.b(), t, 0, lora.rank(), n, o.out(), r0 * o.outStride(), o.outStride(),
+              0, lora.b().rows(), true);
+        }
+      }
+    });
+  }
+
+  private List<int[]> loraUnits(ForwardBatch b) {
+    List<int[]> units = new ArrayList<>();
+    for (AdapterSegment seg : b.segments()) {
+      if (seg.adapterSlot() < 0) {
+        continue;
+      }
+      if (seg.adapterSlot() >= slots.size() || slots.get(seg.adapterSlot()) == null) {
+        throw new IllegalArgumentException("adapter slot " + seg.adapterSlot() + " is not loaded");
+      }
+      for (int r = seg.rowStart(); r < seg.rowEnd(); r += LORA_ROW_BLOCK) {
+        units.add(new int[] {seg.adapterSlot(), r, Math.min(seg.rowEnd(), r + LORA_ROW_BLOCK)});
+      }
+    }
+    return units;
+  }
+
+  private void attention(ForwardBatch b, int[] rowSeq, int layer, int rows) {
+    int kvHeads = c.numKvHeads();
+    int group = c.groupSize();
+    int hd = c.headDim();
+    int qd = c.queryDim();
+    int kvd = c.kvDim();
+    float scale = (float) (1.0 / Math.sqrt(hd));
+    pool.parallelFor(rows * kvHeads, 1, (wk, s, e) -> {
+      for (int u = s; u < e; u++) {
+        int r = u / kvHeads;
+        int kvh = u % kvHeads;
+        int ctx = b.positions()[r] + 1;
+        float[] scores = workerScores[wk];
+        if (scores.length < ctx) {
+          scores = workerScores[wk] = new float[Math.max(ctx, 2 * scores.length)];
+        }
+        int[] table = b.sequences().get(rowSeq[r]).blockTable();
+        for (int g = 0; g < group; g++) {
+          int head = kvh * group + g;
+          VectorKernels.attendHead(q, r * qd + head * hd, kCache[layer], vCache[layer], table, blockSize, kvd,
+              kvh * hd, hd, ctx, scale, scores, att, r * qd + head * hd);
+        }
+      }
+    });
+  }
+
+  private int[] rowToSequence(ForwardBatch b) {
+    int[] rowSeq = new int[b.numRows()];
+    List<SequenceRows> seqs = b.sequences();
+    for (int i = 0; i < seqs.size(); i++) {
+      SequenceRows s = seqs.get(i);
+      int last = b.positions()[s.rowEnd() - 1];
+      if ((long) s.blockTable().length * blockSize <= last) {
+        throw new IllegalArgumentException("sequence " + i + ": block table too short for position " + last);
+      }
+      for (int bt : s.blockTable()) {
+        if (bt < 0 || bt >= numBlocks) {
+          throw new IllegalArgumentException("sequence " + i + ": block id " + bt + " outside the cache");
+        }
+      }
+      for (int r = s.rowStart(); r < s.rowEnd(); r++) {
+        rowSeq[r] = i;
+      }
+    }
+    return rowSeq;
+  }
+
+  private void ensureScratch(int rows) {
+    int h = c.hiddenSize();
+    if (x.length >= rows * h) {
+      return;
+    }
+    int cap = Math.max(rows, x.length / h * 2);
+    x = new float[cap * h];
+    xn = new float[cap * h];
+    q = new float[cap * c.queryDim()];
+    k = new float[cap * c.kvDim()];
+    v = new float[cap * c.kvDim()];
+    att = new float[cap * c.queryDim()];
+    proj = new float[cap * h];
+    gate = new float[cap * c.intermediateSize()];
+    up = new float[cap * c.intermediateSize()];
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+    kCache = null;
+    vCache = null;
+  }
+}

@@ -1,0 +1,44 @@
+package io.lorafleet.runtime.cli;
+
+import io.lorafleet.runtime.backend.BackendOptions;
+import io.lorafleet.runtime.engine.EngineConfig;
+import picocli.CommandLine.Option;
+
+/** Engine and backend options shared by the commands that run a model. */
+public final class EngineOptions {
+  @Option(names = "--backend", defaultValue = "auto", description = "auto, cpu or cuda (default: ${DEFAULT-VALUE})")
+  public String backend;
+
+  @Option(names = "--threads", defaultValue = "0", description = "CPU threads (0: all cores)")
+  public int threads;
+
+  @Option(names = "--max-num-seqs", defaultValue = "64", description = "sequences in the running batch (default: ${DEFAULT-VALUE})")
+  public int maxNumSeqs;
+
+  @Option(names = "--max-batch-tokens", defaultValue = "512", description = "tokens per engine step; longer prompts are chunked (default: ${DEFAULT-VALUE})")
+  public int maxBatchTokens;
+
+  @Option(names = "--max-loras", defaultValue = "0", description = "distinct adapters per step (0: no limit)")
+  public int maxLoras;
+
+  @Option(names = "--kv-cache-mb", defaultValue = "512", description = "KV cache budget in MiB (default: ${DEFAULT-VALUE})")
+  public long kvCacheMb;
+
+  @Option(names = "--block-size", defaultValue = "16", description = "tokens per KV block (default: ${DEFAULT-VALUE})")
+  public int blockSize;
+
+  @Option(names = "--max-model-len", defaultValue = "0", description = "longest prompt + output (0: the model's)")
+  public int maxModelLen;
+
+  @Option(names = "--max-waiting", defaultValue = "1024", description = "queued requests before new ones are refused (default: ${DEFAULT-VALUE})")
+  public int maxWaiting;
+
+  public EngineConfig engineConfig() {
+    return new EngineConfig(blockSize, 0, kvCacheMb << 20, maxNumSeqs, maxBatchTokens, maxLoras, maxWaiting,
+        maxModelLen);
+  }
+
+  public BackendOptions backendOptions() {
+    return new BackendOptions(threads, 0);
+  }
+}

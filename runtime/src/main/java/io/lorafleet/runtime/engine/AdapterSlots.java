@@ -1,0 +1,94 @@
+package io.lorafleet.runtime.engine;
+
+import io.lorafleet.runtime.backend.Backend;
+import io.lorafleet.runtime.model.LoraAdapter;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Which adapters are loaded in the backend, in which slot, and how many running sequences use each.
+ * Unused adapters stay loaded (a later request finds them warm) until the backend runs out of slots; then
+ * the least recently used unused one is unloaded.
+ */
+final class AdapterSlots {
+  private static final Logger log = LoggerFactory.getLogger(AdapterSlots.class);
+
+  private final Backend backend;
+  /** Access order: least recently used first. */
+  private final LinkedHashMap<LoraAdapter, Slot> slots = new LinkedHashMap<>(16, 0.75f, true);
+  private final Map<LoraAdapter, Integer> refs = new IdentityHashMap<>();
+
+  private record Slot(int index) {}
+
+  AdapterSlots(Backend backend) {
+    this.backend = backend;
+  }
+
+  /** Slot of {@code adapter}, loading it (and unloading an idle one) if needed; -1 for the base model. */
+  int slotFor(LoraAdapter adapter) {
+    if (adapter == null) {
+      return -1;
+    }
+    Slot s = slots.get(adapter);
+    if (s != null) {
+      return s.index();
+    }
+    if (slots.size() >= backend.maxAdapterSlots()) {
+      evictOne();
+    }
+    long t0 = System.nanoTime();
+    int index = backend.loadAdapter(adapter);
+    slots.put(adapter, new Slot(index));
+    log.debug("adapter {} loaded into {} slot {} in {} us", adapter.id(), backend.name(), index,
+        (System.nanoTime() - t0) / 1000);
+    return index;
+  }
+
+  void retain(LoraAdapter adapter) {
+    if (adapter != null) {
+      refs.merge(adapter, 1, Integer::sum);
+    }
+  }
+
+  void release(LoraAdapter adapter) {
+    if (adapter != null) {
+      refs.computeIfPresent(adapter, (a, n) -> n == 1 ? null : n - 1);
+    }
+  }
+
+  /** Unloads {@code adapter} from the backend if no running sequence uses it; returns whether it did. */
+  boolean unload(LoraAdapter adapter) {
+    if (refs.containsKey(adapter)) {
+      return false;
+    }
+    Slot s = slots.remove(adapter);
+    if (s != null) {
+      backend.unloadAdapter(s.index());
+    }
+    return true;
+  }
+
+  boolean isLoaded(LoraAdapter adapter) {
+    return slots.containsKey(adapter);
+  }
+
+  int numLoaded() {
+    return slots.size();
+  }
+
+  private void evictOne() {
+    for (Iterator<Map.Entry<LoraAdapter, Slot>> it = slots.entrySet().iterator(); it.hasNext(); ) {
+      var e = it.next();
+      if (!refs.containsKey(e.getKey())) {
+        it.remove();
+        backend.unloadAdapter(e.getValue().index());
+        return;
+      }
+    }
+    throw new IllegalStateException("all " + slots.size() + " adapter slots are in use by running sequences");
+  }
+}

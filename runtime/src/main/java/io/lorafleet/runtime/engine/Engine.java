@@ -1,0 +1,444 @@
+package io.lorafleet.runtime.engine;
+
+import io.lorafleet.runtime.backend.Backend;
+import io.lorafleet.runtime.errors.EngineFailureException;
+import io.lorafleet.runtime.errors.InvalidRequestException;
+import io.lorafleet.runtime.errors.OverloadedException;
+import io.lorafleet.runtime.format.LlamaConfig;
+import io.lorafleet.runtime.model.LoraAdapter;
+import io.lorafleet.runtime.tokenizer.HfTokenizer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The step loop: take new requests, let the {@link Scheduler} pick the step, let the {@link ModelRunner}
+ * run it, sample, emit tokens, retire finished sequences, repeat. Requests can join and leave between any
+ * two steps (continuous batching).
+ *
+ * <p>Threading: {@link #submit}, {@link #cancel} and {@link #unloadAdapter} may be called from any thread;
+ * they queue a command. Everything else happens on the engine thread: the caller of {@link #step} /
+ * {@link #runUntilIdle}, or the thread {@link #start} creates.
+ */
+public final class Engine implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Engine.class);
+
+  private final Backend backend;
+  private final HfTokenizer tokenizer;
+  private final Set<Integer> eosTokenIds;
+  private final EngineConfig config;
+  private final LlamaConfig model;
+  private final int maxModelLen;
+  private final Scheduler scheduler;
+  private final AdapterSlots adapters;
+  private final ModelRunner runner;
+  private final Sampler sampler = new Sampler();
+
+  private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
+  private final Map<String, Sequence> active = new HashMap<>();
+  private final Set<String> acceptedIds = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger queued = new AtomicInteger();
+  private long arrivals;
+
+  private volatile EngineStats stats;
+  private long steps;
+  private long promptTokens;
+  private long generatedTokens;
+  private long preemptions;
+
+  private volatile boolean closed;
+  private Thread loopThread;
+
+  public Engine(Backend backend, HfTokenizer tokenizer, Set<Integer> eosTokenIds, EngineConfig config) {
+    this.backend = backend;
+    this.tokenizer = tokenizer;
+    this.eosTokenIds = Set.copyOf(eosTokenIds);
+    this.config = config;
+    this.model = backend.config();
+    this.maxModelLen = config.maxModelLen() > 0 ? config.maxModelLen() : model.maxPositionEmbeddings();
+    int blocksPerSeq = (maxModelLen + config.blockSize() - 1) / config.blockSize();
+    int numBlocks = config.numKvBlocks();
+    if (numBlocks == 0) {
+      long fit = config.kvCacheBytes() / backend.kvBytesPerBlock(config.blockSize());
+      numBlocks = (int) Math.max(1, Math.min(fit, (long) config.maxNumSeqs() * blocksPerSeq));
+    }
+    backend.allocateKvCache(numBlocks, config.blockSize());
+    this.scheduler = new Scheduler(
+        new SchedulerConfig(config.maxNumSeqs(), config.maxBatchTokens(), effectiveMaxLoras(config, backend)),
+        new KvBlockPool(numBlocks, config.blockSize()));
+    this.adapters = new AdapterSlots(backend);
+    this.runner = new ModelRunner(backend, adapters);
+    publishStats(0, 0);
+    log.info("engine on {}: {} KV blocks x {} tokens ({} MB), max {} sequences, {} tokens per step, context {}",
+        backend.name(), numBlocks, config.blockSize(),
+        numBlocks * backend.kvBytesPerBlock(config.blockSize()) >> 20, config.maxNumSeqs(), config.maxBatchTokens(),
+        maxModelLen);
+  }
+
+  private static int effectiveMaxLoras(EngineConfig c, Backend b) {
+    int slots = b.maxAdapterSlots();
+    if (c.maxLorasPerBatch() == 0) {
+      return slots == Integer.MAX_VALUE ? 0 : slots;
+    }
+    return Math.min(c.maxLorasPerBatch(), slots);
+  }
+
+  public Backend backend() {
+    return backend;
+  }
+
+  public HfTokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  public EngineConfig config() {
+    return config;
+  }
+
+  /** Longest prompt + output this engine accepts. */
+  public int maxModelLen() {
+    return maxModelLen;
+  }
+
+  public Set<Integer> eosTokenIds() {
+    return eosTokenIds;
+  }
+
+  public EngineStats stats() {
+    return stats;
+  }
+
+  // ------------------------------------------------------------------ commands (any thread)
+
+  /**
+   * Queues a request. Throws at once, without side effects, when the request is invalid ({@link
+   * InvalidRequestException}) or the queue is full ({@link OverloadedException}); otherwise the listener
+   * hears about it exactly once more at the end.
+   */
+  public void submit(GenerateRequest request, GenerationListener listener) {
+    validate(request);
+    if (queued.incrementAndGet() > config.maxWaiting()) {
+      queued.decrementAndGet();
+      throw new OverloadedException("engine queue is full (" + config.maxWaiting() + " waiting requests)");
+    }
+    if (!acceptedIds.add(request.requestId())) {
+      queued.decrementAndGet();
+      throw new InvalidRequestException("request id " + request.requestId() + " is already in flight");
+    }
+    inbox.add(() -> {
+      Sequence s = new Sequence(request, listener, arrivals++);
+      active.put(request.requestId(), s);
+      scheduler.add(s);
+    });
+  }
+
+  /** Cancels a request if it is still queued or running; its listener gets {@link FinishReason#CANCELLED}. */
+  public void cancel(String requestId) {
+    inbox.add(() -> {
+      Sequence s = active.get(requestId);
+      if (s != null && scheduler.abort(s)) {
+        if (s.adapterRetained) {
+          adapters.release(s.adapter());
+          s.adapterRetained = false;
+        }
+        if (s.samplerState == null) {
+          queued.decrementAndGet(); // it never left the queue
+        }
+        complete(s, FinishReason.CANCELLED);
+      }
+    });
+  }
+
+  /**
+   * Unloads {@code adapter} from the backend once no running sequence uses it. The future completes with
+   * false when it is in use now (the caller retries after its requests finish).
+   */
+  public CompletableFuture<Boolean> unloadAdapter(LoraAdapter adapter) {
+    CompletableFuture<Boolean> f = new CompletableFuture<>();
+    inbox.add(() -> f.complete(adapters.unload(adapter)));
+    return f;
+  }
+
+  private void validate(GenerateRequest r) {
+    if (r.requestId() == null || r.requestId().isEmpty()) {
+      throw new InvalidRequestException("request id must not be empty");
+    }
+    int[] prompt = r.promptTokenIds();
+    if (prompt == null || prompt.length == 0) {
+      throw new InvalidRequestException("the prompt is empty");
+    }
+    for (int t : prompt) {
+      if (t < 0 || t >= model.vocabSize()) {
+        throw new InvalidRequestException("prompt token id " + t + " is outside the vocabulary [0, " + model.vocabSize() + ")");
+      }
+    }
+    r.params().validate();
+    if (prompt.length >= maxModelLen) {
+      throw new InvalidRequestException("the prompt is " + prompt.length + " tokens; this model's context is "
+          + maxModelLen + " tokens");
+    }
+    long total = (long) prompt.length + r.params().maxNewTokens();
+    if (total > maxModelLen) {
+      throw new InvalidRequestException("this model's maximum context length is " + maxModelLen + " tokens, but "
+          + total + " were requested (" + prompt.length + " in the prompt, " + r.params().maxNewTokens()
+          + " new tokens); lower max_new_tokens or shorten the prompt");
+    }
+    KvBlockPool pool = scheduler.pool();
+    if (pool.blocksFor((int) total) > pool.numBlocks()) {
+      throw new InvalidRequestException("the request needs " + total + " tokens of KV cache but the cache holds "
+          + (long) pool.numBlocks() * pool.blockSize());
+    }
+    if (r.adapter() != null && r.adapter().numLayers() != model.numLayers()) {
+      throw new InvalidRequestException("adapter " + r.adapter().id() + " was loaded for a model with "
+          + r.adapter().numLayers() + " layers");
+    }
+  }
+
+  // ------------------------------------------------------------------ the loop (engine thread)
+
+  /** Runs one step; returns whether there is more work (queued or running). */
+  public boolean step() {
+    drainInbox();
+    if (!scheduler.hasWork()) {
+      return false;
+    }
+    long t0 = System.nanoTime();
+    SchedulerOutput out = scheduler.schedule();
+    for (Sequence p : out.preempted()) {
+      preemptions++;
+      log.debug("preempted {} (KV cache full)", p.requestId());
+    }
+    if (out.isEmpty()) {
+      return scheduler.hasWork();
+    }
+    for (ScheduledSequence sc : out.scheduled()) {
+      Sequence s = sc.sequence();
+      if (s.samplerState == null) {
+        // First time this sequence runs: it leaves the queue.
+        queued.decrementAndGet();
+        Long seed = s.request().params().seed();
+        s.samplerState = new SamplerState(seed != null ? seed : ThreadLocalRandom.current().nextLong());
+        s.stopChecker = new StopChecker(tokenizer.newDecoder(s.request().params().skipSpecialTokens()),
+            s.request().params().stop());
+      }
+    }
+    retainAdapters(out);
+    ModelRunner.StepLogits logits;
+    try {
+      logits = runner.run(out.scheduled());
+    } catch (RuntimeException e) {
+      failStep(out, e);
+      return scheduler.hasWork();
+    }
+    List<Sequence> finished = new ArrayList<>();
+    int tokens = 0;
+    for (int i = 0; i < out.scheduled().size(); i++) {
+      ScheduledSequence sc = out.scheduled().get(i);
+      Sequence s = sc.sequence();
+      int start = s.numComputed();
+      s.advance(sc.numTokens());
+      tokens += sc.numTokens();
+      if (start < s.promptLength()) {
+        promptTokens += Math.min(sc.numTokens(), s.promptLength() - start);
+      }
+      if (logits.firstRow()[i] >= 0) {
+        recordPromptLogprobs(s, logits, logits.firstRow()[i], start, sc.numTokens());
+      }
+      int row = logits.sampleRow()[i];
+      if (row >= 0) {
+        FinishReason done = onSampled(s, logits, row);
+        if (done != null) {
+          finished.add(s);
+          scheduler.finish(s);
+          adapters.release(s.adapter());
+          s.adapterRetained = false;
+          complete(s, done);
+        }
+      }
+    }
+    steps++;
+    publishStats(tokens, System.nanoTime() - t0);
+    return scheduler.hasWork() || !inbox.isEmpty();
+  }
+
+  /** Steps until no request is queued or running. */
+  public void runUntilIdle() {
+    while (step()) {
+      // keep going
+    }
+  }
+
+  /** Runs the loop on a thread of its own until {@link #close}. */
+  public synchronized void start() {
+    if (loopThread != null) {
+      return;
+    }
+    loopThread = Thread.ofPlatform().name("lorafleet-engine").daemon(true).start(this::loop);
+  }
+
+  private void loop() {
+    while (!closed) {
+      try {
+        if (!step()) {
+          Runnable cmd = inbox.poll(100, TimeUnit.MILLISECONDS);
+          if (cmd != null) {
+            cmd.run();
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (RuntimeException e) {
+        log.error("engine loop error", e);
+      }
+    }
+  }
+
+  private void drainInbox() {
+    Runnable cmd;
+    while ((cmd = inbox.poll()) != null) {
+      cmd.run();
+    }
+  }
+
+  private void retainAdapters(SchedulerOutput out) {
+    for (Sequence p : out.preempted()) {
+      if (p.adapterRetained) {
+        adapters.release(p.adapter());
+        p.adapterRetained = false;
+      }
+    }
+    for (ScheduledSequence sc : out.scheduled()) {
+      Sequence s = sc.sequence();
+      if (!s.adapterRetained) {
+        adapters.retain(s.adapter());
+        s.adapterRetained = true;
+      }
+    }
+  }
+
+  private FinishReason onSampled(Sequence s, ModelRunner.StepLogits logits, int row) {
+    SamplingParams p = s.request().params();
+    int vocab = logits.logits().vocab();
+    Sampler.Choice choice = sampler.sample(logits.logits().values(), row * vocab, vocab, p, s.tokenArray(),
+        s.numTokens(), s.samplerState.random);
+    int token = choice.tokenId();
+    s.append(token);
+    generatedTokens++;
+    if (s.firstTokenNanos == 0) {
+      s.firstTokenNanos = System.nanoTime();
+    }
+    s.logprobs.add(choice.logprob());
+    s.topLogprobs.add(choice.top());
+    boolean eos = !p.ignoreEos() && eosTokenIds.contains(token);
+    boolean stopToken = p.stopTokenIds().contains(token);
+    String text = eos || stopToken ? "" : s.stopChecker.add(token);
+    FinishReason done = null;
+    if (eos) {
+      done = FinishReason.EOS;
+    } else if (stopToken || s.stopChecker.stopped()) {
+      done = FinishReason.STOP;
+    } else if (s.numGenerated() >= p.maxNewTokens() || s.numTokens() >= maxModelLen) {
+      done = FinishReason.LENGTH;
+    }
+    if (done != null) {
+      text += s.stopChecker.finish();
+    }
+    s.listener().onToken(s.requestId(),
+        new TokenOutput(s.numGenerated() - 1, token, text, choice.logprob(), choice.top(), tokenizer.isSpecial(token)));
+    return done;
+  }
+
+  private void recordPromptLogprobs(Sequence s, ModelRunner.StepLogits logits, int firstRow, int start, int n) {
+    if (s.promptLogprobs == null) {
+      s.promptLogprobs = new float[s.promptLength()];
+      s.promptLogprobs[0] = Float.NaN;
+    }
+    int vocab = logits.logits().vocab();
+    for (int j = 0; j < n; j++) {
+      int next = start + j + 1;
+      if (next < s.promptLength()) {
+        s.promptLogprobs[next] = Sampler.logprob(logits.logits().values(), (firstRow + j) * vocab, vocab,
+            s.tokenAt(next));
+      }
+    }
+  }
+
+  private void complete(Sequence s, FinishReason reason) {
+    active.remove(s.requestId());
+    acceptedIds.remove(s.requestId());
+    String text = s.stopChecker == null ? "" : s.stopChecker.emittedText();
+    float[] lps = new float[s.logprobs.size()];
+    for (int i = 0; i < lps.length; i++) {
+      lps[i] = s.logprobs.get(i);
+    }
+    long now = System.nanoTime();
+    GenerationResult result = new GenerationResult(s.requestId(), s.request().adapterId(),
+        s.request().promptTokenIds(), s.generatedTokens(), text, lps, List.copyOf(s.topLogprobs), s.promptLogprobs,
+        reason, s.samplerState == null ? 0 : s.samplerState.seed, s.arrivalNanos(),
+        s.firstTokenNanos == 0 ? now : s.firstTokenNanos, now);
+    try {
+      s.listener().onFinish(result);
+    } catch (RuntimeException e) {
+      log.warn("listener of {} failed on finish", s.requestId(), e);
+    }
+  }
+
+  private void failStep(SchedulerOutput out, RuntimeException e) {
+    log.error("forward pass failed; failing the {} sequences of this step", out.scheduled().size(), e);
+    EngineFailureException err = new EngineFailureException("the engine failed while running this request: " + e, e);
+    for (ScheduledSequence sc : out.scheduled()) {
+      Sequence s = sc.sequence();
+      scheduler.abort(s);
+      if (s.adapterRetained) {
+        adapters.release(s.adapter());
+        s.adapterRetained = false;
+      }
+      active.remove(s.requestId());
+      acceptedIds.remove(s.requestId());
+      try {
+        s.listener().onError(s.requestId(), err);
+      } catch (RuntimeException le) {
+        log.warn("listener of {} failed on error", s.requestId(), le);
+      }
+    }
+  }
+
+  private void publishStats(int lastTokens, long lastNanos) {
+    KvBlockPool pool = scheduler.pool();
+    stats = new EngineStats(queued.get(), scheduler.numRunning(), pool.numUsed(), pool.numBlocks(),
+        adapters.numLoaded(), steps, promptTokens, generatedTokens, preemptions, lastTokens, lastNanos);
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    Thread t = loopThread;
+    if (t != null) {
+      t.interrupt();
+      try {
+        t.join(5000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    // Whatever is still queued or running ends with an explicit error, never silently.
+    drainInbox();
+    for (Sequence s : new ArrayList<>(active.values())) {
+      scheduler.abort(s);
+      active.remove(s.requestId());
+      acceptedIds.remove(s.requestId());
+      s.listener().onError(s.requestId(), new OverloadedException("the engine is shutting down"));
+    }
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * The engine core, split as in vLLM v1: {@link io.lorafleet.runtime.engine.Scheduler} is pure bookkeeping
+ * (which sequences run this step, how many tokens each, which KV blocks they own, fairness across
+ * adapters, preemption); {@link io.lorafleet.runtime.engine.ModelRunner} turns a schedule into one
+ * flattened {@link io.lorafleet.runtime.backend.ForwardBatch} and runs it; {@link
+ * io.lorafleet.runtime.engine.Sampler} picks tokens; {@link io.lorafleet.runtime.engine.Engine} glues them
+ * into the step loop and reports tokens to each request's {@link
+ * io.lorafleet.runtime.engine.GenerationListener}.
+ */
+package io.lorafleet.runtime.engine;
