@@ -18,7 +18,7 @@ import io.lorafleet.runtime.errors.LoraFleetException;
 import io.lorafleet.runtime.model.LoraAdapter;
 import io.lorafleet.runtime.tokenizer.ChatMessage;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,6 +32,8 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code lorafleet generate}: a file of requests, all batched together, one JSON line out per request in
@@ -46,6 +48,9 @@ final class GenerateCommand implements Callable<Integer> {
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
       .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
       .build();
+
+  @Spec
+  CommandSpec spec;
 
   @Option(names = "--model", description = "HF model directory (default: the bundled tiny model)")
   Path model;
@@ -207,7 +212,7 @@ final class GenerateCommand implements Callable<Integer> {
       }
     }
     engine.runUntilIdle();
-    PrintStream out = System.out;
+    PrintWriter out = spec.commandLine().getOut();
     ObjectMapper json = new ObjectMapper();
     for (String id : ids) {
       GenerationResult g = results.get(id);
@@ -240,7 +245,7 @@ final class GenerateCommand implements Callable<Integer> {
     }
     SamplingParams params = SamplingParams.builder().maxNewTokens(maxNewTokens).temperature(temperature).topK(topK)
         .topP(topP).seed(seed).skipSpecialTokens(true).build();
-    PrintStream out = System.out;
+    PrintWriter out = spec.commandLine().getOut();
     GenerationResult[] result = new GenerationResult[1];
     le.engine().submit(new GenerateRequest("prompt", prompt, a, params), new GenerationListener() {
       @Override
@@ -258,7 +263,7 @@ final class GenerateCommand implements Callable<Integer> {
     out.println();
     GenerationResult r = result[0];
     double secs = (r.finishNanos() - r.arrivalNanos()) / 1e9;
-    System.err.printf("[%d prompt tokens, %d generated, %s, %.2f s, %.1f tokens/s]%n", r.promptTokenIds().length,
+    spec.commandLine().getErr().printf("[%d prompt tokens, %d generated, %s, %.2f s, %.1f tokens/s]%n", r.promptTokenIds().length,
         r.tokenIds().length, r.finishReason().wireName(), secs, r.tokenIds().length / secs);
     return 0;
   }

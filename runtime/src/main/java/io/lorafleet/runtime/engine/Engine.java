@@ -208,7 +208,9 @@ public final class Engine implements AutoCloseable {
 
   /** Runs one step; returns whether there is more work (queued or running). */
   public boolean step() {
-    drainInbox();
+    if (drainInbox() && !scheduler.hasWork()) {
+      publishStats(0, 0);
+    }
     if (!scheduler.hasWork()) {
       return false;
     }
@@ -293,6 +295,7 @@ public final class Engine implements AutoCloseable {
           Runnable cmd = inbox.poll(100, TimeUnit.MILLISECONDS);
           if (cmd != null) {
             cmd.run();
+            publishStats(0, 0);
           }
         }
       } catch (InterruptedException e) {
@@ -304,11 +307,15 @@ public final class Engine implements AutoCloseable {
     }
   }
 
-  private void drainInbox() {
+  /** Runs queued commands; returns whether there were any. */
+  private boolean drainInbox() {
+    boolean any = false;
     Runnable cmd;
     while ((cmd = inbox.poll()) != null) {
       cmd.run();
+      any = true;
     }
+    return any;
   }
 
   private void retainAdapters(SchedulerOutput out) {
