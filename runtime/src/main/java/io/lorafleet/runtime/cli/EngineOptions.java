@@ -33,9 +33,14 @@ public final class EngineOptions {
   @Option(names = "--max-waiting", defaultValue = "1024", description = "queued requests before new ones are refused (default: ${DEFAULT-VALUE})")
   public int maxWaiting;
 
+  @Option(names = "--max-resident-adapters", defaultValue = "0",
+      description = "adapters kept loaded on the device (0: as many as the backend holds)")
+  public int maxResidentAdapters;
+
   public EngineConfig engineConfig() {
-    return new EngineConfig(blockSize, 0, kvCacheMb << 20, maxNumSeqs, maxBatchTokens, maxLoras, maxWaiting,
-        maxModelLen);
+    return EngineConfig.DEFAULTS.toBuilder().blockSize(blockSize).kvCacheBytes(kvCacheMb << 20)
+        .maxNumSeqs(maxNumSeqs).maxBatchTokens(maxBatchTokens).maxLorasPerBatch(maxLoras).maxWaiting(maxWaiting)
+        .maxModelLen(maxModelLen).maxResidentAdapters(maxResidentAdapters).build();
   }
 
   public BackendOptions backendOptions() {

@@ -18,14 +18,21 @@ final class AdapterSlots {
   private static final Logger log = LoggerFactory.getLogger(AdapterSlots.class);
 
   private final Backend backend;
+  private final int capacity;
   /** Access order: least recently used first. */
   private final LinkedHashMap<LoraAdapter, Slot> slots = new LinkedHashMap<>(16, 0.75f, true);
   private final Map<LoraAdapter, Integer> refs = new IdentityHashMap<>();
 
   private record Slot(int index) {}
 
-  AdapterSlots(Backend backend) {
+  /** {@code limit} caps the adapters kept loaded (0: the backend's slot count). */
+  AdapterSlots(Backend backend, int limit) {
     this.backend = backend;
+    this.capacity = limit > 0 ? Math.min(limit, backend.maxAdapterSlots()) : backend.maxAdapterSlots();
+  }
+
+  int capacity() {
+    return capacity;
   }
 
   /** Slot of {@code adapter}, loading it (and unloading an idle one) if needed; -1 for the base model. */
@@ -37,7 +44,7 @@ final class AdapterSlots {
     if (s != null) {
       return s.index();
     }
-    if (slots.size() >= backend.maxAdapterSlots()) {
+    if (slots.size() >= capacity) {
       evictOne();
     }
     long t0 = System.nanoTime();
@@ -78,6 +85,23 @@ final class AdapterSlots {
 
   int numLoaded() {
     return slots.size();
+  }
+
+  /** Ids of the loaded adapters, least recently used first. */
+  java.util.List<String> loadedIds() {
+    return slots.keySet().stream().map(LoraAdapter::id).toList();
+  }
+
+  /** Loads {@code adapter} ahead of its first step if a slot is free or an idle one can be evicted. */
+  boolean prefetch(LoraAdapter adapter) {
+    if (slots.containsKey(adapter)) {
+      return true;
+    }
+    if (slots.size() >= capacity && slots.keySet().stream().allMatch(refs::containsKey)) {
+      return false;
+    }
+    slotFor(adapter);
+    return true;
   }
 
   private void evictOne() {

@@ -51,6 +51,7 @@ public final class Engine implements AutoCloseable {
   private long arrivals;
 
   private volatile EngineStats stats;
+  private volatile List<String> residentAdapters = List.of();
   private long steps;
   private long promptTokens;
   private long generatedTokens;
@@ -76,7 +77,7 @@ public final class Engine implements AutoCloseable {
     this.scheduler = new Scheduler(
         new SchedulerConfig(config.maxNumSeqs(), config.maxBatchTokens(), effectiveMaxLoras(config, backend)),
         new KvBlockPool(numBlocks, config.blockSize()));
-    this.adapters = new AdapterSlots(backend);
+    this.adapters = new AdapterSlots(backend, config.maxResidentAdapters());
     this.runner = new ModelRunner(backend, adapters);
     publishStats(0, 0);
     log.info("engine on {}: {} KV blocks x {} tokens ({} MB), max {} sequences, {} tokens per step, context {}",
@@ -86,7 +87,7 @@ public final class Engine implements AutoCloseable {
   }
 
   private static int effectiveMaxLoras(EngineConfig c, Backend b) {
-    int slots = b.maxAdapterSlots();
+    int slots = c.maxResidentAdapters() > 0 ? Math.min(c.maxResidentAdapters(), b.maxAdapterSlots()) : b.maxAdapterSlots();
     if (c.maxLorasPerBatch() == 0) {
       return slots == Integer.MAX_VALUE ? 0 : slots;
     }
@@ -157,6 +158,28 @@ public final class Engine implements AutoCloseable {
         complete(s, FinishReason.CANCELLED);
       }
     });
+  }
+
+  /**
+   * Loads {@code adapter} into the backend ahead of the requests that will use it (the batch builder calls
+   * this while earlier steps run). The future says whether it is resident now; false when every slot is
+   * held by running sequences.
+   */
+  public CompletableFuture<Boolean> prefetchAdapter(LoraAdapter adapter) {
+    CompletableFuture<Boolean> f = new CompletableFuture<>();
+    inbox.add(() -> {
+      try {
+        f.complete(adapters.prefetch(adapter));
+      } catch (RuntimeException e) {
+        f.completeExceptionally(e);
+      }
+    });
+    return f;
+  }
+
+  /** Ids of the adapters loaded in the backend now (as of the last step). */
+  public List<String> residentAdapters() {
+    return residentAdapters;
   }
 
   /**
@@ -423,6 +446,7 @@ public final class Engine implements AutoCloseable {
 
   private void publishStats(int lastTokens, long lastNanos) {
     KvBlockPool pool = scheduler.pool();
+    residentAdapters = adapters.loadedIds();
     stats = new EngineStats(queued.get(), scheduler.numRunning(), pool.numUsed(), pool.numBlocks(),
         adapters.numLoaded(), steps, promptTokens, generatedTokens, preemptions, lastTokens, lastNanos);
   }

@@ -3,60 +3,141 @@ package io.lorafleet.runtime.engine;
 /**
  * Engine sizing.
  *
- * @param blockSize        tokens per KV block
- * @param numKvBlocks      KV blocks to allocate; 0 derives it from {@code kvCacheBytes}
- * @param kvCacheBytes     memory budget for the KV cache when {@code numKvBlocks} is 0
- * @param maxNumSeqs       sequences running at once
- * @param maxBatchTokens   tokens per step (prefill is chunked to fit)
- * @param maxLorasPerBatch distinct adapters in one step (0: no limit beyond the backend's slots)
- * @param maxWaiting       requests allowed to wait; more are refused as overload
- * @param maxModelLen      longest sequence (prompt + output); 0 takes the model's max_position_embeddings
+ * @param blockSize           tokens per KV block
+ * @param numKvBlocks         KV blocks to allocate; 0 derives it from {@code kvCacheBytes}
+ * @param kvCacheBytes        memory budget for the KV cache when {@code numKvBlocks} is 0
+ * @param maxNumSeqs          sequences running at once
+ * @param maxBatchTokens      tokens per step (prefill is chunked to fit)
+ * @param maxLorasPerBatch    distinct adapters in one step (0: no limit beyond the backend's slots)
+ * @param maxWaiting          requests allowed to wait; more are refused as overload
+ * @param maxModelLen         longest sequence (prompt + output); 0 takes the model's max_position_embeddings
+ * @param maxResidentAdapters adapters kept loaded in the backend at once (0: as many as it has slots)
  */
 public record EngineConfig(
     int blockSize, int numKvBlocks, long kvCacheBytes, int maxNumSeqs, int maxBatchTokens, int maxLorasPerBatch,
-    int maxWaiting, int maxModelLen) {
+    int maxWaiting, int maxModelLen, int maxResidentAdapters) {
 
-  public static final EngineConfig DEFAULTS = new EngineConfig(16, 0, 512L << 20, 64, 512, 0, 1024, 0);
+  public static final EngineConfig DEFAULTS = new EngineConfig(16, 0, 512L << 20, 64, 512, 0, 1024, 0, 0);
 
   public EngineConfig {
     if (blockSize < 1 || numKvBlocks < 0 || kvCacheBytes < 0 || maxNumSeqs < 1 || maxBatchTokens < 1
-        || maxLorasPerBatch < 0 || maxWaiting < 0 || maxModelLen < 0) {
+        || maxLorasPerBatch < 0 || maxWaiting < 0 || maxModelLen < 0 || maxResidentAdapters < 0) {
       throw new IllegalArgumentException("invalid engine config " + this);
+    }
+    if (maxResidentAdapters > 0 && maxLorasPerBatch > maxResidentAdapters) {
+      throw new IllegalArgumentException("maxLorasPerBatch (" + maxLorasPerBatch + ") exceeds maxResidentAdapters ("
+          + maxResidentAdapters + ")");
     }
   }
 
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
   public EngineConfig withNumKvBlocks(int n) {
-    return new EngineConfig(blockSize, n, kvCacheBytes, maxNumSeqs, maxBatchTokens, maxLorasPerBatch, maxWaiting,
-        maxModelLen);
-  }
-
-  public EngineConfig withMaxBatchTokens(int n) {
-    return new EngineConfig(blockSize, numKvBlocks, kvCacheBytes, maxNumSeqs, n, maxLorasPerBatch, maxWaiting,
-        maxModelLen);
-  }
-
-  public EngineConfig withMaxNumSeqs(int n) {
-    return new EngineConfig(blockSize, numKvBlocks, kvCacheBytes, n, maxBatchTokens, maxLorasPerBatch, maxWaiting,
-        maxModelLen);
-  }
-
-  public EngineConfig withMaxLorasPerBatch(int n) {
-    return new EngineConfig(blockSize, numKvBlocks, kvCacheBytes, maxNumSeqs, maxBatchTokens, n, maxWaiting,
-        maxModelLen);
-  }
-
-  public EngineConfig withMaxWaiting(int n) {
-    return new EngineConfig(blockSize, numKvBlocks, kvCacheBytes, maxNumSeqs, maxBatchTokens, maxLorasPerBatch, n,
-        maxModelLen);
-  }
-
-  public EngineConfig withMaxModelLen(int n) {
-    return new EngineConfig(blockSize, numKvBlocks, kvCacheBytes, maxNumSeqs, maxBatchTokens, maxLorasPerBatch,
-        maxWaiting, n);
+    return toBuilder().numKvBlocks(n).build();
   }
 
   public EngineConfig withKvCacheBytes(long n) {
-    return new EngineConfig(blockSize, numKvBlocks, n, maxNumSeqs, maxBatchTokens, maxLorasPerBatch, maxWaiting,
-        maxModelLen);
+    return toBuilder().kvCacheBytes(n).build();
+  }
+
+  public EngineConfig withMaxNumSeqs(int n) {
+    return toBuilder().maxNumSeqs(n).build();
+  }
+
+  public EngineConfig withMaxBatchTokens(int n) {
+    return toBuilder().maxBatchTokens(n).build();
+  }
+
+  public EngineConfig withMaxLorasPerBatch(int n) {
+    return toBuilder().maxLorasPerBatch(n).build();
+  }
+
+  public EngineConfig withMaxWaiting(int n) {
+    return toBuilder().maxWaiting(n).build();
+  }
+
+  public EngineConfig withMaxModelLen(int n) {
+    return toBuilder().maxModelLen(n).build();
+  }
+
+  public EngineConfig withMaxResidentAdapters(int n) {
+    return toBuilder().maxResidentAdapters(n).build();
+  }
+
+  /** Copy-and-change builder. */
+  public static final class Builder {
+    private int blockSize;
+    private int numKvBlocks;
+    private long kvCacheBytes;
+    private int maxNumSeqs;
+    private int maxBatchTokens;
+    private int maxLorasPerBatch;
+    private int maxWaiting;
+    private int maxModelLen;
+    private int maxResidentAdapters;
+
+    private Builder(EngineConfig c) {
+      blockSize = c.blockSize;
+      numKvBlocks = c.numKvBlocks;
+      kvCacheBytes = c.kvCacheBytes;
+      maxNumSeqs = c.maxNumSeqs;
+      maxBatchTokens = c.maxBatchTokens;
+      maxLorasPerBatch = c.maxLorasPerBatch;
+      maxWaiting = c.maxWaiting;
+      maxModelLen = c.maxModelLen;
+      maxResidentAdapters = c.maxResidentAdapters;
+    }
+
+    public Builder blockSize(int v) {
+      blockSize = v;
+      return this;
+    }
+
+    public Builder numKvBlocks(int v) {
+      numKvBlocks = v;
+      return this;
+    }
+
+    public Builder kvCacheBytes(long v) {
+      kvCacheBytes = v;
+      return this;
+    }
+
+    public Builder maxNumSeqs(int v) {
+      maxNumSeqs = v;
+      return this;
+    }
+
+    public Builder maxBatchTokens(int v) {
+      maxBatchTokens = v;
+      return this;
+    }
+
+    public Builder maxLorasPerBatch(int v) {
+      maxLorasPerBatch = v;
+      return this;
+    }
+
+    public Builder maxWaiting(int v) {
+      maxWaiting = v;
+      return this;
+    }
+
+    public Builder maxModelLen(int v) {
+      maxModelLen = v;
+      return this;
+    }
+
+    public Builder maxResidentAdapters(int v) {
+      maxResidentAdapters = v;
+      return this;
+    }
+
+    public EngineConfig build() {
+      return new EngineConfig(blockSize, numKvBlocks, kvCacheBytes, maxNumSeqs, maxBatchTokens, maxLorasPerBatch,
+          maxWaiting, maxModelLen, maxResidentAdapters);
+    }
   }
 }
