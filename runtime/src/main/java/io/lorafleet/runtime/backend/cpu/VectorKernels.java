@@ -17,11 +17,10 @@ import jdk.incubator.vector.VectorSpecies;
  * The CPU hot loops, vectorized with the Vector API. Weights stay in their stored type (BF16, F16 or F32)
  * and are widened to float in registers; activations are float32.
  *
- * <p>Determinism: every dot product of length {@code n} is computed the same way wherever it appears: two
- * vector accumulators (even and odd vector chunks, a last odd chunk into the even one), added lane-wise,
- * lanes summed left to right, then the scalar tail added in order. The register-tiled variants below only
- * change which dot products run side by side, never the arithmetic of one, so a row's output does not
- * depend on the batch around it.
+ * <p>Determinism: every dot product of length {@code n} is computed the same way wherever it appears: one
+ * vector accumulator fed the vector chunks in order by FMA, its lanes summed by a fixed butterfly, then
+ * the scalar tail added in order. The register-tiled variants below only change which dot products run
+ * side by side, never the arithmetic of one, so a row's output does not depend on the batch around it.
  */
 public final class VectorKernels {
   static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -56,9 +55,7 @@ public final class VectorKernels {
 
   private static FloatVector load(int kind, MemorySegment w, long byteOff) {
     if (kind == BF16) {
-      ShortVector s = ShortVector.fromMemorySegment(S, w, byteOff, LE);
-      IntVector i = (IntVector) s.convertShape(VectorOperators.S2I, I, 0);
-      return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+      return bf16(w, byteOff);
     } else if (kind == F32) {
       return FloatVector.fromMemorySegment(F, w, byteOff, LE);
     } else {
@@ -75,6 +72,8 @@ public final class VectorKernels {
     FloatVector finite = shifted.reinterpretAsFloats().mul(0x1p112f);
     VectorMask<Integer> infNan = mag.compare(VectorOperators.GE, 0x7c00);
     IntVector bits = finite.reinterpretAsInts().blend(shifted.or(0x7f800000), infNan);
+    // NaNs come out quiet, as Float.float16ToFloat makes them.
+    bits = bits.blend(bits.or(0x00400000), mag.compare(VectorOperators.GT, 0x7c00));
     IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
     return bits.or(sign).reinterpretAsFloats();
   }
@@ -102,207 +101,248 @@ public final class VectorKernels {
 
   // ---------------------------------------------------------------- fixed-order reductions
 
-  private static float sumLanes(FloatVector v) {
-    float s = 0f;
-    for (int i = 0; i < L; i++) {
-      s += v.lane(i);
+  /** Butterfly shuffles: level k pairs lane i with lane i ^ (L >> (k + 1)). */
+  private static final jdk.incubator.vector.VectorShuffle<Float>[] BUTTERFLY = butterfly();
+
+  @SuppressWarnings("unchecked")
+  private static jdk.incubator.vector.VectorShuffle<Float>[] butterfly() {
+    int levels = Integer.numberOfTrailingZeros(L);
+    jdk.incubator.vector.VectorShuffle<Float>[] out = new jdk.incubator.vector.VectorShuffle[levels];
+    for (int k = 0; k < levels; k++) {
+      int step = L >> (k + 1);
+      out[k] = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> i ^ step);
     }
-    return s;
+    return out;
   }
 
-  private static float finish(FloatVector even, FloatVector odd, float tail) {
-    return sumLanes(even.add(odd)) + tail;
+  /**
+   * Sum of the lanes by a fixed butterfly of lane-wise adds. Unlike {@code reduceLanes(ADD)}, whose order
+   * may differ between the interpreter and compiled code, this gives the same bits everywhere.
+   */
+  private static float sumLanes(FloatVector v) {
+    for (jdk.incubator.vector.VectorShuffle<Float> s : BUTTERFLY) {
+      v = v.add(v.rearrange(s));
+    }
+    return v.lane(0);
   }
 
   /** Dot product of two float arrays with the fixed accumulation order described above. */
   public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-    FloatVector e = FloatVector.zero(F);
-    FloatVector o = FloatVector.zero(F);
+    FloatVector acc = FloatVector.zero(F);
     int c = 0;
-    for (; c + 2 * L <= n; c += 2 * L) {
-      e = FloatVector.fromArray(F, a, aOff + c).fma(FloatVector.fromArray(F, b, bOff + c), e);
-      o = FloatVector.fromArray(F, a, aOff + c + L).fma(FloatVector.fromArray(F, b, bOff + c + L), o);
-    }
-    if (c + L <= n) {
-      e = FloatVector.fromArray(F, a, aOff + c).fma(FloatVector.fromArray(F, b, bOff + c), e);
-      c += L;
+    for (; c + L <= n; c += L) {
+      acc = FloatVector.fromArray(F, a, aOff + c).fma(FloatVector.fromArray(F, b, bOff + c), acc);
     }
     float tail = 0f;
     for (; c < n; c++) {
       tail += a[aOff + c] * b[bOff + c];
     }
-    return finish(e, o, tail);
+    return sumLanes(acc) + tail;
   }
 
   // ---------------------------------------------------------------- matrix products
 
+  /** Weight rows widened to float per packed tile. */
+  private static final int PACK_ROWS = 16;
+  /** Per-thread scratch for packed weight tiles. */
+  private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[0]);
+
   /**
    * {@code y[yOff + t*yStride + o] (+)= W[o] · x[xOff + t*xStride ..]} for rows {@code t < rows} and
    * output features {@code o0 <= o < o1}; {@code W} is {@code [out, in]} with {@code in = w.cols()}.
+   *
+   * <p>Decode-sized products over BF16 weights widen the weights in registers and stream them once. Larger
+   * products (and other weight types) first widen a tile of weight rows into a per-thread float buffer
+   * that stays in cache while every input row passes over it. Both paths compute each dot product as the
+   * same sequence of vector FMAs, so they agree to the bit.
    */
   public static void matmul(Linear w, float[] x, int xOff, int xStride, int rows,
       float[] y, int yOff, int yStride, int o0, int o1, boolean accumulate) {
-    int kind = kind(w.dtype());
-    MemorySegment seg = w.data();
     int n = w.cols();
-    long rowBytes = (long) n * w.dtype().bytes();
-    int eb = w.dtype().bytes();
-    int quadRows = rows - rows % 4;
-    // Blocks of x rows that stay in cache while a pair of weight rows streams over them.
-    final int tBlock = 32;
-    for (int tb = 0; tb < quadRows; tb += tBlock) {
-      int te = Math.min(quadRows, tb + tBlock);
-      int o = o0;
-      for (; o + 2 <= o1; o += 2) {
-        for (int t = tb; t < te; t += 4) {
-          tile2x4(kind, seg, o * rowBytes, rowBytes, eb, n, x, xOff + t * xStride, xStride,
-              y, yOff + t * yStride + o, yStride, accumulate);
+    if (w.dtype() == DType.BF16 && rows < 4) {
+      long rowBytes = 2L * n;
+      for (int t = 0; t < rows; t++) {
+        int xo = xOff + t * xStride;
+        int yo = yOff + t * yStride;
+        int o = o0;
+        for (; o + 4 <= o1; o += 4) {
+          bf16Rows4(w.data(), o * rowBytes, rowBytes, n, x, xo, y, yo + o, accumulate);
+        }
+        for (; o < o1; o++) {
+          store(y, yo + o, bf16Row(w.data(), o * rowBytes, n, x, xo), accumulate);
         }
       }
-      for (; o < o1; o++) {
-        for (int t = tb; t < te; t++) {
-          int yi = yOff + t * yStride + o;
-          float d = dot1(kind, seg, o * rowBytes, eb, n, x, xOff + t * xStride);
-          y[yi] = accumulate ? y[yi] + d : d;
-        }
-      }
+      return;
     }
-    for (int t = quadRows; t < rows; t++) {
-      int xo = xOff + t * xStride;
-      int yo = yOff + t * yStride;
-      int o = o0;
-      for (; o + 4 <= o1; o += 4) {
-        tile4x1(kind, seg, o * rowBytes, rowBytes, eb, n, x, xo, y, yo + o, accumulate);
+    float[] pack = PACK.get();
+    if (pack.length < PACK_ROWS * n) {
+      pack = new float[PACK_ROWS * n];
+      PACK.set(pack);
+    }
+    int quads = rows - rows % 4;
+    for (int ob = o0; ob < o1; ob += PACK_ROWS) {
+      int nr = Math.min(PACK_ROWS, o1 - ob);
+      widen(w, (long) ob * n, pack, 0, nr * n);
+      for (int t = 0; t < quads; t += 4) {
+        int xo = xOff + t * xStride;
+        int yo = yOff + t * yStride + ob;
+        int r = 0;
+        for (; r + 4 <= nr; r += 4) {
+          rows4x4(pack, r * n, n, x, xo, xStride, y, yo + r, yStride, accumulate);
+        }
+        for (; r < nr; r++) {
+          for (int j = 0; j < 4; j++) {
+            store(y, yo + r + j * yStride, dot(pack, r * n, x, xo + j * xStride, n), accumulate);
+          }
+        }
       }
-      for (; o < o1; o++) {
-        float d = dot1(kind, seg, o * rowBytes, eb, n, x, xo);
-        y[yo + o] = accumulate ? y[yo + o] + d : d;
+      for (int t = quads; t < rows; t++) {
+        int xo = xOff + t * xStride;
+        int yo = yOff + t * yStride + ob;
+        int r = 0;
+        for (; r + 4 <= nr; r += 4) {
+          rows4x1(pack, r * n, n, x, xo, y, yo + r, accumulate);
+        }
+        for (; r < nr; r++) {
+          store(y, yo + r, dot(pack, r * n, x, xo, n), accumulate);
+        }
       }
     }
   }
 
-  private static float dot1(int kind, MemorySegment w, long wb, int eb, int n, float[] x, int xo) {
-    FloatVector e = FloatVector.zero(F);
-    FloatVector o = FloatVector.zero(F);
+  private static FloatVector bf16(MemorySegment w, long byteOff) {
+    ShortVector s = ShortVector.fromMemorySegment(S, w, byteOff, LE);
+    IntVector i = (IntVector) s.convertShape(VectorOperators.S2I, I, 0);
+    return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+  }
+
+  private static float bf16Scalar(MemorySegment w, long byteOff) {
+    return Float.intBitsToFloat((w.get(SHORT, byteOff) & 0xffff) << 16);
+  }
+
+  private static float bf16Row(MemorySegment w, long wb, int n, float[] x, int xo) {
+    FloatVector acc = FloatVector.zero(F);
     int c = 0;
-    for (; c + 2 * L <= n; c += 2 * L) {
-      e = load(kind, w, wb + (long) c * eb).fma(FloatVector.fromArray(F, x, xo + c), e);
-      o = load(kind, w, wb + (long) (c + L) * eb).fma(FloatVector.fromArray(F, x, xo + c + L), o);
-    }
-    if (c + L <= n) {
-      e = load(kind, w, wb + (long) c * eb).fma(FloatVector.fromArray(F, x, xo + c), e);
-      c += L;
+    for (; c + L <= n; c += L) {
+      acc = bf16(w, wb + 2L * c).fma(FloatVector.fromArray(F, x, xo + c), acc);
     }
     float tail = 0f;
     for (; c < n; c++) {
-      tail += loadScalar(kind, w, wb + (long) c * eb) * x[xo + c];
+      tail += bf16Scalar(w, wb + 2L * c) * x[xo + c];
     }
-    return finish(e, o, tail);
+    return sumLanes(acc) + tail;
   }
 
-  /** Four weight rows against one x row (decode). */
-  private static void tile4x1(int kind, MemorySegment w, long wb, long rb, int eb, int n, float[] x, int xo,
-      float[] y, int yi, boolean acc) {
-    FloatVector e0 = FloatVector.zero(F), o0 = e0, e1 = e0, o1 = e0, e2 = e0, o2 = e0, e3 = e0, o3 = e0;
+  /** Four BF16 weight rows against one input row, widened in registers (decode). */
+  private static void bf16Rows4(MemorySegment w, long wb, long rb, int n, float[] x, int xo,
+      float[] y, int yi, boolean accumulate) {
+    FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
     long w0 = wb, w1 = wb + rb, w2 = wb + 2 * rb, w3 = wb + 3 * rb;
     int c = 0;
-    for (; c + 2 * L <= n; c += 2 * L) {
-      FloatVector xa = FloatVector.fromArray(F, x, xo + c);
-      FloatVector xb = FloatVector.fromArray(F, x, xo + c + L);
-      long ca = (long) c * eb;
-      long cb = (long) (c + L) * eb;
-      e0 = load(kind, w, w0 + ca).fma(xa, e0);
-      o0 = load(kind, w, w0 + cb).fma(xb, o0);
-      e1 = load(kind, w, w1 + ca).fma(xa, e1);
-      o1 = load(kind, w, w1 + cb).fma(xb, o1);
-      e2 = load(kind, w, w2 + ca).fma(xa, e2);
-      o2 = load(kind, w, w2 + cb).fma(xb, o2);
-      e3 = load(kind, w, w3 + ca).fma(xa, e3);
-      o3 = load(kind, w, w3 + cb).fma(xb, o3);
-    }
-    if (c + L <= n) {
-      FloatVector xa = FloatVector.fromArray(F, x, xo + c);
-      long ca = (long) c * eb;
-      e0 = load(kind, w, w0 + ca).fma(xa, e0);
-      e1 = load(kind, w, w1 + ca).fma(xa, e1);
-      e2 = load(kind, w, w2 + ca).fma(xa, e2);
-      e3 = load(kind, w, w3 + ca).fma(xa, e3);
-      c += L;
+    for (; c + L <= n; c += L) {
+      FloatVector xv = FloatVector.fromArray(F, x, xo + c);
+      long cb = 2L * c;
+      a0 = bf16(w, w0 + cb).fma(xv, a0);
+      a1 = bf16(w, w1 + cb).fma(xv, a1);
+      a2 = bf16(w, w2 + cb).fma(xv, a2);
+      a3 = bf16(w, w3 + cb).fma(xv, a3);
     }
     float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
     for (; c < n; c++) {
       float xv = x[xo + c];
-      long cc = (long) c * eb;
-      t0 += loadScalar(kind, w, w0 + cc) * xv;
-      t1 += loadScalar(kind, w, w1 + cc) * xv;
-      t2 += loadScalar(kind, w, w2 + cc) * xv;
-      t3 += loadScalar(kind, w, w3 + cc) * xv;
+      long cb = 2L * c;
+      t0 += bf16Scalar(w, w0 + cb) * xv;
+      t1 += bf16Scalar(w, w1 + cb) * xv;
+      t2 += bf16Scalar(w, w2 + cb) * xv;
+      t3 += bf16Scalar(w, w3 + cb) * xv;
     }
-    store(y, yi, finish(e0, o0, t0), acc);
-    store(y, yi + 1, finish(e1, o1, t1), acc);
-    store(y, yi + 2, finish(e2, o2, t2), acc);
-    store(y, yi + 3, finish(e3, o3, t3), acc);
+    store(y, yi, sumLanes(a0) + t0, accumulate);
+    store(y, yi + 1, sumLanes(a1) + t1, accumulate);
+    store(y, yi + 2, sumLanes(a2) + t2, accumulate);
+    store(y, yi + 3, sumLanes(a3) + t3, accumulate);
   }
 
-  /** Two weight rows against four x rows (prefill, batched decode). */
-  private static void tile2x4(int kind, MemorySegment w, long wb, long rb, int eb, int n, float[] x, int xo, int xs,
-      float[] y, int yi, int ys, boolean acc) {
+  /** Four packed float weight rows against one input row. */
+  private static void rows4x1(float[] p, int po, int n, float[] x, int xo, float[] y, int yi, boolean accumulate) {
+    FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+    int c = 0;
+    for (; c + L <= n; c += L) {
+      FloatVector xv = FloatVector.fromArray(F, x, xo + c);
+      a0 = FloatVector.fromArray(F, p, po + c).fma(xv, a0);
+      a1 = FloatVector.fromArray(F, p, po + n + c).fma(xv, a1);
+      a2 = FloatVector.fromArray(F, p, po + 2 * n + c).fma(xv, a2);
+      a3 = FloatVector.fromArray(F, p, po + 3 * n + c).fma(xv, a3);
+    }
+    float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
+    for (; c < n; c++) {
+      float xv = x[xo + c];
+      t0 += p[po + c] * xv;
+      t1 += p[po + n + c] * xv;
+      t2 += p[po + 2 * n + c] * xv;
+      t3 += p[po + 3 * n + c] * xv;
+    }
+    store(y, yi, sumLanes(a0) + t0, accumulate);
+    store(y, yi + 1, sumLanes(a1) + t1, accumulate);
+    store(y, yi + 2, sumLanes(a2) + t2, accumulate);
+    store(y, yi + 3, sumLanes(a3) + t3, accumulate);
+  }
+
+  /** Four packed float weight rows against four input rows: 16 independent FMA chains. */
+  private static void rows4x4(float[] p, int po, int n, float[] x, int xo, int xs,
+      float[] y, int yi, int ys, boolean accumulate) {
     FloatVector z = FloatVector.zero(F);
-    FloatVector e00 = z, o00 = z, e01 = z, o01 = z, e02 = z, o02 = z, e03 = z, o03 = z;
-    FloatVector e10 = z, o10 = z, e11 = z, o11 = z, e12 = z, o12 = z, e13 = z, o13 = z;
-    long w0 = wb, w1 = wb + rb;
+    FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+    FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+    int p0 = po, p1 = po + n, p2 = po + 2 * n, p3 = po + 3 * n;
     int x0 = xo, x1 = xo + xs, x2 = xo + 2 * xs, x3 = xo + 3 * xs;
     int c = 0;
-    for (; c + 2 * L <= n; c += 2 * L) {
-      long ca = (long) c * eb;
-      long cb = (long) (c + L) * eb;
-      FloatVector a0 = load(kind, w, w0 + ca);
-      FloatVector b0 = load(kind, w, w0 + cb);
-      FloatVector a1 = load(kind, w, w1 + ca);
-      FloatVector b1 = load(kind, w, w1 + cb);
-      FloatVector xa = FloatVector.fromArray(F, x, x0 + c);
-      FloatVector xb = FloatVector.fromArray(F, x, x0 + c + L);
-      e00 = a0.fma(xa, e00); o00 = b0.fma(xb, o00); e10 = a1.fma(xa, e10); o10 = b1.fma(xb, o10);
-      xa = FloatVector.fromArray(F, x, x1 + c);
-      xb = FloatVector.fromArray(F, x, x1 + c + L);
-      e01 = a0.fma(xa, e01); o01 = b0.fma(xb, o01); e11 = a1.fma(xa, e11); o11 = b1.fma(xb, o11);
-      xa = FloatVector.fromArray(F, x, x2 + c);
-      xb = FloatVector.fromArray(F, x, x2 + c + L);
-      e02 = a0.fma(xa, e02); o02 = b0.fma(xb, o02); e12 = a1.fma(xa, e12); o12 = b1.fma(xb, o12);
-      xa = FloatVector.fromArray(F, x, x3 + c);
-      xb = FloatVector.fromArray(F, x, x3 + c + L);
-      e03 = a0.fma(xa, e03); o03 = b0.fma(xb, o03); e13 = a1.fma(xa, e13); o13 = b1.fma(xb, o13);
+    for (; c + L <= n; c += L) {
+      FloatVector w0 = FloatVector.fromArray(F, p, p0 + c);
+      FloatVector w1 = FloatVector.fromArray(F, p, p1 + c);
+      FloatVector w2 = FloatVector.fromArray(F, p, p2 + c);
+      FloatVector w3 = FloatVector.fromArray(F, p, p3 + c);
+      FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
+      a00 = w0.fma(xv, a00); a10 = w1.fma(xv, a10); a20 = w2.fma(xv, a20); a30 = w3.fma(xv, a30);
+      xv = FloatVector.fromArray(F, x, x1 + c);
+      a01 = w0.fma(xv, a01); a11 = w1.fma(xv, a11); a21 = w2.fma(xv, a21); a31 = w3.fma(xv, a31);
+      xv = FloatVector.fromArray(F, x, x2 + c);
+      a02 = w0.fma(xv, a02); a12 = w1.fma(xv, a12); a22 = w2.fma(xv, a22); a32 = w3.fma(xv, a32);
+      xv = FloatVector.fromArray(F, x, x3 + c);
+      a03 = w0.fma(xv, a03); a13 = w1.fma(xv, a13); a23 = w2.fma(xv, a23); a33 = w3.fma(xv, a33);
     }
-    if (c + L <= n) {
-      long ca = (long) c * eb;
-      FloatVector a0 = load(kind, w, w0 + ca);
-      FloatVector a1 = load(kind, w, w1 + ca);
-      FloatVector xa = FloatVector.fromArray(F, x, x0 + c);
-      e00 = a0.fma(xa, e00); e10 = a1.fma(xa, e10);
-      xa = FloatVector.fromArray(F, x, x1 + c);
-      e01 = a0.fma(xa, e01); e11 = a1.fma(xa, e11);
-      xa = FloatVector.fromArray(F, x, x2 + c);
-      e02 = a0.fma(xa, e02); e12 = a1.fma(xa, e12);
-      xa = FloatVector.fromArray(F, x, x3 + c);
-      e03 = a0.fma(xa, e03); e13 = a1.fma(xa, e13);
-      c += L;
+    if (c < n) {
+      // Ragged widths (e.g. a LoRA rank below the vector length): finish each dot the scalar way.
+      float[] acc = {sumLanes(a00), sumLanes(a01), sumLanes(a02), sumLanes(a03), sumLanes(a10), sumLanes(a11),
+          sumLanes(a12), sumLanes(a13), sumLanes(a20), sumLanes(a21), sumLanes(a22), sumLanes(a23), sumLanes(a30),
+          sumLanes(a31), sumLanes(a32), sumLanes(a33)};
+      int[] xr = {x0, x1, x2, x3};
+      for (int r = 0; r < 4; r++) {
+        for (int j = 0; j < 4; j++) {
+          float tail = 0f;
+          for (int k = c; k < n; k++) {
+            tail += p[po + r * n + k] * x[xr[j] + k];
+          }
+          store(y, yi + r + j * ys, acc[r * 4 + j] + tail, accumulate);
+        }
+      }
+      return;
     }
-    float t00 = 0f, t01 = 0f, t02 = 0f, t03 = 0f, t10 = 0f, t11 = 0f, t12 = 0f, t13 = 0f;
-    for (; c < n; c++) {
-      long cc = (long) c * eb;
-      float a0 = loadScalar(kind, w, w0 + cc);
-      float a1 = loadScalar(kind, w, w1 + cc);
-      t00 += a0 * x[x0 + c]; t01 += a0 * x[x1 + c]; t02 += a0 * x[x2 + c]; t03 += a0 * x[x3 + c];
-      t10 += a1 * x[x0 + c]; t11 += a1 * x[x1 + c]; t12 += a1 * x[x2 + c]; t13 += a1 * x[x3 + c];
-    }
-    store(y, yi, finish(e00, o00, t00), acc);
-    store(y, yi + ys, finish(e01, o01, t01), acc);
-    store(y, yi + 2 * ys, finish(e02, o02, t02), acc);
-    store(y, yi + 3 * ys, finish(e03, o03, t03), acc);
-    store(y, yi + 1, finish(e10, o10, t10), acc);
-    store(y, yi + 1 + ys, finish(e11, o11, t11), acc);
-    store(y, yi + 1 + 2 * ys, finish(e12, o12, t12), acc);
-    store(y, yi + 1 + 3 * ys, finish(e13, o13, t13), acc);
+    store(y, yi, sumLanes(a00), accumulate);
+    store(y, yi + ys, sumLanes(a01), accumulate);
+    store(y, yi + 2 * ys, sumLanes(a02), accumulate);
+    store(y, yi + 3 * ys, sumLanes(a03), accumulate);
+    store(y, yi + 1, sumLanes(a10), accumulate);
+    store(y, yi + 1 + ys, sumLanes(a11), accumulate);
+    store(y, yi + 1 + 2 * ys, sumLanes(a12), accumulate);
+    store(y, yi + 1 + 3 * ys, sumLanes(a13), accumulate);
+    store(y, yi + 2, sumLanes(a20), accumulate);
+    store(y, yi + 2 + ys, sumLanes(a21), accumulate);
+    store(y, yi + 2 + 2 * ys, sumLanes(a22), accumulate);
+    store(y, yi + 2 + 3 * ys, sumLanes(a23), accumulate);
+    store(y, yi + 3, sumLanes(a30), accumulate);
+    store(y, yi + 3 + ys, sumLanes(a31), accumulate);
+    store(y, yi + 3 + 2 * ys, sumLanes(a32), accumulate);
+    store(y, yi + 3 + 3 * ys, sumLanes(a33), accumulate);
   }
 
   private static void store(float[] y, int i, float v, boolean acc) {
