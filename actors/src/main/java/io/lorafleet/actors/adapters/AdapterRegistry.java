@@ -1,0 +1,54 @@
+package io.lorafleet.actors.adapters;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.ddata.Key;
+import org.apache.pekko.cluster.ddata.LWWMap;
+import org.apache.pekko.cluster.ddata.LWWMapKey;
+import org.apache.pekko.cluster.ddata.SelfUniqueAddress;
+import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
+import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
+
+/**
+ * The cluster-wide adapter registry: adapter id → {@link RegisteredAdapter}, one replicated {@link LWWMap}
+ * in Distributed Data. {@link AdapterEntity} writes it (register, pin, remove) with majority consistency
+ * and reads it with majority consistency when it starts, so an entity that moved to another node finds its
+ * registration; listings read the local replica.
+ */
+public final class AdapterRegistry {
+  public static final Key<LWWMap<String, RegisteredAdapter>> KEY = LWWMapKey.create("lorafleet-adapters");
+  static final Duration CONSISTENCY_TIMEOUT = Duration.ofSeconds(3);
+
+  private AdapterRegistry() {}
+
+  static Replicator.ReadConsistency readConsistency() {
+    return new Replicator.ReadMajority(CONSISTENCY_TIMEOUT);
+  }
+
+  static Replicator.WriteConsistency writeConsistency() {
+    return new Replicator.WriteMajority(CONSISTENCY_TIMEOUT);
+  }
+
+  static LWWMap<String, RegisteredAdapter> put(
+      LWWMap<String, RegisteredAdapter> map, SelfUniqueAddress node, String id, RegisteredAdapter value) {
+    return map.put(node, id, value);
+  }
+
+  /** All registered adapters as this node's replica knows them, sorted by id. */
+  public static CompletionStage<Map<String, RegisteredAdapter>> snapshot(ActorSystem<?> system, Duration timeout) {
+    var replicator = DistributedData.get(system).replicator();
+    CompletionStage<Replicator.GetResponse<LWWMap<String, RegisteredAdapter>>> f = AskPattern.ask(replicator,
+        replyTo -> new Replicator.Get<>(KEY, Replicator.readLocal(), replyTo), timeout, system.scheduler());
+    return f.thenApply(rsp -> {
+      Map<String, RegisteredAdapter> out = new TreeMap<>();
+      if (rsp instanceof Replicator.GetSuccess<LWWMap<String, RegisteredAdapter>> ok) {
+        out.putAll(ok.get(KEY).getEntries());
+      }
+      return out;
+    });
+  }
+}

@@ -1,0 +1,134 @@
+package io.lorafleet.actors.batch;
+
+import io.lorafleet.actors.adapters.AdapterStore;
+import io.lorafleet.runtime.engine.Engine;
+import io.lorafleet.runtime.engine.GenerateRequest;
+import io.lorafleet.runtime.engine.GenerationListener;
+import io.lorafleet.runtime.engine.GenerationResult;
+import io.lorafleet.runtime.engine.TokenOutput;
+import io.lorafleet.runtime.errors.LoraFleetException;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * Owns one {@link Engine} (one per backend instance): starts its step loop on the engine's own thread,
+ * admits requests into the running continuous batch (the engine's bounded queue refuses overload at once:
+ * never an unbounded queue), streams each request's tokens to its requester (the engine listener only
+ * tells), cancels requests whose client went away (their KV blocks go back to the pool), asks the node's
+ * {@link AdapterStore} to put the adapters of admitted requests into device slots before their first step,
+ * and returns each adapter lease when its request ends.
+ */
+public final class BatchBuilder extends AbstractBehavior<BatchBuilder.Command> {
+  /** Messages of the batch builder. */
+  public interface Command {}
+
+  /**
+   * Admits a request whose adapter (if any) is leased from the store; the lease is released when the
+   * request ends or is refused. Local only.
+   */
+  public record Submit(GenerateRequest request, ActorRef<GenerationEvent> events, ActorRef<SubmitResult> replyTo)
+      implements Command {}
+
+  /** Answer to {@link Submit}. */
+  public sealed interface SubmitResult {}
+
+  public record Accepted(String requestId) implements SubmitResult {}
+
+  public record Rejected(LoraFleetException error) implements SubmitResult {}
+
+  /** Cancels a request (client gone); no-op once it ended. */
+  public record Cancel(String requestId) implements Command {}
+
+  private record Ended(String requestId) implements Command {}
+
+  public static Behavior<Command> create(Engine engine, ActorRef<AdapterStore.Command> store) {
+    return Behaviors.setup(ctx -> new BatchBuilder(ctx, engine, store));
+  }
+
+  private final Engine engine;
+  private final ActorRef<AdapterStore.Command> store;
+  /** In-flight request id → its adapter id (null for the base model). */
+  private final Map<String, String> inFlight = new HashMap<>();
+
+  private BatchBuilder(ActorContext<Command> ctx, Engine engine, ActorRef<AdapterStore.Command> store) {
+    super(ctx);
+    this.engine = engine;
+    this.store = store;
+    engine.start();
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Submit.class, this::onSubmit)
+        .onMessage(Cancel.class, this::onCancel)
+        .onMessage(Ended.class, this::onEnded)
+        .build();
+  }
+
+  private Behavior<Command> onSubmit(Submit s) {
+    GenerateRequest r = s.request();
+    try {
+      engine.submit(r, new Listener(s.events(), getContext().getSelf()));
+    } catch (LoraFleetException e) {
+      release(r.adapterId());
+      s.replyTo().tell(new Rejected(e));
+      return this;
+    }
+    inFlight.put(r.requestId(), r.adapterId());
+    s.replyTo().tell(new Accepted(r.requestId()));
+    if (r.adapterId() != null) {
+      store.tell(new AdapterStore.Prefetch(r.adapterId()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onCancel(Cancel c) {
+    if (inFlight.containsKey(c.requestId())) {
+      getContext().getLog().debug("cancelling {} (client gone)", c.requestId());
+      engine.cancel(c.requestId());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onEnded(Ended e) {
+    if (inFlight.containsKey(e.requestId())) {
+      release(inFlight.remove(e.requestId()));
+    }
+    return this;
+  }
+
+  private void release(String adapterId) {
+    if (adapterId != null) {
+      store.tell(new AdapterStore.Release(adapterId));
+    }
+  }
+
+  /** Runs on the engine thread: only tells. */
+  private record Listener(ActorRef<GenerationEvent> events, ActorRef<Command> builder) implements GenerationListener {
+    @Override
+    public void onToken(String requestId, TokenOutput token) {
+      events.tell(new GenerationEvent.Token(token, System.nanoTime()));
+    }
+
+    @Override
+    public void onFinish(GenerationResult result) {
+      events.tell(new GenerationEvent.Finished(result));
+      events.tell(GenerationEvent.End.INSTANCE);
+      builder.tell(new Ended(result.requestId()));
+    }
+
+    @Override
+    public void onError(String requestId, LoraFleetException error) {
+      events.tell(new GenerationEvent.Failed(error));
+      events.tell(GenerationEvent.End.INSTANCE);
+      builder.tell(new Ended(requestId));
+    }
+  }
+}

@@ -1,0 +1,256 @@
+package io.lorafleet.actors.http;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.lorafleet.actors.adapters.AdapterConflictException;
+import io.lorafleet.actors.adapters.AdapterEntity;
+import io.lorafleet.actors.adapters.AdapterRegistry;
+import io.lorafleet.actors.adapters.AdapterSource;
+import io.lorafleet.actors.adapters.AdapterStore;
+import io.lorafleet.actors.adapters.NodeResidency;
+import io.lorafleet.actors.adapters.Tier;
+import io.lorafleet.runtime.engine.EngineStats;
+import io.lorafleet.runtime.errors.InvalidRequestException;
+import io.lorafleet.runtime.errors.NotFoundException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.regex.Pattern;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+
+/**
+ * The admin API, behind a bearer token compared in constant time: register (and load) adapters, remove
+ * them (waits for their in-flight requests), pin/unpin, list adapters with residency and usage, node
+ * status.
+ */
+final class AdminApi {
+  private static final Pattern ADAPTER_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+  private static final Duration ASK = Duration.ofSeconds(10);
+  /** Removal waits for in-flight requests, which may run long. */
+  private static final Duration REMOVE_TIMEOUT = Duration.ofMinutes(10);
+
+  private final NodeHandles node;
+  private final byte[] tokenDigest;
+
+  AdminApi(NodeHandles node) {
+    this.node = node;
+    this.tokenDigest = node.adminToken() == null ? null : sha256(node.adminToken());
+  }
+
+  /** Throws unless {@code authorization} carries the admin token. */
+  void authenticate(String authorization) {
+    if (tokenDigest == null) {
+      throw new AuthenticationException("the admin API is disabled on this node (start it with --admin-token-file)", true);
+    }
+    String presented = authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)
+        ? authorization.substring(7).strip() : null;
+    // Compare digests: constant time, and independent of the token's length.
+    if (presented == null || !MessageDigest.isEqual(tokenDigest, sha256(presented))) {
+      throw new AuthenticationException("missing or wrong bearer token", false);
+    }
+  }
+
+  private static byte[] sha256(String s) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private EntityRef<AdapterEntity.Command> entity(String id) {
+    return ClusterSharding.get(node.system()).entityRefFor(AdapterEntity.TYPE_KEY, id);
+  }
+
+  CompletionStage<HttpResponse> register(RequestFields body) {
+    String id = body.requiredString("id");
+    if (!ADAPTER_ID.matcher(id).matches()) {
+      throw new InvalidRequestException("adapter id \"" + id + "\" must be 1-128 letters, digits, '.', '_' or '-'");
+    }
+    if (id.equals(node.modelName())) {
+      throw new InvalidRequestException("adapter id \"" + id + "\" is the base model's name");
+    }
+    AdapterSource source = node.sources().check(body.requiredString("source"), null);
+    boolean load = body.bool("load", true);
+    CompletionStage<AdapterEntity.RegisterResult> registered =
+        entity(id).ask(replyTo -> new AdapterEntity.Register(source.spec(), replyTo), ASK);
+    return registered.thenCompose(r -> {
+      if (r.conflict() != null) {
+        throw new CompletionException(new AdapterConflictException(r.conflict()));
+      }
+      CompletionStage<Void> loaded = load ? warm(id).exceptionallyCompose(err -> r.created()
+          ? removeQuietly(id).thenCompose(x -> CompletableFuture.<Void>failedFuture(err))
+          : CompletableFuture.failedFuture(err)) : CompletableFuture.completedFuture(null);
+      return loaded.thenApply(x -> {
+        ObjectNode o = HttpResponses.object();
+        o.put("id", id);
+        o.put("source", r.source());
+        o.put("created", r.created());
+        o.put("loaded", load);
+        return HttpResponses.json(r.created() ? 201 : 200, o);
+      });
+    });
+  }
+
+  /** Loads the adapter on this node (lease and release at once). */
+  private CompletionStage<Void> warm(String id) {
+    CompletionStage<AdapterStore.AcquireResult> f = AskPattern.ask(node.store(),
+        replyTo -> new AdapterStore.Acquire(id, null, replyTo), node.adapterWaitTimeout(), node.system().scheduler());
+    return f.thenApply(res -> {
+      switch (res) {
+        case AdapterStore.Leased l -> node.store().tell(new AdapterStore.Release(id));
+        case AdapterStore.Refused r -> throw new CompletionException(r.error());
+      }
+      return null;
+    });
+  }
+
+  private CompletionStage<AdapterEntity.RemoveResult> removeQuietly(String id) {
+    return entity(id).ask(AdapterEntity.Remove::new, REMOVE_TIMEOUT);
+  }
+
+  CompletionStage<HttpResponse> remove(String id) {
+    return removeQuietly(id).thenApply(r -> {
+      if (!r.existed()) {
+        throw new CompletionException(new NotFoundException("unknown adapter " + id));
+      }
+      ObjectNode o = HttpResponses.object();
+      o.put("id", id);
+      o.put("removed", true);
+      return HttpResponses.json(o);
+    });
+  }
+
+  CompletionStage<HttpResponse> pin(String id, boolean pinned) {
+    CompletionStage<AdapterEntity.AdapterStatus> f = entity(id).ask(r -> new AdapterEntity.SetPinned(pinned, r), ASK);
+    return f.thenCompose(s -> {
+      if (!s.registered()) {
+        throw new CompletionException(new NotFoundException("unknown adapter " + id));
+      }
+      CompletionStage<Void> w = pinned ? warm(id) : CompletableFuture.completedFuture(null);
+      return w.thenCompose(x -> status(id)).thenApply(st -> HttpResponses.json(adapterJson(st)));
+    });
+  }
+
+  private CompletionStage<AdapterEntity.AdapterStatus> status(String id) {
+    return entity(id).ask(AdapterEntity.GetStatus::new, ASK);
+  }
+
+  CompletionStage<HttpResponse> list() {
+    return AdapterRegistry.snapshot(node.system(), ASK).thenCompose(reg -> {
+      List<CompletableFuture<AdapterEntity.AdapterStatus>> all = new ArrayList<>();
+      for (String id : reg.keySet()) {
+        all.add(status(id).toCompletableFuture());
+      }
+      return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(x -> {
+        ObjectNode o = HttpResponses.object();
+        ArrayNode arr = o.putArray("adapters");
+        for (CompletableFuture<AdapterEntity.AdapterStatus> f : all) {
+          arr.add(adapterJson(f.join()));
+        }
+        return HttpResponses.json(o);
+      });
+    });
+  }
+
+  private static ObjectNode adapterJson(AdapterEntity.AdapterStatus s) {
+    ObjectNode a = HttpResponses.object();
+    a.put("id", s.id());
+    a.put("source", s.source());
+    a.put("pinned", s.pinned());
+    a.put("tier", s.state().wireName());
+    a.put("hits", s.hits());
+    a.put("requests_per_second", s.requestsPerSecond());
+    putTime(a, "last_use", s.lastUseMillis());
+    int inFlight = 0;
+    ArrayNode nodes = a.putArray("nodes");
+    for (NodeResidency n : s.nodes()) {
+      ObjectNode j = nodes.addObject();
+      j.put("node", n.node());
+      j.put("tier", n.tier().wireName());
+      j.put("in_flight", n.inFlight());
+      j.put("bytes", n.bytes());
+      j.put("hits", n.hits());
+      putTime(j, "last_use", n.lastUseMillis());
+      j.put("last_error", n.lastError());
+      inFlight += n.inFlight();
+    }
+    a.put("in_flight", inFlight);
+    return a;
+  }
+
+  private static void putTime(ObjectNode o, String field, long millis) {
+    if (millis == 0) {
+      o.putNull(field);
+    } else {
+      o.put(field, Instant.ofEpochMilli(millis).toString());
+    }
+  }
+
+  CompletionStage<HttpResponse> nodeStatus() {
+    CompletionStage<AdapterStore.Snapshot> snap = AskPattern.ask(node.store(), AdapterStore.GetSnapshot::new, ASK,
+        node.system().scheduler());
+    return snap.thenApply(s -> {
+      ObjectNode o = HttpResponses.object();
+      Cluster cluster = Cluster.get(node.system());
+      o.put("node", cluster.selfMember().address().toString());
+      o.put("status", cluster.selfMember().status().toString());
+      ArrayNode members = o.putArray("members");
+      for (Member m : cluster.state().getMembers()) {
+        members.add(m.address() + " " + m.status());
+      }
+      o.put("model", node.modelName());
+      o.put("backend", node.engine().backend().name());
+      EngineStats st = node.engine().engine().stats();
+      ObjectNode e = o.putObject("engine");
+      e.put("waiting", st.waiting());
+      e.put("running", st.running());
+      e.put("kv_blocks_used", st.kvBlocksUsed());
+      e.put("kv_blocks_total", st.kvBlocksTotal());
+      e.put("adapters_loaded", st.adaptersLoaded());
+      e.put("steps", st.steps());
+      e.put("prompt_tokens", st.promptTokens());
+      e.put("generated_tokens", st.generatedTokens());
+      e.put("preemptions", st.preemptions());
+      e.put("max_model_len", node.engine().engine().maxModelLen());
+      ObjectNode cache = o.putObject("adapter_cache");
+      for (Tier t : List.of(Tier.DEVICE, Tier.CPU, Tier.DISK)) {
+        AdapterStore.TierStats ts = s.tiers().get(t);
+        ObjectNode j = cache.putObject(t.wireName());
+        j.put("entries", ts.entries());
+        j.put("bytes", ts.bytes());
+        j.put(t == Tier.DEVICE ? "slots" : "limit_bytes", ts.limit());
+        j.put("hits", ts.hits());
+        j.put("misses", ts.misses());
+        j.put("loads", ts.loads());
+        j.put("evictions", ts.evictions());
+      }
+      ArrayNode local = o.putArray("adapters");
+      for (AdapterStore.SlotView v : s.adapters()) {
+        ObjectNode j = local.addObject();
+        j.put("id", v.id());
+        j.put("tier", v.tier().wireName());
+        j.put("in_flight", v.inFlight());
+        j.put("bytes", v.bytes());
+        j.put("disk_bytes", v.diskBytes());
+        j.put("hits", v.hits());
+        putTime(j, "last_use", v.lastUseMillis());
+        j.put("pinned", v.pinned());
+        j.put("last_error", v.lastError());
+      }
+      return HttpResponses.json(o);
+    });
+  }
+}

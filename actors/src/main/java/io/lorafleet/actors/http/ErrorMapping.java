@@ -1,0 +1,107 @@
+package io.lorafleet.actors.http;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.lorafleet.actors.adapters.AdapterConflictException;
+import io.lorafleet.actors.adapters.AdapterSourceException;
+import io.lorafleet.runtime.errors.AdapterIncompatibleException;
+import io.lorafleet.runtime.errors.InvalidRequestException;
+import io.lorafleet.runtime.errors.LoraFleetException;
+import io.lorafleet.runtime.errors.ModelFormatException;
+import io.lorafleet.runtime.errors.NotFoundException;
+import io.lorafleet.runtime.errors.OverloadedException;
+import io.lorafleet.runtime.tokenizer.ChatTemplateException;
+import io.lorafleet.runtime.tokenizer.TokenizerException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.http.scaladsl.model.EntityStreamException;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place where errors become HTTP responses: a status per error kind and the JSON body
+ * {@code {"error": message, "error_type": type}}. Expected errors are not logged with stack traces.
+ */
+public final class ErrorMapping {
+  private static final Logger log = LoggerFactory.getLogger(ErrorMapping.class);
+  /** Seconds an overloaded client is told to wait. */
+  static final int RETRY_AFTER_SECONDS = 1;
+
+  private ErrorMapping() {}
+
+  /** A status, type and message for any error. */
+  public record Problem(int status, String type, String message) {}
+
+  public static Problem problem(Throwable error) {
+    Throwable t = unwrap(error);
+    if (t instanceof EntityStreamSizeException e) {
+      return new Problem(413, "payload_too_large", "request body is larger than the limit of " + e.limit() + " bytes");
+    }
+    if (t instanceof EntityStreamException e && e.getMessage() != null && e.getMessage().contains("too large")) {
+      return new Problem(413, "payload_too_large", e.getMessage());
+    }
+    if (t instanceof LoraFleetException e) {
+      return new Problem(status(e), e.errorType(), e.getMessage());
+    }
+    if (t instanceof ChatTemplateException e) {
+      return e.raisedByTemplate() ? new Problem(422, "invalid_request", e.getMessage())
+          : new Problem(500, "chat_template", e.getMessage());
+    }
+    if (t instanceof TokenizerException e) {
+      return new Problem(422, "invalid_request", e.getMessage());
+    }
+    if (t instanceof TimeoutException) {
+      return new Problem(503, "overloaded", "the node did not answer in time; retry later");
+    }
+    log.error("unexpected error while serving a request", t);
+    return new Problem(500, "internal_error", "internal error: " + t);
+  }
+
+  private static int status(LoraFleetException e) {
+    return switch (e) {
+      case MalformedRequestException m -> 400;
+      case InvalidRequestException i -> 422;
+      case NotFoundException n -> 404;
+      case AdapterIncompatibleException a -> 400;
+      case ModelFormatException m -> 400;
+      case AdapterSourceException s -> s.errorType().equals("adapter_source_refused") ? 403 : 400;
+      case AdapterConflictException c -> 409;
+      case OverloadedException o -> 503;
+      case AuthenticationException a -> a.disabled() ? 403 : 401;
+      default -> 500;
+    };
+  }
+
+  /** The JSON error response for {@code error}. */
+  public static HttpResponse toResponse(Throwable error) {
+    Problem p = problem(error);
+    HttpResponse r = HttpResponse.create().withStatus(p.status())
+        .withEntity(ContentTypes.APPLICATION_JSON, body(p).toString());
+    if (p.status() == 503) {
+      r = r.addHeader(RawHeader.create("Retry-After", Integer.toString(RETRY_AFTER_SECONDS)));
+    }
+    if (p.status() == 401) {
+      r = r.addHeader(RawHeader.create("WWW-Authenticate", "Bearer realm=\"lorafleet-admin\""));
+    }
+    return r;
+  }
+
+  public static ObjectNode body(Problem p) {
+    ObjectNode n = JsonNodeFactory.instance.objectNode();
+    n.put("error", p.message());
+    n.put("error_type", p.type());
+    return n;
+  }
+
+  static Throwable unwrap(Throwable t) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+}

@@ -1,0 +1,136 @@
+package io.lorafleet.actors.http;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.pekko.http.javadsl.model.ContentType;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.server.AllDirectives;
+import org.apache.pekko.http.javadsl.server.ExceptionHandler;
+import org.apache.pekko.http.javadsl.server.PathMatchers;
+import org.apache.pekko.http.javadsl.server.RejectionHandler;
+import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+
+/** The node's route tree: every endpoint, body limits, JSON errors and request counting. */
+public final class HttpApi extends AllDirectives {
+  private static final long BODY_TIMEOUT_MILLIS = 30_000;
+  private static final ContentType PROMETHEUS_TEXT = ContentTypes.parse("text/plain; version=0.0.4; charset=utf-8");
+
+  private final NodeHandles node;
+  private final LoraxApi lorax;
+  private final OpenAiApi openAi;
+  private final AdminApi admin;
+
+  public HttpApi(NodeHandles node) {
+    this.node = node;
+    GenerationGateway gateway = new GenerationGateway(node);
+    GenerationSupport support = new GenerationSupport(node);
+    this.lorax = new LoraxApi(node, gateway, support);
+    this.openAi = new OpenAiApi(node, gateway, support);
+    this.admin = new AdminApi(node);
+  }
+
+  public Route route() {
+    return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
+        path("generate", () -> jsonPost("/generate", lorax::generate)),
+        path("generate_stream", () -> jsonPost("/generate_stream", lorax::generateStream)),
+        path("info", () -> get(() -> counted("/info", lorax::info))),
+        path("health", () -> get(() -> counted("/health", () -> CompletableFuture.completedFuture(lorax.health())))),
+        pathPrefix("v1", () -> concat(
+            path("completions", () -> jsonPost("/v1/completions", b -> openAi.completions(b, false))),
+            path(PathMatchers.segment("chat").slash("completions"),
+                () -> jsonPost("/v1/chat/completions", b -> openAi.completions(b, true))),
+            path("models", () -> get(() -> counted("/v1/models", openAi::models))))),
+        pathPrefix("admin", this::adminRoutes),
+        path("metrics", () -> get(() -> {
+          node.metrics().httpRequest("/metrics", 200);
+          return complete(HttpResponse.create().withEntity(
+              org.apache.pekko.http.javadsl.model.HttpEntities.create(PROMETHEUS_TEXT,
+                  node.metrics().scrape().getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+        })))));
+  }
+
+  private Route adminRoutes() {
+    return optionalHeaderValueByName("Authorization", auth -> concat(
+        path("adapters", () -> concat(
+            post(() -> authorized("/admin/adapters", auth, () -> jsonBody("/admin/adapters", admin::register))),
+            get(() -> authorized("/admin/adapters", auth, () -> counted("/admin/adapters", admin::list))))),
+        path(PathMatchers.segment("adapters").slash(PathMatchers.segment()), id ->
+            delete(() -> authorized("/admin/adapters/{id}", auth,
+                () -> counted("/admin/adapters/{id}", () -> admin.remove(id))))),
+        path(PathMatchers.segment("adapters").slash(PathMatchers.segment()).slash("pin"), id ->
+            post(() -> authorized("/admin/adapters/{id}/pin", auth,
+                () -> counted("/admin/adapters/{id}/pin", () -> admin.pin(id, true))))),
+        path(PathMatchers.segment("adapters").slash(PathMatchers.segment()).slash("unpin"), id ->
+            post(() -> authorized("/admin/adapters/{id}/unpin", auth,
+                () -> counted("/admin/adapters/{id}/unpin", () -> admin.pin(id, false))))),
+        path("node", () -> get(() -> authorized("/admin/node", auth,
+            () -> counted("/admin/node", admin::nodeStatus))))));
+  }
+
+  private Route authorized(String name, java.util.Optional<String> authorization, Supplier<Route> inner) {
+    try {
+      admin.authenticate(authorization.orElse(null));
+    } catch (AuthenticationException e) {
+      HttpResponse r = ErrorMapping.toResponse(e);
+      node.metrics().httpRequest(name, r.status().intValue());
+      return complete(r);
+    }
+    return inner.get();
+  }
+
+  private Route jsonPost(String name, Function<RequestFields, CompletionStage<HttpResponse>> handler) {
+    return post(() -> jsonBody(name, handler));
+  }
+
+  /** Reads the body (at most {@code maxBodyBytes}: else 413), parses it as a JSON object and runs {@code handler}. */
+  private Route jsonBody(String name, Function<RequestFields, CompletionStage<HttpResponse>> handler) {
+    return extractRequestEntity(entity -> extractMaterializer(mat -> counted(name, () -> {
+      if (entity.getContentLengthOption().isPresent()
+          && entity.getContentLengthOption().getAsLong() > node.maxBodyBytes()) {
+        entity.discardBytes(mat);
+        throw new EntityStreamSizeException(node.maxBodyBytes(), scala.Option.apply(null));
+      }
+      return entity.toStrict(BODY_TIMEOUT_MILLIS, node.maxBodyBytes(), mat)
+          .thenCompose(strict -> handler.apply(RequestFields.parse(strict.getData().toArray())));
+    })));
+  }
+
+  /** Completes with the handler's response or the mapped error, and counts it by route and status. */
+  private Route counted(String name, Supplier<CompletionStage<HttpResponse>> handler) {
+    CompletionStage<HttpResponse> f;
+    try {
+      f = handler.get();
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
+    }
+    return completeWithFuture(f.exceptionally(ErrorMapping::toResponse).thenApply(r -> {
+      node.metrics().httpRequest(name, r.status().intValue());
+      return r;
+    }));
+  }
+
+  private ExceptionHandler exceptions() {
+    return ExceptionHandler.newBuilder().matchAny(t -> complete(ErrorMapping.toResponse(t))).build();
+  }
+
+  /** Pekko's standard rejections (404, 405, ...) with the JSON error body. */
+  private RejectionHandler rejections() {
+    return RejectionHandler.defaultHandler().mapRejectionResponse(resp -> {
+      if (resp.entity() instanceof HttpEntity.Strict strict
+          && !strict.getContentType().equals(ContentTypes.APPLICATION_JSON)) {
+        int status = resp.status().intValue();
+        ObjectNode body = ErrorMapping.body(new ErrorMapping.Problem(status,
+            status == 404 ? "not_found" : status == 405 ? "method_not_allowed" : "invalid_request",
+            strict.getData().utf8String()));
+        return resp.withEntity(ContentTypes.APPLICATION_JSON, HttpResponses.write(body));
+      }
+      return resp;
+    });
+  }
+}

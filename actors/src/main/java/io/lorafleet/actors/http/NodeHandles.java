@@ -1,0 +1,34 @@
+package io.lorafleet.actors.http;
+
+import io.lorafleet.actors.adapters.AdapterStore;
+import io.lorafleet.actors.adapters.SourcePolicy;
+import io.lorafleet.actors.batch.BatchBuilder;
+import io.lorafleet.actors.metrics.ServerMetrics;
+import io.lorafleet.runtime.engine.LocalEngine;
+import java.time.Duration;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+
+/**
+ * What the HTTP API talks to on its node.
+ *
+ * @param system             the node's actor system
+ * @param engine             the model, tokenizer and engine (read-only use: tokenizing, limits, stats)
+ * @param store              the node's adapter cache
+ * @param batchBuilder       the batch builder of the engine
+ * @param metrics            the node's metrics
+ * @param sources            which adapter sources are accepted
+ * @param maxBodyBytes       request body limit
+ * @param adapterWaitTimeout how long a request may wait for its adapter to load
+ * @param adminToken         the admin bearer token, or null when the admin API is disabled
+ */
+public record NodeHandles(
+    ActorSystem<?> system, LocalEngine engine, ActorRef<AdapterStore.Command> store,
+    ActorRef<BatchBuilder.Command> batchBuilder, ServerMetrics metrics, SourcePolicy sources, long maxBodyBytes,
+    Duration adapterWaitTimeout, String adminToken) {
+
+  /** The name clients use for the base model. */
+  public String modelName() {
+    return engine.model().name();
+  }
+}

@@ -1,0 +1,142 @@
+package io.lorafleet.actors.metrics;
+
+import io.lorafleet.runtime.engine.Engine;
+import io.lorafleet.runtime.engine.EngineStats;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
+import io.prometheus.metrics.core.metrics.Gauge;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The node's metrics, in one registry of its own (so several nodes in one JVM do not mix). Metric objects
+ * are thread-safe sinks; the engine's load is read through callbacks from its {@link EngineStats} snapshot.
+ */
+public final class ServerMetrics {
+  private static final double[] LATENCY_BUCKETS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+      5, 10, 30, 60};
+
+  private final PrometheusRegistry registry = new PrometheusRegistry();
+  private final Counter httpRequests;
+  private final Histogram timeToFirstToken;
+  private final Histogram interTokenLatency;
+  private final Histogram endToEnd;
+  private final Counter finished;
+  private final Counter cacheHits;
+  private final Counter cacheMisses;
+  private final Counter cacheLoads;
+  private final Counter cacheEvictions;
+  private final Gauge cacheBytes;
+  private final Gauge cacheEntries;
+
+  public ServerMetrics() {
+    httpRequests = Counter.builder().name("lorafleet_http_requests").help("HTTP requests by route and status")
+        .labelNames("route", "status").register(registry);
+    timeToFirstToken = latency("lorafleet_time_to_first_token_seconds", "time from arrival to the first token");
+    interTokenLatency = latency("lorafleet_inter_token_latency_seconds", "time between consecutive tokens");
+    endToEnd = latency("lorafleet_request_duration_seconds", "time from arrival to the last token");
+    finished = Counter.builder().name("lorafleet_generations").help("finished generations by finish reason")
+        .labelNames("reason").register(registry);
+    cacheHits = tierCounter("lorafleet_adapter_cache_hits", "adapter requests served from the tier");
+    cacheMisses = tierCounter("lorafleet_adapter_cache_misses", "adapter requests that missed the tier");
+    cacheLoads = tierCounter("lorafleet_adapter_cache_loads", "adapters loaded into the tier");
+    cacheEvictions = tierCounter("lorafleet_adapter_cache_evictions", "adapters evicted from the tier");
+    cacheBytes = Gauge.builder().name("lorafleet_adapter_cache_bytes").help("adapter bytes held in the tier")
+        .labelNames("tier").register(registry);
+    cacheEntries = Gauge.builder().name("lorafleet_adapter_cache_entries").help("adapters held in the tier")
+        .labelNames("tier").register(registry);
+  }
+
+  private Histogram latency(String name, String help) {
+    return Histogram.builder().name(name).help(help).classicOnly().classicUpperBounds(LATENCY_BUCKETS)
+        .register(registry);
+  }
+
+  private Counter tierCounter(String name, String help) {
+    return Counter.builder().name(name).help(help).labelNames("tier").register(registry);
+  }
+
+  /** Publishes the engine's load: queue depth, running batch, KV blocks, token counters. */
+  public void bindEngine(Supplier<EngineStats> stats) {
+    gauge("lorafleet_queue_depth", "requests waiting for the engine", s -> (double) s.waiting(), stats);
+    gauge("lorafleet_running_sequences", "sequences in the running batch", s -> (double) s.running(), stats);
+    gauge("lorafleet_kv_blocks_used", "KV cache blocks held by sequences", s -> (double) s.kvBlocksUsed(), stats);
+    gauge("lorafleet_kv_blocks_total", "KV cache blocks in the pool", s -> (double) s.kvBlocksTotal(), stats);
+    gauge("lorafleet_device_adapters", "adapters loaded in the backend", s -> (double) s.adaptersLoaded(), stats);
+    CounterWithCallback.builder().name("lorafleet_generated_tokens").help("tokens generated (rate: tokens/s)")
+        .callback(cb -> cb.call(stats.get().generatedTokens())).register(registry);
+    CounterWithCallback.builder().name("lorafleet_prompt_tokens").help("prompt tokens run through the model")
+        .callback(cb -> cb.call(stats.get().promptTokens())).register(registry);
+    CounterWithCallback.builder().name("lorafleet_engine_steps").help("engine steps run")
+        .callback(cb -> cb.call(stats.get().steps())).register(registry);
+  }
+
+  /** Convenience for {@link #bindEngine(Supplier)}. */
+  public void bindEngine(Engine engine) {
+    bindEngine(engine::stats);
+  }
+
+  private void gauge(String name, String help, Function<EngineStats, Double> f, Supplier<EngineStats> stats) {
+    GaugeWithCallback.builder().name(name).help(help).callback(cb -> cb.call(f.apply(stats.get()))).register(registry);
+  }
+
+  public void httpRequest(String route, int status) {
+    httpRequests.labelValues(route, Integer.toString(status)).inc();
+  }
+
+  public void timeToFirstToken(double seconds) {
+    timeToFirstToken.observe(seconds);
+  }
+
+  public void interTokenLatency(double seconds) {
+    interTokenLatency.observe(seconds);
+  }
+
+  public void endToEnd(double seconds) {
+    endToEnd.observe(seconds);
+  }
+
+  public void finished(String reason) {
+    finished.labelValues(reason).inc();
+  }
+
+  public void cacheHit(String tier) {
+    cacheHits.labelValues(tier).inc();
+  }
+
+  public void cacheMiss(String tier) {
+    cacheMisses.labelValues(tier).inc();
+  }
+
+  public void cacheLoad(String tier) {
+    cacheLoads.labelValues(tier).inc();
+  }
+
+  public void cacheEviction(String tier) {
+    cacheEvictions.labelValues(tier).inc();
+  }
+
+  public void cacheUsage(String tier, long entries, long bytes) {
+    cacheEntries.labelValues(tier).set(entries);
+    cacheBytes.labelValues(tier).set(bytes);
+  }
+
+  /** The Prometheus text exposition format (version 0.0.4). */
+  public String scrape() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try {
+      PrometheusTextFormatWriter.create().write(out, registry.scrape());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toString(StandardCharsets.UTF_8);
+  }
+}

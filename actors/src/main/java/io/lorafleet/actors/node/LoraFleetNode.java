@@ -1,0 +1,124 @@
+package io.lorafleet.actors.node;
+
+import com.typesafe.config.Config;
+import io.lorafleet.actors.metrics.ServerMetrics;
+import io.lorafleet.runtime.backend.BackendOptions;
+import io.lorafleet.runtime.cli.CliInputException;
+import io.lorafleet.runtime.cli.LoraFleetCli;
+import io.lorafleet.runtime.engine.EngineConfig;
+import io.lorafleet.runtime.engine.LocalEngine;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.ActorSystem;
+
+/** A running serving node: its engine, actor system and HTTP address. Closing stops all of it. */
+public final class LoraFleetNode implements AutoCloseable {
+  /** Name of every node's actor system (nodes of one cluster share it). */
+  public static final String SYSTEM_NAME = "lorafleet";
+
+  private final LocalEngine engine;
+  private final ActorSystem<NodeGuardian.Command> system;
+  private final InetSocketAddress address;
+
+  private LoraFleetNode(LocalEngine engine, ActorSystem<NodeGuardian.Command> system, InetSocketAddress address) {
+    this.engine = engine;
+    this.system = system;
+    this.address = address;
+  }
+
+  /**
+   * Opens the model, starts the actor system and waits until the HTTP server listens.
+   *
+   * @param config         full configuration (the {@code lorafleet} and {@code pekko} blocks)
+   * @param engineConfig   engine sizing; its device slot count is replaced by the cache's
+   * @param backendOptions backend options
+   */
+  public static LoraFleetNode start(Config config, EngineConfig engineConfig, BackendOptions backendOptions) {
+    NodeSettings settings = NodeSettings.from(config);
+    String token = readToken(settings.adminTokenFile());
+    Path model = settings.modelDir() != null ? settings.modelDir() : LoraFleetCli.bundledModel();
+    if (!Files.isDirectory(model)) {
+      throw new CliInputException("--model " + model + ": directory not found");
+    }
+    LocalEngine engine = LocalEngine.open(model, settings.backend(), backendOptions,
+        engineConfig.withMaxResidentAdapters(settings.cache().deviceSlots()));
+    CompletableFuture<InetSocketAddress> ready = new CompletableFuture<>();
+    ActorSystem<NodeGuardian.Command> system;
+    try {
+      system = ActorSystem.create(NodeGuardian.create(settings, engine, new ServerMetrics(), token, ready),
+          SYSTEM_NAME, config);
+    } catch (RuntimeException e) {
+      engine.close();
+      throw e;
+    }
+    try {
+      return new LoraFleetNode(engine, system, ready.get(120, TimeUnit.SECONDS));
+    } catch (InterruptedException | ExecutionException | TimeoutException e) {
+      system.terminate();
+      engine.close();
+      Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+      throw new NodeStartException("the node failed to start: " + cause.getMessage(), cause);
+    }
+  }
+
+  private static String readToken(Path file) {
+    if (file == null) {
+      return null;
+    }
+    try {
+      String token = Files.readString(file, StandardCharsets.UTF_8).strip();
+      if (token.isEmpty()) {
+        throw new CliInputException("--admin-token-file " + file + ": the file is empty");
+      }
+      return token;
+    } catch (IOException e) {
+      throw new CliInputException("--admin-token-file " + file + ": cannot read: " + e.getMessage());
+    }
+  }
+
+  public InetSocketAddress address() {
+    return address;
+  }
+
+  public int port() {
+    return address.getPort();
+  }
+
+  /** Base URL of the HTTP API, e.g. {@code http://127.0.0.1:8080}. */
+  public String url() {
+    return "http://" + address.getHostString() + ":" + address.getPort();
+  }
+
+  public ActorSystem<NodeGuardian.Command> system() {
+    return system;
+  }
+
+  public LocalEngine engine() {
+    return engine;
+  }
+
+  /** Blocks until the node stops. */
+  public void awaitTermination() {
+    system.getWhenTerminated().toCompletableFuture().join();
+  }
+
+  @Override
+  public void close() {
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // closing anyway
+    }
+    engine.close();
+  }
+}

@@ -1,0 +1,60 @@
+// Calls a LoraFleet node with the official openai package, unmodified: completions, chat, and both
+// streamed. Prints one JSON line per check; OpenAiNodeClientTest asserts on them.
+// Usage: node openai-client.mjs <baseURL ending in /v1> <adapter id>
+import OpenAI from "openai";
+
+const [baseURL, adapter] = process.argv.slice(2);
+const client = new OpenAI({ baseURL, apiKey: "not-needed", maxRetries: 0, timeout: 60_000 });
+const out = (kind, value) => console.log(JSON.stringify({ kind, ...value }));
+
+const models = await client.models.list();
+out("models", { ids: models.data.map((m) => m.id) });
+
+const completion = await client.completions.create({
+  model: adapter, prompt: "The quick brown fox", max_tokens: 8, temperature: 0, logprobs: 2,
+});
+out("completion", {
+  object: completion.object, text: completion.choices[0].text,
+  finish_reason: completion.choices[0].finish_reason, usage: completion.usage,
+  tokens: completion.choices[0].logprobs.tokens.length,
+});
+
+const chat = await client.chat.completions.create({
+  model: adapter, messages: [{ role: "user", content: "Say hello." }], max_tokens: 8, temperature: 0, seed: 7,
+});
+out("chat", {
+  object: chat.object, role: chat.choices[0].message.role, content: chat.choices[0].message.content,
+  finish_reason: chat.choices[0].finish_reason, usage: chat.usage,
+});
+
+let streamedChat = "";
+let chatFinish = null;
+let chatChunks = 0;
+const chatStream = await client.chat.completions.create({
+  model: adapter, messages: [{ role: "user", content: "Say hello." }], max_tokens: 8, temperature: 0, stream: true,
+});
+for await (const chunk of chatStream) {
+  chatChunks++;
+  streamedChat += chunk.choices[0]?.delta?.content ?? "";
+  chatFinish = chunk.choices[0]?.finish_reason ?? chatFinish;
+}
+out("chat_stream", { content: streamedChat, finish_reason: chatFinish, chunks: chatChunks });
+
+let streamedText = "";
+let usage = null;
+const textStream = await client.completions.create({
+  model: adapter, prompt: "The quick brown fox", max_tokens: 8, temperature: 0, stream: true,
+  stream_options: { include_usage: true },
+});
+for await (const chunk of textStream) {
+  streamedText += chunk.choices[0]?.text ?? "";
+  usage = chunk.usage ?? usage;
+}
+out("completion_stream", { text: streamedText, usage });
+
+try {
+  await client.completions.create({ model: "no-such-adapter", prompt: "x", max_tokens: 2 });
+  out("error", { status: null });
+} catch (e) {
+  out("error", { status: e.status, message: String(e.message) });
+}
