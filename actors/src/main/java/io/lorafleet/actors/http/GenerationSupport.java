@@ -98,14 +98,6 @@ final class GenerationSupport {
     };
   }
 
-  /** Whether {@code t} must be the request's last token (so a stream can attach the final details to it). */
-  boolean certainlyLast(TokenOutput t, int promptLength, SamplingParams p) {
-    return t.index() + 1 >= p.maxNewTokens()
-        || !p.ignoreEos() && node.engine().engine().eosTokenIds().contains(t.tokenId())
-        || p.stopTokenIds().contains(t.tokenId())
-        || promptLength + t.index() + 1 >= maxModelLen();
-  }
-
   static double safe(float logprob) {
     return Float.isFinite(logprob) ? logprob : -9999.0;
   }

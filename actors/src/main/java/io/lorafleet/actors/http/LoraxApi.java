@@ -115,8 +115,8 @@ final class LoraxApi {
     Parsed r = parse(body);
     return gateway.start(r.adapter(), r.prompt(), r.params()).thenApply(g -> {
       Source<ByteString, org.apache.pekko.NotUsed> sse = g.events().statefulMapConcat(() -> {
+        // The last token's event carries the final text and details, so it waits for the result.
         TokenOutput[] held = {null};
-        boolean holdAll = !r.params().stop().isEmpty();
         return e -> {
           List<ByteString> out = new ArrayList<>();
           switch (e) {
@@ -125,7 +125,7 @@ final class LoraxApi {
                 out.add(HttpResponses.event(streamEvent(held[0], null, null, r)));
                 held[0] = null;
               }
-              if (holdAll || support.certainlyLast(t.token(), r.prompt().length, r.params())) {
+              if (t.token().isLast()) {
                 held[0] = t.token();
               } else {
                 out.add(HttpResponses.event(streamEvent(t.token(), null, null, r)));
@@ -155,9 +155,9 @@ final class LoraxApi {
   private static TokenOutput lastTokenWithoutText(GenerationResult r) {
     int n = r.tokenIds().length;
     if (n == 0) {
-      return new TokenOutput(0, 0, "", 0f, List.of(), true);
+      return new TokenOutput(0, 0, "", 0f, List.of(), true, r.finishReason());
     }
-    return new TokenOutput(n - 1, r.tokenIds()[n - 1], "", r.logprobs()[n - 1], List.of(), false);
+    return new TokenOutput(n - 1, r.tokenIds()[n - 1], "", r.logprobs()[n - 1], List.of(), false, r.finishReason());
   }
 
   private ObjectNode streamEvent(TokenOutput t, GenerationResult done, String inputs, Parsed r) {

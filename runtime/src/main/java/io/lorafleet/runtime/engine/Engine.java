@@ -385,7 +385,8 @@ public final class Engine implements AutoCloseable {
       text += s.stopChecker.finish();
     }
     s.listener().onToken(s.requestId(),
-        new TokenOutput(s.numGenerated() - 1, token, text, choice.logprob(), choice.top(), tokenizer.isSpecial(token)));
+        new TokenOutput(s.numGenerated() - 1, token, text, choice.logprob(), choice.top(), tokenizer.isSpecial(token),
+            done));
     return done;
   }
 

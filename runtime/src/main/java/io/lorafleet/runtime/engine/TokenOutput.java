@@ -12,9 +12,17 @@ import java.util.List;
  * @param logprob   log-probability of the token under the model (log-softmax of the raw logits)
  * @param top       the most likely tokens at this step when requested, else empty
  * @param special   whether the tokenizer marks the token special
+ * @param finishReason set on the request's last token (its text then includes everything still pending),
+ *                  null on the others
  */
-public record TokenOutput(int index, int tokenId, String text, float logprob, List<TopLogprob> top, boolean special) {
+public record TokenOutput(int index, int tokenId, String text, float logprob, List<TopLogprob> top, boolean special,
+    FinishReason finishReason) {
   public TokenOutput {
     top = List.copyOf(top);
+  }
+
+  /** Whether this is the request's last token. */
+  public boolean isLast() {
+    return finishReason != null;
   }
 }

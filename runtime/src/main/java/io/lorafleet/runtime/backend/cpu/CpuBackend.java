@@ -145,7 +145,7 @@ public final class CpuBackend implements Backend {
     List<int[]> loraUnits = loraUnits(b);
 
     // Embedding gather.
-    pool.parallelFor(rows, 8, (wk, s, e) -> {
+    pool.parallelFor(rows, 8, (long) rows * h, (wk, s, e) -> {
       for (int r = s; r < e; r++) {
         VectorKernels.widen(w.embed(), (long) b.tokenIds()[r] * h, x, r * h, h);
       }
@@ -160,7 +160,7 @@ public final class CpuBackend implements Backend {
       matmuls(xn, h, rows, new Job(lw.q(), q, qd), new Job(lw.k(), k, kvd), new Job(lw.v(), v, kvd));
       applyLora(loraUnits, b, l, xn, h, new LoraOut(LoraTarget.Q, q, qd), new LoraOut(LoraTarget.K, k, kvd),
           new LoraOut(LoraTarget.V, v, kvd));
-      pool.parallelFor(rows, 4, (wk, s, e) -> {
+      pool.parallelFor(rows, 4, (long) rows * (qd + 2 * kvd) * 4, (wk, s, e) -> {
         float[] cos = workerCos[wk];
         float[] sin = workerSin[wk];
         for (int r = s; r < e; r++) {
@@ -169,9 +169,16 @@ public final class CpuBackend implements Backend {
           Rope.apply(q, r * qd, c.numHeads(), c.headDim(), cos, sin);
           Rope.apply(k, r * kvd, c.numKvHeads(), c.headDim(), cos, sin);
           int[] table = b.sequences().get(rowSeq[r]).blockTable();
-          int dst = (table[pos / blockSize] * blockSize + pos % blockSize) * kvd;
-          System.arraycopy(k, r * kvd, kCache[l], dst, kvd);
-          System.arraycopy(v, r * kvd, vCache[l], dst, kvd);
+          int block = table[pos / blockSize];
+          int slot = pos % blockSize;
+          float[] kc = kCache[l];
+          for (int kh = 0; kh < c.numKvHeads(); kh++) {
+            int kb = VectorKernels.kIndex(block, kh, 0, slot, c.numKvHeads(), c.headDim(), blockSize);
+            for (int d = 0; d < c.headDim(); d++) {
+              kc[kb + d * blockSize] = k[r * kvd + kh * c.headDim() + d];
+            }
+          }
+          System.arraycopy(v, r * kvd, vCache[l], (block * blockSize + slot) * kvd, kvd);
         }
       });
       attention(b, rowSeq, l, rows);
@@ -183,7 +190,7 @@ public final class CpuBackend implements Backend {
       normRows(x, lw.ffnNorm(), eps, xn, rows);
       matmuls(xn, h, rows, new Job(lw.gate(), gate, inter), new Job(lw.up(), up, inter));
       applyLora(loraUnits, b, l, xn, h, new LoraOut(LoraTarget.GATE, gate, inter), new LoraOut(LoraTarget.UP, up, inter));
-      pool.parallelFor(rows, 4, (wk, s, e) -> VectorKernels.siluMul(gate, up, s * inter, (e - s) * inter));
+      pool.parallelFor(rows, 4, (long) rows * inter * 8, (wk, s, e) -> VectorKernels.siluMul(gate, up, s * inter, (e - s) * inter));
       matmuls(gate, inter, rows, new Job(lw.down(), proj, h));
       applyLora(loraUnits, b, l, gate, inter, new LoraOut(LoraTarget.DOWN, proj, h));
       VectorKernels.addInPlace(x, 0, proj, 0, rows * h);
@@ -203,7 +210,7 @@ public final class CpuBackend implements Backend {
 
   private void normRows(float[] in, float[] weight, float eps, float[] out, int rows) {
     int h = c.hiddenSize();
-    pool.parallelFor(rows, 16, (wk, s, e) -> {
+    pool.parallelFor(rows, 16, (long) rows * h * 2, (wk, s, e) -> {
       for (int r = s; r < e; r++) {
         VectorKernels.rmsNorm(in, r * h, weight, eps, out, r * h, h);
       }
@@ -224,7 +231,7 @@ public final class CpuBackend implements Backend {
     starts[jobs.length] = total;
     // Even grain keeps the 2-row tiles aligned inside each chunk.
     int grain = rows <= 4 ? 64 : 32;
-    pool.parallelFor(total, grain, (wk, s, e) -> {
+    pool.parallelFor(total, grain, (long) total * inStride * rows, (wk, s, e) -> {
       for (int j = 0; j < jobs.length; j++) {
         int lo = Math.max(s, starts[j]);
         int hi = Math.min(e, starts[j + 1]);
@@ -247,7 +254,11 @@ public final class CpuBackend implements Backend {
     if (units.isEmpty()) {
       return;
     }
-    pool.parallelFor(units.size(), 1, (wk, s, e) -> {
+    long work = 0;
+    for (int[] unit : units) {
+      work += (long) (unit[2] - unit[1]) * inStride * 16 * outs.length;
+    }
+    pool.parallelFor(units.size(), 1, work, (wk, s, e) -> {
       for (int u = s; u < e; u++) {
         int[] unit = units.get(u);
         CpuAdapter adapter = slots.get(unit[0]);
@@ -292,22 +303,26 @@ public final class CpuBackend implements Backend {
     int group = c.groupSize();
     int hd = c.headDim();
     int qd = c.queryDim();
-    int kvd = c.kvDim();
     float scale = (float) (1.0 / Math.sqrt(hd));
-    pool.parallelFor(rows * kvHeads, 1, (wk, s, e) -> {
+    long work = 0;
+    for (int r = 0; r < rows; r++) {
+      work += (long) (b.positions()[r] + 1) * qd * 2;
+    }
+    pool.parallelFor(rows * kvHeads, 1, work, (wk, s, e) -> {
       for (int u = s; u < e; u++) {
         int r = u / kvHeads;
         int kvh = u % kvHeads;
         int ctx = b.positions()[r] + 1;
         float[] scores = workerScores[wk];
-        if (scores.length < ctx) {
-          scores = workerScores[wk] = new float[Math.max(ctx, 2 * scores.length)];
+        int padded = (ctx + blockSize - 1) / blockSize * blockSize;
+        if (scores.length < padded) {
+          scores = workerScores[wk] = new float[Math.max(padded, 2 * scores.length)];
         }
         int[] table = b.sequences().get(rowSeq[r]).blockTable();
         for (int g = 0; g < group; g++) {
           int head = kvh * group + g;
-          VectorKernels.attendHead(q, r * qd + head * hd, kCache[layer], vCache[layer], table, blockSize, kvd,
-              kvh * hd, hd, ctx, scale, scores, att, r * qd + head * hd);
+          VectorKernels.attendHead(q, r * qd + head * hd, kCache[layer], vCache[layer], table, blockSize, kvHeads,
+              kvh, hd, ctx, scale, scores, att, r * qd + head * hd);
         }
       }
     });

@@ -349,6 +349,59 @@ public final class VectorKernels {
     y[i] = acc ? y[i] + v : v;
   }
 
+  // ---------------------------------------------------------------- exponential
+
+  private static final float LOG2E = 1.44269504088896341f;
+  private static final float LN2_HI = 0.693359375f;
+  private static final float LN2_LO = -2.12194440e-4f;
+  private static final float ROUND = 12582912f; // 1.5 * 2^23: adding it rounds to an integer
+  private static final float EXP_MIN = -87.33654f;
+  private static final float EXP_MAX = 88.37626f;
+  private static final float P0 = 1.9875691500e-4f;
+  private static final float P1 = 1.3981999507e-3f;
+  private static final float P2 = 8.3334519073e-3f;
+  private static final float P3 = 4.1665795894e-2f;
+  private static final float P4 = 1.6666665459e-1f;
+  private static final float P5 = 5.0000001201e-1f;
+
+  /**
+   * {@code e^x} in float (within about 1 ulp): range reduction by ln 2 and a degree-7 polynomial, written
+   * with the same IEEE operations as {@link #exp(FloatVector)} so that lanes and scalar tails agree, and so
+   * that interpreted and compiled code give the same bits (unlike {@code Math.exp}, which is only
+   * specified to 1 ulp and is intrinsified differently).
+   */
+  public static float exp(float x) {
+    x = Math.min(Math.max(x, EXP_MIN), EXP_MAX);
+    float n = (x * LOG2E + ROUND) - ROUND;
+    float r = Math.fma(n, -LN2_HI, x);
+    r = Math.fma(n, -LN2_LO, r);
+    float z = r * r;
+    float y = Math.fma(P0, r, P1);
+    y = Math.fma(y, r, P2);
+    y = Math.fma(y, r, P3);
+    y = Math.fma(y, r, P4);
+    y = Math.fma(y, r, P5);
+    y = Math.fma(y, z, r) + 1f;
+    return y * Float.intBitsToFloat(((int) n + 127) << 23);
+  }
+
+  /** Lane-wise {@link #exp(float)}. */
+  static FloatVector exp(FloatVector x) {
+    x = x.max(EXP_MIN).min(EXP_MAX);
+    FloatVector n = x.mul(LOG2E).add(ROUND).sub(ROUND);
+    FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), x);
+    r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
+    FloatVector z = r.mul(r);
+    FloatVector y = FloatVector.broadcast(F, P0).fma(r, FloatVector.broadcast(F, P1));
+    y = y.fma(r, FloatVector.broadcast(F, P2));
+    y = y.fma(r, FloatVector.broadcast(F, P3));
+    y = y.fma(r, FloatVector.broadcast(F, P4));
+    y = y.fma(r, FloatVector.broadcast(F, P5));
+    y = y.fma(z, r).add(1f);
+    IntVector pow2 = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+    return y.mul(pow2.reinterpretAsFloats());
+  }
+
   // ---------------------------------------------------------------- element-wise
 
   /** {@code out = x * weight / sqrt(mean(x^2) + eps)} over {@code n} elements. */
@@ -400,40 +453,127 @@ public final class VectorKernels {
 
   /** {@code gate[i] = silu(gate[i]) * up[i]} over {@code n} elements ({@code silu(g) = g / (1 + e^-g)}). */
   public static void siluMul(float[] gate, float[] up, int off, int n) {
-    for (int i = off; i < off + n; i++) {
-      float g = gate[i];
-      gate[i] = (float) (g / (1.0 + Math.exp(-g))) * up[i];
+    int c = off;
+    int end = off + n;
+    for (; c + L <= end; c += L) {
+      FloatVector g = FloatVector.fromArray(F, gate, c);
+      FloatVector silu = g.div(exp(g.neg()).add(1f));
+      silu.mul(FloatVector.fromArray(F, up, c)).intoArray(gate, c);
+    }
+    for (; c < end; c++) {
+      float g = gate[c];
+      gate[c] = g / (exp(-g) + 1f) * up[c];
     }
   }
 
   // ---------------------------------------------------------------- attention
 
   /**
-   * One query head attending over positions {@code [0, ctx)} of a paged KV cache. The cache holds
-   * {@code kvDim} floats per token; token {@code p} lives in block {@code blockTable[p / blockSize]} at
-   * slot {@code p % blockSize}; this head reads {@code headDim} floats at {@code kvHeadOff} within a token.
-   * {@code scores} is scratch of at least {@code ctx} floats.
+   * Where K of (block, kv head, dim, slot) lives in the K cache: each block holds, per KV head, a
+   * {@code [headDim][blockSize]} tile (transposed), so the scores of consecutive positions are lanes of
+   * one vector and need no horizontal sums.
+   */
+  public static int kIndex(int block, int kvHead, int dim, int slot, int kvHeads, int headDim, int blockSize) {
+    return ((block * kvHeads + kvHead) * headDim + dim) * blockSize + slot;
+  }
+
+  /**
+   * One query head attending over positions {@code [0, ctx)} of a paged KV cache. K is laid out as
+   * {@link #kIndex}; V holds {@code kvDim} floats per token, token {@code p} in block
+   * {@code blockTable[p / blockSize]} at slot {@code p % blockSize}, this head's values at {@code kvHead *
+   * headDim}. Each score is {@code sum_d q[d] * k[d]} accumulated in order of {@code d}, whatever the
+   * context length; {@code scores} is scratch of at least {@code ctx} rounded up to a block.
    */
   public static void attendHead(float[] q, int qOff, float[] kCache, float[] vCache, int[] blockTable, int blockSize,
-      int kvDim, int kvHeadOff, int headDim, int ctx, float scale, float[] scores, float[] out, int outOff) {
-    float max = Float.NEGATIVE_INFINITY;
-    for (int p = 0; p < ctx; p++) {
-      int base = (blockTable[p / blockSize] * blockSize + p % blockSize) * kvDim + kvHeadOff;
-      float s = dot(q, qOff, kCache, base, headDim) * scale;
-      scores[p] = s;
-      max = Math.max(max, s);
+      int kvHeads, int kvHead, int headDim, int ctx, float scale, float[] scores, float[] out, int outOff) {
+    int blocks = (ctx + blockSize - 1) / blockSize;
+    if (blockSize % L == 0) {
+      for (int s = 0; s < blockSize; s += L) {
+        int i = 0;
+        // Four blocks at a time share each broadcast of q[d]; every score is still sum_d in order of d.
+        for (; i + 4 <= blocks; i += 4) {
+          int b0 = kIndex(blockTable[i], kvHead, 0, s, kvHeads, headDim, blockSize);
+          int b1 = kIndex(blockTable[i + 1], kvHead, 0, s, kvHeads, headDim, blockSize);
+          int b2 = kIndex(blockTable[i + 2], kvHead, 0, s, kvHeads, headDim, blockSize);
+          int b3 = kIndex(blockTable[i + 3], kvHead, 0, s, kvHeads, headDim, blockSize);
+          FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+          for (int d = 0; d < headDim; d++) {
+            FloatVector qd = FloatVector.broadcast(F, q[qOff + d]);
+            int o = d * blockSize;
+            a0 = FloatVector.fromArray(F, kCache, b0 + o).fma(qd, a0);
+            a1 = FloatVector.fromArray(F, kCache, b1 + o).fma(qd, a1);
+            a2 = FloatVector.fromArray(F, kCache, b2 + o).fma(qd, a2);
+            a3 = FloatVector.fromArray(F, kCache, b3 + o).fma(qd, a3);
+          }
+          a0.mul(scale).intoArray(scores, i * blockSize + s);
+          a1.mul(scale).intoArray(scores, (i + 1) * blockSize + s);
+          a2.mul(scale).intoArray(scores, (i + 2) * blockSize + s);
+          a3.mul(scale).intoArray(scores, (i + 3) * blockSize + s);
+        }
+        for (; i < blocks; i++) {
+          int b0 = kIndex(blockTable[i], kvHead, 0, s, kvHeads, headDim, blockSize);
+          FloatVector a0 = FloatVector.zero(F);
+          for (int d = 0; d < headDim; d++) {
+            a0 = FloatVector.fromArray(F, kCache, b0 + d * blockSize).fma(FloatVector.broadcast(F, q[qOff + d]), a0);
+          }
+          a0.mul(scale).intoArray(scores, i * blockSize + s);
+        }
+      }
+    } else {
+      for (int i = 0; i < blocks; i++) {
+        int base = kIndex(blockTable[i], kvHead, 0, 0, kvHeads, headDim, blockSize);
+        for (int s = 0; s < blockSize; s++) {
+          float acc = 0f;
+          for (int d = 0; d < headDim; d++) {
+            acc = Math.fma(kCache[base + d * blockSize + s], q[qOff + d], acc);
+          }
+          scores[i * blockSize + s] = acc * scale;
+        }
+      }
     }
-    float sum = 0f;
-    for (int p = 0; p < ctx; p++) {
-      float e = (float) Math.exp(scores[p] - max);
+    float max = Float.NEGATIVE_INFINITY;
+    for (int t = 0; t < ctx; t++) {
+      max = Math.max(max, scores[t]);
+    }
+    int p = 0;
+    FloatVector sumv = FloatVector.zero(F);
+    for (; p + L <= ctx; p += L) {
+      FloatVector e = exp(FloatVector.fromArray(F, scores, p).sub(max));
+      e.intoArray(scores, p);
+      sumv = sumv.add(e);
+    }
+    float sum = sumLanes(sumv);
+    for (; p < ctx; p++) {
+      float e = exp(scores[p] - max);
       scores[p] = e;
       sum += e;
     }
-    java.util.Arrays.fill(out, outOff, outOff + headDim, 0f);
     float inv = 1f / sum;
-    for (int p = 0; p < ctx; p++) {
-      int base = (blockTable[p / blockSize] * blockSize + p % blockSize) * kvDim + kvHeadOff;
-      axpy(scores[p] * inv, vCache, base, out, outOff, headDim);
+    for (int t = 0; t < ctx; t++) {
+      scores[t] *= inv;
+    }
+    // out = sum_t w_t * V_t, accumulated in order of t, one vector of head dims at a time.
+    int kvDim = kvHeads * headDim;
+    int hOff = kvHead * headDim;
+    int c = 0;
+    for (; c + L <= headDim; c += L) {
+      FloatVector acc = FloatVector.zero(F);
+      for (int i = 0, t = 0; t < ctx; i++) {
+        int row = blockTable[i] * blockSize;
+        int end = Math.min(ctx, t + blockSize);
+        for (int slot = 0; t < end; t++, slot++) {
+          acc = FloatVector.fromArray(F, vCache, (row + slot) * kvDim + hOff + c)
+              .fma(FloatVector.broadcast(F, scores[t]), acc);
+        }
+      }
+      acc.intoArray(out, outOff + c);
+    }
+    for (; c < headDim; c++) {
+      float acc = 0f;
+      for (int t = 0; t < ctx; t++) {
+        acc = Math.fma(vCache[(blockTable[t / blockSize] * blockSize + t % blockSize) * kvDim + hOff + c], scores[t], acc);
+      }
+      out[outOff + c] = acc;
     }
   }
 }

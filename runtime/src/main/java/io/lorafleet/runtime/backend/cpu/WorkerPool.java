@@ -34,6 +34,23 @@ public final class WorkerPool implements AutoCloseable {
     return threads;
   }
 
+  /** Loops estimated below this many multiply-adds run on the calling thread: handing them out costs more. */
+  public static final long MIN_PARALLEL_WORK = 1L << 20;
+
+  /**
+   * Like {@link #parallelFor(int, int, RangeBody)}, but runs on the calling thread when {@code work} (an
+   * estimate of the loop's multiply-adds) is too small to be worth splitting.
+   */
+  public void parallelFor(int n, int grain, long work, RangeBody body) {
+    if (work < MIN_PARALLEL_WORK) {
+      if (n > 0) {
+        body.run(0, 0, n);
+      }
+      return;
+    }
+    parallelFor(n, grain, body);
+  }
+
   /** Runs {@code body} over {@code [0, n)} in chunks of {@code grain}, returning when all are done. */
   public void parallelFor(int n, int grain, RangeBody body) {
     if (n <= 0) {

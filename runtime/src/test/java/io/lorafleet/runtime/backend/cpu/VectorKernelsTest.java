@@ -127,10 +127,10 @@ class VectorKernelsTest {
     for (int i = 0; i < n; i++) {
       assertEquals(x[i] * w[i] / Math.sqrt(ss / n + 1e-5), y[i], 1e-5);
     }
-    // One head of 32 over 21 positions in blocks of 4 with a scrambled block table.
-    int hd = 32, kvDim = 64, ctx = 21, bs = 4;
-    int[] table = {5, 0, 3, 1, 4, 2};
-    float[] k = new float[6 * bs * kvDim], v = new float[6 * bs * kvDim], q = new float[hd];
+    // KV head 1 of 2 (32 dims) over 21 positions in blocks of 16 with a scrambled block table.
+    int hd = 32, kvHeads = 2, kvDim = 64, ctx = 21, bs = 16;
+    int[] table = {2, 0};
+    float[] k = new float[3 * bs * kvDim], v = new float[3 * bs * kvDim], q = new float[hd];
     for (int i = 0; i < k.length; i++) {
       k[i] = (float) r.nextGaussian();
       v[i] = (float) r.nextGaussian();
@@ -138,28 +138,61 @@ class VectorKernelsTest {
     for (int i = 0; i < hd; i++) {
       q[i] = (float) r.nextGaussian();
     }
-    float[] out = new float[hd];
-    VectorKernels.attendHead(q, 0, k, v, table, bs, kvDim, hd, hd, ctx, 0.2f, new float[ctx], out, 0);
-    double[] s = new double[ctx];
-    double max = Double.NEGATIVE_INFINITY, sum = 0;
-    for (int p = 0; p < ctx; p++) {
-      int base = (table[p / bs] * bs + p % bs) * kvDim + hd;
-      for (int i = 0; i < hd; i++) {
-        s[p] += q[i] * (double) k[base + i];
-      }
-      s[p] *= 0.2;
-      max = Math.max(max, s[p]);
-    }
-    for (int p = 0; p < ctx; p++) {
-      s[p] = Math.exp(s[p] - max);
-      sum += s[p];
-    }
-    for (int i = 0; i < hd; i++) {
-      double ref = 0;
+    for (int blockSize : new int[] {bs, 7}) {
+      float[] out = new float[hd];
+      int padded = (ctx + blockSize - 1) / blockSize * blockSize;
+      int[] tbl = blockSize == bs ? table : new int[] {4, 1, 5, 0};
+      VectorKernels.attendHead(q, 0, k, v, tbl, blockSize, kvHeads, 1, hd, ctx, 0.2f, new float[padded], out, 0);
+      double[] s = new double[ctx];
+      double max = Double.NEGATIVE_INFINITY, sum = 0;
       for (int p = 0; p < ctx; p++) {
-        ref += s[p] / sum * v[(table[p / bs] * bs + p % bs) * kvDim + hd + i];
+        int block = tbl[p / blockSize];
+        for (int i = 0; i < hd; i++) {
+          s[p] += q[i] * (double) k[VectorKernels.kIndex(block, 1, i, p % blockSize, kvHeads, hd, blockSize)];
+        }
+        s[p] *= 0.2;
+        max = Math.max(max, s[p]);
       }
-      assertEquals(ref, out[i], 1e-5);
+      for (int p = 0; p < ctx; p++) {
+        s[p] = Math.exp(s[p] - max);
+        sum += s[p];
+      }
+      for (int i = 0; i < hd; i++) {
+        double ref = 0;
+        for (int p = 0; p < ctx; p++) {
+          ref += s[p] / sum * v[(tbl[p / blockSize] * blockSize + p % blockSize) * kvDim + hd + i];
+        }
+        assertEquals(ref, out[i], 1e-5, "block size " + blockSize);
+      }
+    }
+  }
+
+  @Test
+  void expIsAccurateAndTheSameInLanesAndScalars() {
+    SplittableRandom r = new SplittableRandom(3);
+    int n = 4096;
+    float[] xs = new float[n];
+    for (int i = 0; i < n; i++) {
+      xs[i] = (float) (r.nextDouble() * 180 - 90);
+    }
+    xs[0] = 0f;
+    xs[1] = -100f;
+    xs[2] = -87.5f;
+    float[] gate = xs.clone();
+    float[] ones = new float[n];
+    java.util.Arrays.fill(ones, 1f);
+    VectorKernels.siluMul(gate, ones, 0, n);
+    for (int i = 0; i < n; i++) {
+      float e = VectorKernels.exp(xs[i]);
+      double ref = Math.exp(xs[i]);
+      if (xs[i] > -87.3f && xs[i] < 88.3f) {
+        assertEquals(ref, e, 2.5 * Math.ulp((float) ref), "exp(" + xs[i] + ")");
+      } else {
+        assertEquals(true, e >= 0 && Float.isFinite(e));
+      }
+      // The vector path (lanes) and the scalar tail compute silu identically.
+      float scalar = xs[i] / (VectorKernels.exp(-xs[i]) + 1f);
+      assertEquals(Float.floatToIntBits(scalar), Float.floatToIntBits(gate[i]), "silu(" + xs[i] + ")");
     }
   }
 }
