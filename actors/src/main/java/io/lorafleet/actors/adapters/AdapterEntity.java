@@ -20,6 +20,7 @@ import org.apache.pekko.cluster.ddata.SelfUniqueAddress;
 import org.apache.pekko.cluster.ddata.typed.javadsl.DistributedData;
 import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
 import org.apache.pekko.cluster.ddata.typed.javadsl.ReplicatorMessageAdapter;
+import org.apache.pekko.cluster.sharding.ShardCoordinator;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
@@ -90,9 +91,18 @@ public final class AdapterEntity extends AbstractBehavior<AdapterEntity.Command>
   private record RegistryWritten(Replicator.UpdateResponse<LWWMap<String, RegisteredAdapter>> response,
       Runnable then) implements Command {}
 
-  /** Starts sharding for adapter entities on this node. */
+  /** Starts sharding for adapter entities on this node, with Pekko's default allocation (tests). */
   public static void init(ActorSystem<?> system) {
     ClusterSharding.get(system).init(Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId())));
+  }
+
+  /**
+   * Starts sharding for adapter entities on this node: entities live on nodes with {@code role}, placed by
+   * {@code allocation}; other nodes reach them through a proxy.
+   */
+  public static void init(ActorSystem<?> system, ShardCoordinator.ShardAllocationStrategy allocation, String role) {
+    ClusterSharding.get(system).init(Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId()))
+        .withAllocationStrategy(allocation).withRole(role));
   }
 
   public static Behavior<Command> create(String id) {
@@ -210,7 +220,8 @@ public final class AdapterEntity extends AbstractBehavior<AdapterEntity.Command>
   private Behavior<Command> onReport(Report r) {
     NodeResidency n = r.residency();
     NodeResidency before = nodes.get(n.node());
-    long delta = n.hits() - (before == null ? 0 : before.hits());
+    // A node's first report to this incarnation of the entity (it may have moved) is the baseline.
+    long delta = before == null ? 0 : n.hits() - before.hits();
     if (delta > 0) {
       decayRate();
       rate += delta / RATE_WINDOW_SECONDS;

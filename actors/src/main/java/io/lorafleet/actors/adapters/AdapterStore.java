@@ -43,7 +43,8 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
   /** Dispatcher for blocking adapter I/O and validation (see reference.conf). */
   public static final String LOADING_DISPATCHER = "lorafleet.adapter-loading-dispatcher";
   static final Duration TICK = Duration.ofMillis(200);
-  static final Duration RESOLVE_TIMEOUT = Duration.ofSeconds(10);
+  static final Duration RESOLVE_TIMEOUT = Duration.ofSeconds(3);
+  private static final int REREPORT_TICKS = 25;
 
   /** Messages of the store. */
   public interface Command {}
@@ -70,6 +71,12 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
 
   public record PinChanged(String id, boolean pinned) implements Command, CrossNode {}
 
+  /**
+   * The adapter is no longer placed on this node (a cold replica): drop its weights from memory and the
+   * device now if nothing uses it and it is not pinned (else the cache policy evicts it later).
+   */
+  public record Drop(String id) implements Command {}
+
   public record GetSnapshot(ActorRef<Snapshot> replyTo) implements Command {}
 
   /** One adapter on this node. */
@@ -81,7 +88,8 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
 
   public record Snapshot(String node, List<SlotView> adapters, Map<Tier, TierStats> tiers) {}
 
-  private record Resolved(String id, AdapterEntity.Resolution resolution, Throwable failure) implements Command {}
+  private record Resolved(String id, AdapterEntity.Resolution resolution, Throwable failure, boolean fromRegistry)
+      implements Command {}
 
   private record Fetched(String id, AdapterFetcher.Fetched fetched, Throwable failure) implements Command {}
 
@@ -168,6 +176,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
   private final Map<Tier, Counters> counters = new EnumMap<>(Tier.class);
   private Set<String> deviceResident = Set.of();
   private int pending;
+  private int ticks;
 
   private AdapterStore(ActorContext<Command> ctx, TimerScheduler<Command> timers, Settings settings) {
     super(ctx);
@@ -188,6 +197,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
         .onMessage(Prefetch.class, this::onPrefetch)
         .onMessage(Unload.class, this::onUnload)
         .onMessage(PinChanged.class, this::onPinChanged)
+        .onMessage(Drop.class, this::onDrop)
         .onMessage(GetSnapshot.class, this::onGetSnapshot)
         .onMessage(Resolved.class, this::onResolved)
         .onMessage(Fetched.class, this::onFetched)
@@ -234,7 +244,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
         getContext().ask(AdapterEntity.Resolution.class, sharding.entityRefFor(AdapterEntity.TYPE_KEY, id),
             RESOLVE_TIMEOUT,
             replyTo -> new AdapterEntity.Resolve(a.autoSource(), settings.node(), getContext().getSelf(), replyTo),
-            (res, err) -> new Resolved(id, res, err));
+            (res, err) -> new Resolved(id, res, err, false));
       }
     }
     return this;
@@ -271,6 +281,18 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
   private Behavior<Command> onResolved(Resolved r) {
     Slot s = slots.get(r.id());
     if (s == null) {
+      return this;
+    }
+    if (r.failure() != null && !r.fromRegistry()) {
+      // The entity did not answer (its node may have failed and its shard not moved yet): the replicated
+      // registry knows every registered adapter's source.
+      String id = r.id();
+      getContext().pipeToSelf(AdapterRegistry.snapshot(getContext().getSystem(), RESOLVE_TIMEOUT),
+          (reg, err) -> {
+            RegisteredAdapter a = reg == null ? null : reg.get(id);
+            return a == null ? new Resolved(id, null, err != null ? err : r.failure(), true)
+                : new Resolved(id, new AdapterEntity.Resolution(id, a.source(), a.pinned(), false), null, true);
+          });
       return this;
     }
     if (r.failure() != null) {
@@ -459,6 +481,11 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
     }
     deviceResident = now;
     publishUsage();
+    // Every few seconds, every adapter here is reported again: an entity that moved to another node (shard
+    // rebalance, node failure) learns where its adapter is resident.
+    if (++ticks % REREPORT_TICKS == 0) {
+      slots.values().forEach(this::report);
+    }
     return this;
   }
 
@@ -571,6 +598,23 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
       w.tell(new AdapterEntity.NodeUnloaded(settings.node()));
     }
     publishUsage();
+  }
+
+  private Behavior<Command> onDrop(Drop d) {
+    Slot s = slots.get(d.id());
+    if (s == null || s.adapter == null || s.refs > 0 || s.pinned || s.removing || s.loading) {
+      return this;
+    }
+    LoraAdapter a = s.adapter;
+    s.adapter = null;
+    s.onDevice = false;
+    settings.engine().unloadAdapter(a);
+    counters.get(Tier.CPU).evictions++;
+    settings.metrics().cacheEviction("cpu");
+    getContext().getLog().info("adapter {} dropped from this node (no longer placed here)", s.id);
+    report(s);
+    publishUsage();
+    return this;
   }
 
   private Behavior<Command> onPinChanged(PinChanged p) {

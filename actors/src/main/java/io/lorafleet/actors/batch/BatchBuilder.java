@@ -45,6 +45,9 @@ public final class BatchBuilder extends AbstractBehavior<BatchBuilder.Command> {
   /** Cancels a request (client gone); no-op once it ended. */
   public record Cancel(String requestId) implements Command {}
 
+  /** How many requests were admitted since the start. */
+  public record GetAdmitted(ActorRef<Long> replyTo) implements Command {}
+
   private record Ended(String requestId) implements Command {}
 
   public static Behavior<Command> create(Engine engine, ActorRef<AdapterStore.Command> store) {
@@ -55,6 +58,7 @@ public final class BatchBuilder extends AbstractBehavior<BatchBuilder.Command> {
   private final ActorRef<AdapterStore.Command> store;
   /** In-flight request id → its adapter id (null for the base model). */
   private final Map<String, String> inFlight = new HashMap<>();
+  private long admitted;
 
   private BatchBuilder(ActorContext<Command> ctx, Engine engine, ActorRef<AdapterStore.Command> store) {
     super(ctx);
@@ -69,6 +73,10 @@ public final class BatchBuilder extends AbstractBehavior<BatchBuilder.Command> {
         .onMessage(Submit.class, this::onSubmit)
         .onMessage(Cancel.class, this::onCancel)
         .onMessage(Ended.class, this::onEnded)
+        .onMessage(GetAdmitted.class, g -> {
+          g.replyTo().tell(admitted);
+          return this;
+        })
         .build();
   }
 
@@ -82,6 +90,7 @@ public final class BatchBuilder extends AbstractBehavior<BatchBuilder.Command> {
       return this;
     }
     inFlight.put(r.requestId(), r.adapterId());
+    admitted++;
     s.replyTo().tell(new Accepted(r.requestId()));
     if (r.adapterId() != null) {
       store.tell(new AdapterStore.Prefetch(r.adapterId()));

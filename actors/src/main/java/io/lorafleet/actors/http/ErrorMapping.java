@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lorafleet.actors.adapters.AdapterConflictException;
 import io.lorafleet.actors.adapters.AdapterSourceException;
+import io.lorafleet.actors.routing.NodeFailedException;
 import io.lorafleet.runtime.errors.AdapterIncompatibleException;
 import io.lorafleet.runtime.errors.InvalidRequestException;
 import io.lorafleet.runtime.errors.LoraFleetException;
@@ -34,8 +35,15 @@ public final class ErrorMapping {
 
   private ErrorMapping() {}
 
-  /** A status, type and message for any error. */
-  public record Problem(int status, String type, String message) {}
+  /**
+   * A status, type and message for any error; {@code retryable}: the same request may succeed if sent again
+   * (a node failed under it).
+   */
+  public record Problem(int status, String type, String message, boolean retryable) {
+    public Problem(int status, String type, String message) {
+      this(status, type, message, false);
+    }
+  }
 
   public static Problem problem(Throwable error) {
     Throwable t = unwrap(error);
@@ -46,7 +54,7 @@ public final class ErrorMapping {
       return new Problem(413, "payload_too_large", e.getMessage());
     }
     if (t instanceof LoraFleetException e) {
-      return new Problem(status(e), e.errorType(), e.getMessage());
+      return new Problem(status(e), e.errorType(), e.getMessage(), e instanceof NodeFailedException);
     }
     if (t instanceof ChatTemplateException e) {
       return e.raisedByTemplate() ? new Problem(422, "invalid_request", e.getMessage())
@@ -95,6 +103,9 @@ public final class ErrorMapping {
     ObjectNode n = JsonNodeFactory.instance.objectNode();
     n.put("error", p.message());
     n.put("error_type", p.type());
+    if (p.retryable()) {
+      n.put("retryable", true);
+    }
     return n;
   }
 

@@ -3,6 +3,10 @@ package io.lorafleet.actors.http;
 import io.lorafleet.actors.adapters.AdapterStore;
 import io.lorafleet.actors.batch.BatchBuilder;
 import io.lorafleet.actors.batch.GenerationEvent;
+import io.lorafleet.actors.routing.FleetView;
+import io.lorafleet.actors.routing.GenerationRouter;
+import io.lorafleet.actors.routing.NodeFailedException;
+import io.lorafleet.actors.routing.RequestRelay;
 import io.lorafleet.runtime.engine.GenerateRequest;
 import io.lorafleet.runtime.engine.SamplingParams;
 import io.lorafleet.runtime.errors.LoraFleetException;
@@ -10,6 +14,7 @@ import io.lorafleet.runtime.model.LoraAdapter;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -26,13 +31,17 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.typed.javadsl.ActorSource;
 
 /**
- * Runs one generation for the HTTP layer: leases the adapter from the node's store (waiting for one load),
- * submits to the batch builder, and hands back the token stream. A stream cancelled before its end (the
+ * Runs one generation for the HTTP layer: on this node (leases the adapter from the node's store, waiting
+ * for one load, and submits to the batch builder) or, when the fleet view routes it elsewhere, through a
+ * relay to another node; hands back the token stream. A stream cancelled before its end (the
  * client went away) cancels the request in the engine. Latency metrics are taken here, off the engine
  * thread.
  */
 final class GenerationGateway {
   private static final Duration SUBMIT_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration ROUTE_TIMEOUT = Duration.ofSeconds(5);
+  /** Nodes a relayed request is tried on at most. */
+  private static final int MAX_ATTEMPTS = 3;
   private static final AtomicLong SEQ = new AtomicLong();
 
   private final NodeHandles node;
@@ -60,9 +69,30 @@ final class GenerationGateway {
     return Long.toString(SEQ.incrementAndGet(), 36) + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
   }
 
-  CompletionStage<Generation> start(AdapterChoice adapter, int[] prompt, SamplingParams params) {
+  /**
+   * Starts a generation on the node the fleet view chooses: this one (lease the adapter from the store,
+   * submit to the batch builder) or another one through a {@link RequestRelay}, which retries elsewhere if
+   * that node fails. {@code streaming}: whether the caller streams tokens to its client as they come (a
+   * non-streaming request can be retried even after its first tokens).
+   */
+  CompletionStage<Generation> start(AdapterChoice adapter, int[] prompt, SamplingParams params, boolean streaming) {
     long arrival = System.nanoTime();
     params.validate();
+    CompletionStage<FleetView.RouteDecision> route = AskPattern.ask(node.fleet().view(),
+        replyTo -> new FleetView.Route(adapter.id(), Set.of(), replyTo), ROUTE_TIMEOUT, node.system().scheduler());
+    return route.thenCompose(d -> {
+      if (d.local()) {
+        node.metrics().routed("local");
+        return local(adapter, prompt, params, arrival);
+      }
+      if (d.node() == null) {
+        throw new CompletionException(new NodeFailedException("no serving node is available; retry later"));
+      }
+      return relayed(adapter, prompt, params, streaming, arrival);
+    });
+  }
+
+  private CompletionStage<Generation> local(AdapterChoice adapter, int[] prompt, SamplingParams params, long arrival) {
     CompletionStage<LoraAdapter> lease = adapter.id() == null ? CompletableFuture.completedFuture(null)
         : AskPattern.<AdapterStore.Command, AdapterStore.AcquireResult>ask(node.store(),
                 replyTo -> new AdapterStore.Acquire(adapter.id(), adapter.autoSource(), replyTo),
@@ -74,16 +104,39 @@ final class GenerationGateway {
     return lease.thenCompose(a -> submit(new GenerateRequest(newRequestId(), prompt, a, params), arrival));
   }
 
+  private CompletionStage<Generation> relayed(AdapterChoice adapter, int[] prompt, SamplingParams params,
+      boolean streaming, long arrival) {
+    String requestId = newRequestId();
+    Pair<ActorRef<GenerationEvent>, Source<GenerationEvent, NotUsed>> source = eventSource(params);
+    Duration ack = node.adapterWaitTimeout().plusSeconds(10);
+    CompletionStage<RequestRelay.Admission> admitted = AskPattern.ask(node.fleet().router(),
+        replyTo -> new GenerationRouter.Relay(new RequestRelay.Request(requestId, adapter.id(), adapter.autoSource(),
+            prompt, params, streaming, source.first(), replyTo, MAX_ATTEMPTS, ack)),
+        ack.multipliedBy(MAX_ATTEMPTS).plusSeconds(10), node.system().scheduler());
+    return admitted.thenApply(r -> switch (r) {
+      case RequestRelay.Admitted a -> new Generation(requestId, prompt, params, adapter.id(),
+          observed(source.second(), arrival, () -> a.relay().tell(RequestRelay.Cancel.INSTANCE)));
+      case RequestRelay.NotAdmitted n -> {
+        source.first().tell(GenerationEvent.End.INSTANCE);
+        throw new CompletionException(n.error());
+      }
+    });
+  }
+
+  private Pair<ActorRef<GenerationEvent>, Source<GenerationEvent, NotUsed>> eventSource(SamplingParams params) {
+    int buffer = params.maxNewTokens() + 8;
+    return ActorSource.<GenerationEvent>actorRef(e -> e == GenerationEvent.End.INSTANCE, e -> Optional.empty(), buffer,
+        OverflowStrategy.fail()).preMaterialize(node.system());
+  }
+
   private CompletionStage<Generation> submit(GenerateRequest request, long arrival) {
-    int buffer = request.params().maxNewTokens() + 8;
-    Pair<ActorRef<GenerationEvent>, Source<GenerationEvent, NotUsed>> source =
-        ActorSource.<GenerationEvent>actorRef(e -> e == GenerationEvent.End.INSTANCE, e -> Optional.empty(), buffer,
-            OverflowStrategy.fail()).preMaterialize(node.system());
+    Pair<ActorRef<GenerationEvent>, Source<GenerationEvent, NotUsed>> source = eventSource(request.params());
     CompletionStage<BatchBuilder.SubmitResult> submitted = AskPattern.ask(node.batchBuilder(),
         replyTo -> new BatchBuilder.Submit(request, source.first(), replyTo), SUBMIT_TIMEOUT, node.system().scheduler());
     return submitted.thenApply(r -> switch (r) {
       case BatchBuilder.Accepted a -> new Generation(request.requestId(), request.promptTokenIds(), request.params(),
-          request.adapterId(), observed(request.requestId(), source.second(), arrival));
+          request.adapterId(), observed(source.second(), arrival,
+              () -> node.batchBuilder().tell(new BatchBuilder.Cancel(request.requestId()))));
       case BatchBuilder.Rejected rej -> {
         source.first().tell(GenerationEvent.End.INSTANCE);
         throw new CompletionException(rej.error());
@@ -91,8 +144,8 @@ final class GenerationGateway {
     });
   }
 
-  private Source<GenerationEvent, NotUsed> observed(String requestId, Source<GenerationEvent, NotUsed> events,
-      long arrival) {
+  private Source<GenerationEvent, NotUsed> observed(Source<GenerationEvent, NotUsed> events, long arrival,
+      Runnable cancel) {
     AtomicBoolean ended = new AtomicBoolean();
     long[] last = {0};
     return events.map(e -> {
@@ -120,7 +173,7 @@ final class GenerationGateway {
     }).watchTermination((notUsed, done) -> {
       done.whenComplete((d, err) -> {
         if (!ended.get()) {
-          node.batchBuilder().tell(new BatchBuilder.Cancel(requestId));
+          cancel.run();
           node.metrics().finished("cancelled");
         }
       });

@@ -25,6 +25,7 @@ public final class HttpApi extends AllDirectives {
   private final LoraxApi lorax;
   private final OpenAiApi openAi;
   private final AdminApi admin;
+  private final ClusterAdminApi clusterAdmin;
 
   public HttpApi(NodeHandles node) {
     this.node = node;
@@ -33,6 +34,7 @@ public final class HttpApi extends AllDirectives {
     this.lorax = new LoraxApi(node, gateway, support);
     this.openAi = new OpenAiApi(node, gateway, support);
     this.admin = new AdminApi(node);
+    this.clusterAdmin = new ClusterAdminApi(node);
   }
 
   public Route route() {
@@ -70,7 +72,20 @@ public final class HttpApi extends AllDirectives {
             post(() -> authorized("/admin/adapters/{id}/unpin", auth,
                 () -> counted("/admin/adapters/{id}/unpin", () -> admin.pin(id, false))))),
         path("node", () -> get(() -> authorized("/admin/node", auth,
-            () -> counted("/admin/node", admin::nodeStatus))))));
+            () -> counted("/admin/node", admin::nodeStatus)))),
+        path("cluster", () -> get(() -> authorized("/admin/cluster", auth,
+            () -> counted("/admin/cluster", clusterAdmin::cluster)))),
+        path("rebalance", () -> post(() -> authorized("/admin/rebalance", auth,
+            () -> extractRequestEntity(entity -> entity.isKnownEmpty()
+                ? counted("/admin/rebalance", () -> clusterAdmin.rebalance(RequestFields.parse("{}".getBytes(
+                    java.nio.charset.StandardCharsets.UTF_8))))
+                : jsonBody("/admin/rebalance", clusterAdmin::rebalance))))),
+        path(PathMatchers.segment("adapters").slash(PathMatchers.segment()).slash("replicas"), id ->
+            post(() -> authorized("/admin/adapters/{id}/replicas", auth,
+                () -> jsonBody("/admin/adapters/{id}/replicas", b -> clusterAdmin.replicas(id, b))))),
+        path(PathMatchers.segment("nodes").slash(PathMatchers.segment()).slash("drain"), address ->
+            post(() -> authorized("/admin/nodes/{address}/drain", auth,
+                () -> counted("/admin/nodes/{address}/drain", () -> clusterAdmin.drain(address)))))));
   }
 
   private Route authorized(String name, java.util.Optional<String> authorization, Supplier<Route> inner) {

@@ -84,7 +84,7 @@ final class LoraxApi {
 
   CompletionStage<HttpResponse> generate(RequestFields body) {
     Parsed r = parse(body);
-    return gateway.start(r.adapter(), r.prompt(), r.params())
+    return gateway.start(r.adapter(), r.prompt(), r.params(), false)
         .thenCompose(g -> g.collect(node.system()))
         .thenApply(events -> {
           GenerationResult result = GenerationSupport.result(events);
@@ -113,7 +113,7 @@ final class LoraxApi {
 
   CompletionStage<HttpResponse> generateStream(RequestFields body) {
     Parsed r = parse(body);
-    return gateway.start(r.adapter(), r.prompt(), r.params()).thenApply(g -> {
+    return gateway.start(r.adapter(), r.prompt(), r.params(), true).thenApply(g -> {
       Source<ByteString, org.apache.pekko.NotUsed> sse = g.events().statefulMapConcat(() -> {
         // The last token's event carries the final text and details, so it waits for the result.
         TokenOutput[] held = {null};

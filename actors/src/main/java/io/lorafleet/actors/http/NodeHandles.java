@@ -3,6 +3,10 @@ package io.lorafleet.actors.http;
 import io.lorafleet.actors.adapters.AdapterStore;
 import io.lorafleet.actors.adapters.SourcePolicy;
 import io.lorafleet.actors.batch.BatchBuilder;
+import io.lorafleet.actors.cluster.ClusterSupervisor;
+import io.lorafleet.actors.routing.FleetView;
+import io.lorafleet.actors.routing.GenerationRouter;
+import io.lorafleet.actors.routing.GenerationService;
 import io.lorafleet.actors.metrics.ServerMetrics;
 import io.lorafleet.runtime.engine.LocalEngine;
 import java.time.Duration;
@@ -21,11 +25,23 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * @param maxBodyBytes       request body limit
  * @param adapterWaitTimeout how long a request may wait for its adapter to load
  * @param adminToken         the admin bearer token, or null when the admin API is disabled
+ * @param fleet              the node's fleet actors (routing, supervisor, drain)
  */
 public record NodeHandles(
     ActorSystem<?> system, LocalEngine engine, ActorRef<AdapterStore.Command> store,
     ActorRef<BatchBuilder.Command> batchBuilder, ServerMetrics metrics, SourcePolicy sources, long maxBodyBytes,
-    Duration adapterWaitTimeout, String adminToken) {
+    Duration adapterWaitTimeout, String adminToken, FleetHandles fleet) {
+
+  /**
+   * The node's part in the fleet.
+   *
+   * @param view       its view of the fleet (routing)
+   * @param router     starts relays for requests served elsewhere
+   * @param service    its generation service, or null on an ingress-only node
+   * @param supervisor the cluster supervisor (a singleton proxy), or null when the supervisor is off
+   */
+  public record FleetHandles(ActorRef<FleetView.Command> view, ActorRef<GenerationRouter.Command> router,
+      ActorRef<GenerationService.Command> service, ActorRef<ClusterSupervisor.Command> supervisor) {}
 
   /** The name clients use for the base model. */
   public String modelName() {

@@ -186,7 +186,7 @@ final class OpenAiApi {
   CompletionStage<HttpResponse> completions(RequestFields body, boolean chat) {
     Parsed r = parse(body, chat);
     long created = System.currentTimeMillis() / 1000;
-    return gateway.start(r.adapter(), r.prompt(), r.params()).thenCompose(g -> {
+    return gateway.start(r.adapter(), r.prompt(), r.params(), r.stream()).thenCompose(g -> {
       String id = (chat ? "chatcmpl-" : "cmpl-") + g.requestId();
       if (r.stream()) {
         return java.util.concurrent.CompletableFuture.completedFuture(

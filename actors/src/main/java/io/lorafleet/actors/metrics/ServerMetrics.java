@@ -36,6 +36,10 @@ public final class ServerMetrics {
   private final Counter cacheEvictions;
   private final Gauge cacheBytes;
   private final Gauge cacheEntries;
+  private final Counter routed;
+  private final Counter retries;
+  private final Counter supervisorDecisions;
+  private final Gauge clusterNodes;
 
   public ServerMetrics() {
     httpRequests = Counter.builder().name("lorafleet_http_requests").help("HTTP requests by route and status")
@@ -53,6 +57,35 @@ public final class ServerMetrics {
         .labelNames("tier").register(registry);
     cacheEntries = Gauge.builder().name("lorafleet_adapter_cache_entries").help("adapters held in the tier")
         .labelNames("tier").register(registry);
+    routed = Counter.builder().name("lorafleet_routed_requests").help("generation requests by where they ran")
+        .labelNames("target").register(registry);
+    retries = Counter.builder().name("lorafleet_request_retries")
+        .help("relayed requests retried on another node after theirs failed or refused").register(registry);
+    supervisorDecisions = Counter.builder().name("lorafleet_supervisor_decisions")
+        .help("cluster supervisor decisions by kind (on the node running the supervisor)").labelNames("kind")
+        .register(registry);
+    clusterNodes = Gauge.builder().name("lorafleet_cluster_nodes")
+        .help("serving nodes: live, desired and pending (as the supervisor sees them)").labelNames("state")
+        .register(registry);
+  }
+
+  /** A generation ran here ({@code local}) or was relayed ({@code remote}). */
+  public void routed(String target) {
+    routed.labelValues(target).inc();
+  }
+
+  public void retried() {
+    retries.inc();
+  }
+
+  public void supervisorDecision(String kind) {
+    supervisorDecisions.labelValues(kind).inc();
+  }
+
+  public void clusterNodes(int live, int desired, int pending) {
+    clusterNodes.labelValues("live").set(live);
+    clusterNodes.labelValues("desired").set(desired);
+    clusterNodes.labelValues("pending").set(pending);
   }
 
   private Histogram latency(String name, String help) {

@@ -20,9 +20,30 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.stream.Stream;
+import com.typesafe.config.Config;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.lorafleet.actors.cluster.AdapterShardAllocation;
+import io.lorafleet.actors.cluster.ClusterSupervisor;
+import io.lorafleet.actors.cluster.KubernetesProvisioner;
+import io.lorafleet.actors.cluster.LocalProcessProvisioner;
+import io.lorafleet.actors.cluster.Provisioner;
+import io.lorafleet.actors.placement.NodeCapacity;
+import io.lorafleet.actors.routing.FleetView;
+import io.lorafleet.actors.routing.GenerationRouter;
+import io.lorafleet.actors.routing.GenerationService;
+import io.lorafleet.actors.routing.LoadReporter;
+import java.util.concurrent.Executor;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
+import org.apache.pekko.cluster.typed.Leave;
+import org.apache.pekko.cluster.typed.SingletonActor;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -32,9 +53,14 @@ import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
 
 /**
- * Starts a node: joins the cluster (itself when no seed nodes are configured: a one-member cluster),
- * starts sharding for adapter entities, the node's {@link AdapterStore} and the {@link BatchBuilder} of its
- * engine, registers the adapters directory, then binds the HTTP server and reports its address.
+ * Starts a node: joins the cluster (itself when no seed nodes are configured and no bootstrap runs: a
+ * one-member cluster), starts the node's {@link AdapterStore}, the {@link BatchBuilder} of its engine, its
+ * fleet actors ({@link GenerationService} on serving nodes, {@link FleetView}, {@link GenerationRouter}),
+ * sharding for adapter entities (on serving nodes, placed by {@link AdapterShardAllocation}) and the
+ * {@link ClusterSupervisor} singleton, registers the adapters directory, binds the HTTP server, then starts
+ * announcing the node's capacity and load ({@link LoadReporter}). On a drain it stops accepting work, stops
+ * its HTTP server once its requests are answered, waits until nothing runs here, and leaves the cluster
+ * (its shards are handed off).
  */
 public final class NodeGuardian {
   /** Messages of the guardian. */
@@ -44,19 +70,42 @@ public final class NodeGuardian {
 
   private record Bound(ServerBinding binding, Throwable failure) implements Command {}
 
+  private record DrainRequested(String reason) implements Command {}
+
+  private enum DrainStep implements Command { STOP_HTTP, CHECK }
+
+  private record HttpStopped(Throwable failure) implements Command {}
+
+  private record Active(Integer count, Throwable failure) implements Command {}
+
+  private record Withdrawn(Boolean ok, Throwable failure) implements Command {}
+
+  /** Role of the nodes that serve (run an engine, host adapter shards, take relayed requests). */
+  public static final String SERVING_ROLE = "gpu";
+
   private NodeGuardian() {}
+
+  /** What the guardian holds once started. */
+  private record Started(NodeSettings settings, FleetSettings fleet, LocalEngine engine, ServerMetrics metrics,
+      NodeHandles handles, ActorRef<GenerationService.Command> service) {}
 
   /**
    * @param ready completed with the HTTP address once the node serves, or with the start failure
    */
   public static Behavior<Command> create(NodeSettings settings, LocalEngine engine, ServerMetrics metrics,
       String adminToken, CompletableFuture<InetSocketAddress> ready) {
-    return Behaviors.setup(ctx -> {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
       Cluster cluster = Cluster.get(ctx.getSystem());
-      if (ctx.getSystem().settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      if (ctx.getSystem().settings().config().getBoolean("lorafleet.cluster.bootstrap")) {
+        // Pekko Management (health and bootstrap endpoints) + Cluster Bootstrap: discovery finds the peers.
+        var classic = org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(ctx.getSystem());
+        org.apache.pekko.management.javadsl.PekkoManagement.get(classic).start();
+        org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap.get(classic).start();
+      } else if (ctx.getSystem().settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
         cluster.manager().tell(Join.create(cluster.selfMember().address()));
       }
-      AdapterEntity.init(ctx.getSystem());
+      FleetSettings fleet = FleetSettings.from(ctx.getSystem().settings().config());
+      boolean serves = cluster.selfMember().hasRole(SERVING_ROLE);
       SourcePolicy sources = new SourcePolicy(settings.roots(), settings.allowedUrls());
       AdapterFetcher fetcher = new AdapterFetcher(sources, settings.diskCacheDir(), settings.downloadMaxBytes(),
           settings.downloadTimeout());
@@ -66,14 +115,57 @@ public final class NodeGuardian {
           settings.maxPending(), metrics)), "adapter-store");
       ActorRef<BatchBuilder.Command> batch = ctx.spawn(BatchBuilder.create(engine.engine(), store), "batch-builder");
       metrics.bindEngine(engine.engine());
+      ActorRef<GenerationService.Command> service = serves ? ctx.spawn(restarting(GenerationService.create(store, batch,
+          settings.adapterWaitTimeout(), ctx.messageAdapter(String.class, DrainRequested::new))), "generation-service")
+          : null;
+      ActorRef<FleetView.Command> view = ctx.spawn(restarting(FleetView.create(fleet.routing(), service)), "fleet-view");
+      ActorRef<GenerationRouter.Command> router = ctx.spawn(restarting(GenerationRouter.create(view, metrics)),
+          "generation-router");
+      AdapterEntity.init(ctx.getSystem(), new AdapterShardAllocation(ctx.getSystem(), view, fleet.allocation()),
+          SERVING_ROLE);
+      ActorRef<ClusterSupervisor.Command> supervisor = null;
+      if (fleet.supervisorEnabled()) {
+        Executor blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(BLOCKING_DISPATCHER));
+        String seed = cluster.selfMember().address().host().get() + ":" + cluster.selfMember().address().port().get();
+        Supplier<Provisioner> provisioner = provisioner(fleet, settings, seed, blocking);
+        supervisor = ClusterSingleton.get(ctx.getSystem()).init(SingletonActor.of(
+                restarting(ClusterSupervisor.create(fleet.supervisor(), provisioner, metrics)), "cluster-supervisor")
+            .withSettings(ClusterSingletonSettings.create(ctx.getSystem()).withRole(SERVING_ROLE)));
+      }
       NodeHandles handles = new NodeHandles(ctx.getSystem(), engine, store, batch, metrics, sources,
-          settings.maxBodyBytes(), settings.adapterWaitTimeout(), adminToken);
+          settings.maxBodyBytes(), settings.adapterWaitTimeout(), adminToken,
+          new NodeHandles.FleetHandles(view, router, service, supervisor));
       ctx.pipeToSelf(registerDirectory(ctx, settings.adaptersDir(), sources), (n, err) -> new Registered(n == null ? 0 : n, err));
-      return starting(ctx, settings, handles, ready);
-    });
+      return starting(ctx, timers, new Started(settings, fleet, engine, metrics, handles, service), ready);
+    }));
   }
 
-  private static Behavior<Command> starting(ActorContext<Command> ctx, NodeSettings settings, NodeHandles handles,
+  /** The fleet's long-lived actors restart on an unexpected failure (their state is rebuilt from gossip). */
+  private static <T> Behavior<T> restarting(Behavior<T> behavior) {
+    return Behaviors.supervise(behavior).onFailure(SupervisorStrategy.restart());
+  }
+
+  /** Dispatcher for blocking cluster work (starting processes, Kubernetes API calls). */
+  public static final String BLOCKING_DISPATCHER = "lorafleet.cluster-blocking-dispatcher";
+
+  private static Supplier<Provisioner> provisioner(FleetSettings fleet, NodeSettings settings, String seed,
+      Executor blocking) {
+    Config k = fleet.raw().getConfig("lorafleet.cluster.supervisor.kubernetes");
+    return switch (fleet.provisioner()) {
+      case "none" -> null;
+      case "local-process" -> () -> new LocalProcessProvisioner(fleet.raw(), settings.host(), seed, blocking);
+      case "kubernetes" -> () -> {
+        var cfg = k.getString("master-url").isEmpty() ? new io.fabric8.kubernetes.client.ConfigBuilder().build()
+            : new io.fabric8.kubernetes.client.ConfigBuilder().withMasterUrl(k.getString("master-url")).build();
+        return new KubernetesProvisioner(new KubernetesClientBuilder().withConfig(cfg).build(),
+            k.getString("namespace"), k.getString("stateful-set"), k.getInt("max-replicas"), blocking);
+      };
+      default -> throw new IllegalArgumentException("lorafleet.cluster.supervisor.provisioner: unknown provisioner \""
+          + fleet.provisioner() + "\" (none, local-process or kubernetes)");
+    };
+  }
+
+  private static Behavior<Command> starting(ActorContext<Command> ctx, TimerScheduler<Command> timers, Started s,
       CompletableFuture<InetSocketAddress> ready) {
     return Behaviors.receive(Command.class)
         .onMessage(Registered.class, r -> {
@@ -81,11 +173,11 @@ public final class NodeGuardian {
             ready.completeExceptionally(r.failure());
             return Behaviors.stopped();
           }
-          if (settings.adaptersDir() != null) {
-            ctx.getLog().info("registered {} adapters from {}", r.count(), settings.adaptersDir());
+          if (s.settings().adaptersDir() != null) {
+            ctx.getLog().info("registered {} adapters from {}", r.count(), s.settings().adaptersDir());
           }
           CompletionStage<ServerBinding> binding = Http.get(ctx.getSystem())
-              .newServerAt(settings.host(), settings.port()).bind(new HttpApi(handles).route());
+              .newServerAt(s.settings().host(), s.settings().port()).bind(new HttpApi(s.handles()).route());
           ctx.pipeToSelf(binding, Bound::new);
           return Behaviors.same();
         })
@@ -95,16 +187,82 @@ public final class NodeGuardian {
             return Behaviors.stopped();
           }
           InetSocketAddress addr = b.binding().localAddress();
-          ctx.getLog().info("serving {} on http://{}:{}", handles.modelName(), addr.getHostString(), addr.getPort());
+          ctx.getLog().info("serving {} on http://{}:{}", s.handles().modelName(), addr.getHostString(), addr.getPort());
+          ActorRef<LoadReporter.Command> reporter = null;
+          if (s.service() != null) {
+            String node = Cluster.get(ctx.getSystem()).selfMember().address().toString();
+            var engineConfig = s.engine().engine().config();
+            long memory = s.fleet().deviceMemoryBytes() > 0 ? s.fleet().deviceMemoryBytes()
+                : engineConfig.kvCacheBytes();
+            NodeCapacity capacity = new NodeCapacity(memory, s.settings().cache().deviceSlots(),
+                engineConfig.maxNumSeqs());
+            reporter = ctx.spawn(restarting(LoadReporter.create(new LoadReporter.Settings(node,
+                    "http://" + addr.getHostString() + ":" + addr.getPort(), capacity, s.fleet().announceInterval(),
+                    s.fleet().rateWindow()), s.engine().engine(), s.handles().store(), s.handles().batchBuilder(),
+                s.service())), "load-reporter");
+            ctx.getLog().info("announced capacity: {} bytes, {} adapter slots, batch {}", capacity.deviceMemoryBytes(),
+                capacity.adapterSlots(), capacity.maxBatch());
+          }
           ready.complete(addr);
-          return serving(b.binding());
+          return serving(ctx, timers, s, b.binding(), reporter);
+        })
+        .onMessage(DrainRequested.class, d -> {
+          ctx.getLog().warn("drain requested while the node is still starting: ignored ({})", d.reason());
+          return Behaviors.same();
         })
         .build();
   }
 
-  private static Behavior<Command> serving(ServerBinding binding) {
+  private static Behavior<Command> serving(ActorContext<Command> ctx, TimerScheduler<Command> timers, Started s,
+      ServerBinding binding, ActorRef<LoadReporter.Command> reporter) {
+    boolean[] draining = {false};
     return Behaviors.receive(Command.class)
-        .onSignal(PostStop.class, s -> {
+        .onMessage(DrainRequested.class, d -> {
+          if (!draining[0]) {
+            draining[0] = true;
+            ctx.getLog().info("drain: no longer accepting work ({})", d.reason());
+            if (reporter != null) {
+              reporter.tell(new LoadReporter.SetAccepting(false));
+            }
+            // Let the announcement spread before the HTTP server stops taking connections.
+            timers.startSingleTimer(DrainStep.STOP_HTTP, Duration.ofSeconds(1));
+          }
+          return Behaviors.same();
+        })
+        .onMessage(DrainStep.class, step -> {
+          if (step == DrainStep.STOP_HTTP) {
+            ctx.pipeToSelf(binding.terminate(Duration.ofSeconds(120)), (done, err) -> new HttpStopped(err));
+          } else {
+            ctx.ask(Integer.class, s.service(), Duration.ofSeconds(5), GenerationService.GetActive::new, Active::new);
+          }
+          return Behaviors.same();
+        })
+        .onMessage(HttpStopped.class, h -> {
+          ctx.getLog().info("drain: HTTP server stopped, its requests done");
+          ctx.getSelf().tell(DrainStep.CHECK);
+          return Behaviors.same();
+        })
+        .onMessage(Active.class, a -> {
+          var st = s.engine().engine().stats();
+          int active = a.count() == null ? -1 : a.count();
+          if (active != 0 || st.waiting() + st.running() > 0) {
+            timers.startSingleTimer(DrainStep.CHECK, Duration.ofMillis(200));
+            return Behaviors.same();
+          }
+          ctx.getLog().info("drain: nothing runs here any more; leaving the cluster");
+          if (reporter != null) {
+            ctx.ask(Boolean.class, reporter, Duration.ofSeconds(5), LoadReporter.Withdraw::new, Withdrawn::new);
+          } else {
+            ctx.getSelf().tell(new Withdrawn(true, null));
+          }
+          return Behaviors.same();
+        })
+        .onMessage(Withdrawn.class, w -> {
+          Cluster cluster = Cluster.get(ctx.getSystem());
+          cluster.manager().tell(Leave.create(cluster.selfMember().address()));
+          return Behaviors.same();
+        })
+        .onSignal(PostStop.class, sig -> {
           binding.unbind();
           return Behaviors.same();
         })

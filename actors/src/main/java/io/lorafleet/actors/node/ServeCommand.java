@@ -7,7 +7,9 @@ import io.lorafleet.runtime.cli.EngineOptions;
 import io.lorafleet.runtime.cli.LoraFleetCli;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -15,8 +17,10 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code lorafleet serve}: one serving node (a one-member Pekko cluster) with the HTTP API. Flags override
- * the HOCON configuration ({@code reference.conf}, then {@code application.conf} / {@code -Dconfig.file}).
+ * {@code lorafleet serve}: one serving node with the HTTP API — a one-member Pekko cluster, or a member of a
+ * fleet with {@code --cluster-config FILE} (a profile of cluster-config/), {@code --remote-port N} and
+ * {@code --seed-nodes host:port,...}. Flags override the cluster profile, which overrides the HOCON
+ * configuration ({@code reference.conf}, then {@code application.conf} / {@code -Dconfig.file}).
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
     description = "Serve the model and its adapters over HTTP (LoRAX- and OpenAI-compatible APIs).")
@@ -27,21 +31,33 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--adapters", description = "directory whose sub-directories are registered as adapters")
   Path adapters;
 
-  @Option(names = "--host", defaultValue = "127.0.0.1", description = "HTTP interface (default: ${DEFAULT-VALUE})")
+  @Option(names = "--host", description = "HTTP interface (default: lorafleet.http.host, 127.0.0.1)")
   String host;
 
-  @Option(names = "--port", defaultValue = "8080", description = "HTTP port, 0 for any free one (default: ${DEFAULT-VALUE})")
-  int port;
+  @Option(names = "--port", description = "HTTP port, 0 for any free one (default: lorafleet.http.port, 8080)")
+  Integer port;
 
   @Option(names = "--admin-token-file", description = "file holding the bearer token of the /admin API (default: admin API off)")
   Path adminTokenFile;
+
+  @Option(names = "--cluster-config", description = "HOCON cluster profile (cluster-config/local-3.conf, kubernetes.conf, ...)")
+  Path clusterConfig;
+
+  @Option(names = "--remote-port", description = "Artery (cluster) port of this node, 0 for any free one")
+  Integer remotePort;
+
+  @Option(names = "--seed-nodes", split = ",", description = "seed nodes as host:port,host:port (Artery ports)")
+  List<String> seedNodes;
+
+  @Option(names = "--roles", split = ",", description = "node roles: gpu (serves), ingress (routes only)")
+  List<String> roles;
 
   @Mixin
   EngineOptions engineOptions;
 
   @Override
   public Integer call() {
-    Config config = ConfigFactory.parseMap(overrides()).withFallback(ConfigFactory.load());
+    Config config = config();
     LoraFleetNode node;
     try {
       node = LoraFleetNode.start(config, engineOptions.engineConfig(), engineOptions.backendOptions());
@@ -54,11 +70,49 @@ final class ServeCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** The configuration paths the flags set (more flags for clustering go here). */
+  /** Flags over the cluster profile over application.conf / reference.conf. */
+  Config config() {
+    Config profile = ConfigFactory.empty();
+    if (clusterConfig != null) {
+      if (!Files.isRegularFile(clusterConfig)) {
+        throw new CliInputException("--cluster-config " + clusterConfig + ": file not found");
+      }
+      profile = ConfigFactory.parseFile(clusterConfig.toFile());
+    }
+    return ConfigFactory.parseMap(overrides()).withFallback(profile).withFallback(ConfigFactory.load()).resolve();
+  }
+
+  /** The configuration paths the flags set. */
   Map<String, Object> overrides() {
     Map<String, Object> o = new LinkedHashMap<>();
-    o.put("lorafleet.http.host", host);
-    o.put("lorafleet.http.port", port);
+    if (clusterConfig != null) {
+      o.put("lorafleet.cluster.config-file", clusterConfig.toAbsolutePath().normalize().toString());
+    }
+    if (remotePort != null) {
+      if (remotePort < 0 || remotePort > 65535) {
+        throw new CliInputException("--remote-port " + remotePort + ": not a port");
+      }
+      o.put("pekko.remote.artery.canonical.port", remotePort);
+    }
+    if (seedNodes != null) {
+      List<String> seeds = new ArrayList<>();
+      for (String hp : seedNodes) {
+        if (!hp.strip().matches("[^:/@\\s]+:\\d{1,5}")) {
+          throw new CliInputException("--seed-nodes: \"" + hp + "\" is not host:port");
+        }
+        seeds.add("pekko://" + LoraFleetNode.SYSTEM_NAME + "@" + hp.strip());
+      }
+      o.put("pekko.cluster.seed-nodes", seeds);
+    }
+    if (roles != null) {
+      o.put("pekko.cluster.roles", List.copyOf(roles));
+    }
+    if (host != null) {
+      o.put("lorafleet.http.host", host);
+    }
+    if (port != null) {
+      o.put("lorafleet.http.port", port);
+    }
     o.put("lorafleet.model.backend", engineOptions.backend);
     if (model != null) {
       requireDirectory("--model", model);

@@ -12,6 +12,16 @@ import io.lorafleet.actors.adapters.AdapterStore;
 import io.lorafleet.actors.adapters.NodeResidency;
 import io.lorafleet.actors.adapters.RegisteredAdapter;
 import io.lorafleet.actors.adapters.Tier;
+import io.lorafleet.actors.cluster.ClusterSupervisor;
+import io.lorafleet.actors.routing.AdapterPlacement;
+import io.lorafleet.actors.routing.GenerationService;
+import io.lorafleet.actors.routing.NodeAnnouncement;
+import io.lorafleet.actors.routing.RelayEvent;
+import io.lorafleet.actors.routing.WireError;
+import io.lorafleet.actors.routing.WireParams;
+import io.lorafleet.actors.routing.WireResult;
+import io.lorafleet.actors.routing.WireToken;
+import io.lorafleet.runtime.engine.FinishReason;
 import java.io.NotSerializableException;
 import java.util.HashMap;
 import java.util.List;
@@ -46,7 +56,39 @@ public final class KryoMessageSerializer extends SerializerWithStringManifest {
       AdapterEntity.GetStatus.class,
       AdapterEntity.AdapterStatus.class,
       AdapterStore.Unload.class,
-      AdapterStore.PinChanged.class);
+      AdapterStore.PinChanged.class,
+      // the fleet (cluster-config, routing, supervisor)
+      int[].class,
+      int[][].class,
+      float[].class,
+      float[][].class,
+      double[].class,
+      String[].class,
+      FinishReason.class,
+      WireParams.class,
+      WireToken.class,
+      WireResult.class,
+      WireError.class,
+      RelayEvent.Started.class,
+      RelayEvent.Refused.class,
+      RelayEvent.Token.class,
+      RelayEvent.Finished.class,
+      RelayEvent.Failed.class,
+      GenerationService.Generate.class,
+      GenerationService.Cancel.class,
+      GenerationService.Drain.class,
+      GenerationService.DropAdapter.class,
+      NodeAnnouncement.class,
+      AdapterPlacement.class,
+      ClusterSupervisor.SetReplicas.class,
+      ClusterSupervisor.MoveAdapter.class,
+      ClusterSupervisor.PlacementResult.class,
+      ClusterSupervisor.Rebalance.class,
+      ClusterSupervisor.RebalanceResult.class,
+      ClusterSupervisor.GetStatus.class,
+      ClusterSupervisor.Status.class,
+      ClusterSupervisor.Decision.class,
+      ClusterSupervisor.Decision[].class);
 
   private static final int FIRST_ID = 100;
   private static final int ACTOR_REF_ID = 99;

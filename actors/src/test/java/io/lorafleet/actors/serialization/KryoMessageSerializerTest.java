@@ -12,6 +12,21 @@ import io.lorafleet.actors.adapters.AdapterStore;
 import io.lorafleet.actors.adapters.NodeResidency;
 import io.lorafleet.actors.adapters.RegisteredAdapter;
 import io.lorafleet.actors.adapters.Tier;
+import io.lorafleet.actors.cluster.ClusterSupervisor;
+import io.lorafleet.actors.routing.AdapterPlacement;
+import io.lorafleet.actors.routing.GenerationService;
+import io.lorafleet.actors.routing.NodeAnnouncement;
+import io.lorafleet.actors.routing.NodeFailedException;
+import io.lorafleet.actors.routing.RelayEvent;
+import io.lorafleet.actors.routing.WireError;
+import io.lorafleet.actors.routing.WireParams;
+import io.lorafleet.actors.routing.WireResult;
+import io.lorafleet.actors.routing.WireToken;
+import io.lorafleet.runtime.engine.FinishReason;
+import io.lorafleet.runtime.engine.GenerationResult;
+import io.lorafleet.runtime.engine.SamplingParams;
+import io.lorafleet.runtime.engine.TokenOutput;
+import io.lorafleet.runtime.engine.TopLogprob;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -89,7 +104,85 @@ class KryoMessageSerializerTest {
     assertArrayEquals(status.nodes(), back.nodes());
     covered.add(AdapterEntity.AdapterStatus.class);
     covered.add(NodeResidency[].class);
+    fleetMessagesRoundTrip(covered);
     assertEquals(new HashSet<>(KryoMessageSerializer.REGISTERED), covered, "every registered type is tested");
+  }
+
+  /** The fleet's messages (records with arrays compare by content, so each is checked field by field). */
+  private void fleetMessagesRoundTrip(Set<Class<?>> covered) {
+    ActorRef<RelayEvent> relay = testKit.<RelayEvent>createTestProbe().ref();
+    ActorRef<GenerationService.Command> service = testKit.<GenerationService.Command>createTestProbe().ref();
+    SamplingParams sp = SamplingParams.builder().maxNewTokens(24).temperature(0.7).topK(5).topP(0.9).seed(42L)
+        .stop(List.of("\n\n", "END")).ignoreEos(true).topLogprobs(2).build();
+    WireParams params = WireParams.of(sp);
+    assertEquals(sp, ((WireParams) roundTrip(params)).toParams());
+    assertEquals(SamplingParams.greedy(3), ((WireParams) roundTrip(WireParams.of(SamplingParams.greedy(3)))).toParams());
+    TokenOutput token = new TokenOutput(3, 77, "ab", -0.25f, List.of(new TopLogprob(77, -0.25f),
+        new TopLogprob(5, -2f)), false, FinishReason.LENGTH);
+    assertEquals(token, ((WireToken) roundTrip(WireToken.of(token))).toToken());
+    TokenOutput plain = new TokenOutput(0, 1, "", 0f, List.of(), true, null);
+    assertEquals(plain, ((WireToken) roundTrip(WireToken.of(plain))).toToken());
+    GenerationResult result = new GenerationResult("r1", null, new int[] {1, 2}, new int[] {3, 4}, "xy",
+        new float[] {-1f, -2f}, List.of(List.of(new TopLogprob(3, -1f)), List.of()), null, FinishReason.EOS, 9L, 0, 0, 0);
+    GenerationResult back = ((WireResult) roundTrip(WireResult.of(result))).toResult("r1", 0, 0);
+    assertArrayEquals(result.tokenIds(), back.tokenIds());
+    assertArrayEquals(result.logprobs(), back.logprobs());
+    assertEquals(result.topLogprobs(), back.topLogprobs());
+    assertEquals(result.text(), back.text());
+    assertEquals(result.finishReason(), back.finishReason());
+    assertEquals(result.seed(), back.seed());
+    WireError error = new WireError("node_failed", "gone");
+    assertEquals(error, roundTrip(error));
+    assertInstanceOf(NodeFailedException.class, error.toException());
+    assertEquals(new RelayEvent.Started("r", 1), roundTrip(new RelayEvent.Started("r", 1)));
+    assertEquals(new RelayEvent.Refused("r", 2, error), roundTrip(new RelayEvent.Refused("r", 2, error)));
+    assertEquals(new RelayEvent.Failed("r", 2, error), roundTrip(new RelayEvent.Failed("r", 2, error)));
+    RelayEvent.Token t = (RelayEvent.Token) roundTrip(new RelayEvent.Token("r", 1, WireToken.of(token)));
+    assertEquals(token, t.token().toToken());
+    RelayEvent.Finished f = (RelayEvent.Finished) roundTrip(new RelayEvent.Finished("r", 1, WireResult.of(result)));
+    assertEquals("xy", f.result().text());
+    GenerationService.Generate g = (GenerationService.Generate) roundTrip(new GenerationService.Generate("r", 1,
+        new int[] {1000, 5}, "adapter-qv-r8", null, params, relay));
+    assertArrayEquals(new int[] {1000, 5}, g.prompt());
+    assertEquals(sp, g.params().toParams());
+    assertEquals(relay, g.replyTo());
+    assertEquals(new GenerationService.Cancel("r", 1), roundTrip(new GenerationService.Cancel("r", 1)));
+    assertEquals(new GenerationService.Drain("admin"), roundTrip(new GenerationService.Drain("admin")));
+    assertEquals(new GenerationService.DropAdapter("a"), roundTrip(new GenerationService.DropAdapter("a")));
+    NodeAnnouncement a = new NodeAnnouncement("pekko://lorafleet@127.0.0.1:2552", "http://127.0.0.1:8080", service,
+        1L << 30, 16, 64, 3, 5, new String[] {"a", "b"}, new String[] {"a"}, new double[] {2.5}, true, 17, 4);
+    NodeAnnouncement ab = (NodeAnnouncement) roundTrip(a);
+    assertEquals(a.toLoad(0), ab.toLoad(0));
+    assertEquals(service, ab.service());
+    AdapterPlacement p = (AdapterPlacement) roundTrip(new AdapterPlacement(2, new String[] {"n1", "n2"}, "hot", false));
+    assertEquals(List.of("n1", "n2"), p.nodeList());
+    var placements = testKit.<ClusterSupervisor.PlacementResult>createTestProbe().ref();
+    var rebalances = testKit.<ClusterSupervisor.RebalanceResult>createTestProbe().ref();
+    var statuses = testKit.<ClusterSupervisor.Status>createTestProbe().ref();
+    assertEquals(new ClusterSupervisor.SetReplicas("a", 3, placements),
+        roundTrip(new ClusterSupervisor.SetReplicas("a", 3, placements)));
+    assertEquals(new ClusterSupervisor.MoveAdapter("a", "n2", placements),
+        roundTrip(new ClusterSupervisor.MoveAdapter("a", "n2", placements)));
+    assertArrayEquals(new String[] {"n2"}, ((ClusterSupervisor.PlacementResult) roundTrip(
+        new ClusterSupervisor.PlacementResult("a", new String[] {"n2"}, null))).nodes());
+    assertEquals(new ClusterSupervisor.Rebalance(rebalances), roundTrip(new ClusterSupervisor.Rebalance(rebalances)));
+    assertArrayEquals(new String[] {"a: x -> y"}, ((ClusterSupervisor.RebalanceResult) roundTrip(
+        new ClusterSupervisor.RebalanceResult(new String[] {"a: x -> y"}))).changes());
+    assertEquals(new ClusterSupervisor.GetStatus(statuses), roundTrip(new ClusterSupervisor.GetStatus(statuses)));
+    ClusterSupervisor.Decision d = new ClusterSupervisor.Decision(5L, "scale-out", "fleet", "busy");
+    assertEquals(d, roundTrip(d));
+    ClusterSupervisor.Status st = (ClusterSupervisor.Status) roundTrip(new ClusterSupervisor.Status("n", "none", 3, 3,
+        0, new String[0], new ClusterSupervisor.Decision[] {d}));
+    assertArrayEquals(new ClusterSupervisor.Decision[] {d}, st.decisions());
+    covered.addAll(List.of(int[].class, int[][].class, float[].class, float[][].class, double[].class, String[].class,
+        FinishReason.class, WireParams.class, WireToken.class, WireResult.class, WireError.class,
+        RelayEvent.Started.class, RelayEvent.Refused.class, RelayEvent.Token.class, RelayEvent.Finished.class,
+        RelayEvent.Failed.class, GenerationService.Generate.class, GenerationService.Cancel.class,
+        GenerationService.Drain.class, GenerationService.DropAdapter.class, NodeAnnouncement.class,
+        AdapterPlacement.class, ClusterSupervisor.SetReplicas.class, ClusterSupervisor.MoveAdapter.class,
+        ClusterSupervisor.PlacementResult.class, ClusterSupervisor.Rebalance.class,
+        ClusterSupervisor.RebalanceResult.class, ClusterSupervisor.GetStatus.class, ClusterSupervisor.Status.class,
+        ClusterSupervisor.Decision.class, ClusterSupervisor.Decision[].class));
   }
 
   @Test

@@ -1,0 +1,170 @@
+package io.lorafleet.actors.cluster;
+
+import com.typesafe.config.Config;
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts and stops serving nodes as JVM processes on this machine, with this JVM's Java and class path and
+ * the same model, adapters, cluster configuration and admin token: {@code lorafleet serve --cluster-config
+ * F --remote-port P --seed-nodes <this node> --port 0 ...}. A removed node drains and leaves by itself; its
+ * process is then waited for (and killed if it does not exit in time). Every process it started is killed
+ * when this JVM exits.
+ */
+public final class LocalProcessProvisioner implements Provisioner {
+  private static final Logger log = LoggerFactory.getLogger(LocalProcessProvisioner.class);
+  private static final long EXIT_WAIT_SECONDS = 120;
+
+  private final Config config;
+  private final String host;
+  private final String seed;
+  private final Executor blocking;
+  private final Map<String, Process> processes = new ConcurrentHashMap<>();
+  private final Thread hook = new Thread(this::close, "lorafleet-local-nodes-stop");
+
+  /**
+   * @param config   the full configuration of this node
+   * @param seed     this node's {@code host:port} (Artery), the new nodes' seed
+   * @param blocking where process starts and waits run
+   */
+  public LocalProcessProvisioner(Config config, String host, String seed, Executor blocking) {
+    this.config = config;
+    this.host = host;
+    this.seed = seed;
+    this.blocking = blocking;
+    Runtime.getRuntime().addShutdownHook(hook);
+  }
+
+  @Override
+  public String name() {
+    return "local-process";
+  }
+
+  /** The command line of a new node with Artery port {@code port}. */
+  List<String> command(int port) {
+    Config c = config.getConfig("lorafleet");
+    Config p = c.getConfig("cluster.supervisor.local-process");
+    List<String> cmd = new ArrayList<>();
+    String java = p.getString("java");
+    if (java.isEmpty()) {
+      java = ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java");
+    }
+    cmd.add(java);
+    cmd.addAll(List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+        "-Dai.djl.offline=true"));
+    if (System.getProperty("lorafleet.home") != null) {
+      cmd.add("-Dlorafleet.home=" + System.getProperty("lorafleet.home"));
+    }
+    cmd.addAll(p.getStringList("jvm-options"));
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.lorafleet.runtime.cli.LoraFleetCli", "serve"));
+    String clusterConfig = c.getString("cluster.config-file");
+    if (!clusterConfig.isEmpty()) {
+      cmd.addAll(List.of("--cluster-config", clusterConfig));
+    }
+    cmd.addAll(List.of("--remote-port", Integer.toString(port), "--seed-nodes", seed, "--host", host, "--port", "0"));
+    if (!c.getString("admin.token-file").isEmpty()) {
+      cmd.addAll(List.of("--admin-token-file", c.getString("admin.token-file")));
+    }
+    if (!c.getString("model.dir").isEmpty()) {
+      cmd.addAll(List.of("--model", c.getString("model.dir")));
+    }
+    if (!c.getString("adapters.directory").isEmpty()) {
+      cmd.addAll(List.of("--adapters", c.getString("adapters.directory")));
+    }
+    cmd.addAll(p.getStringList("serve-args"));
+    return cmd;
+  }
+
+  @Override
+  public CompletionStage<String> addNode() {
+    return CompletableFuture.supplyAsync(() -> {
+      int port = freePort();
+      String address = "pekko://lorafleet@" + host + ":" + port;
+      List<String> cmd = command(port);
+      String dir = config.getString("lorafleet.cluster.supervisor.local-process.log-dir");
+      Path logDir = dir.isEmpty() ? Path.of(System.getProperty("java.io.tmpdir"), "lorafleet-nodes") : Path.of(dir);
+      try {
+        Files.createDirectories(logDir);
+        File logFile = logDir.resolve("node-" + port + ".log").toFile();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile));
+        pb.environment().put("OPT_OUT_TRACKING", "true");
+        Process proc = pb.start();
+        processes.put(address, proc);
+        log.info("started node {} (pid {}, log {})", address, proc.pid(), logFile);
+        return address + " pid " + proc.pid();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot start a node process: " + e.getMessage(), e);
+      }
+    }, blocking);
+  }
+
+  private static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public boolean canRemove(String node) {
+    Process p = processes.get(node);
+    return p != null && p.isAlive();
+  }
+
+  @Override
+  public CompletionStage<String> removeNode(String node) {
+    return CompletableFuture.supplyAsync(() -> {
+      Process p = processes.get(node);
+      if (p == null) {
+        return node + " not managed here";
+      }
+      try {
+        if (!p.waitFor(EXIT_WAIT_SECONDS, TimeUnit.SECONDS)) {
+          log.warn("node {} did not exit {} s after its drain; killing it", node, EXIT_WAIT_SECONDS);
+          p.destroyForcibly();
+          p.waitFor(10, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      processes.remove(node);
+      return node + " exited (" + (p.isAlive() ? "still alive" : "code " + p.exitValue()) + ")";
+    }, blocking);
+  }
+
+  @Override
+  public List<String> nodes() {
+    List<String> out = new ArrayList<>();
+    processes.forEach((a, p) -> out.add(a + " pid " + p.pid() + (p.isAlive() ? "" : " (exited)")));
+    return out;
+  }
+
+  @Override
+  public void close() {
+    for (Process p : processes.values()) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
+    }
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException e) {
+      // already shutting down
+    }
+  }
+}

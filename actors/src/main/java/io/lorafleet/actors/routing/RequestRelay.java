@@ -1,0 +1,229 @@
+package io.lorafleet.actors.routing;
+
+import io.lorafleet.actors.batch.GenerationEvent;
+import io.lorafleet.actors.metrics.ServerMetrics;
+import io.lorafleet.runtime.engine.SamplingParams;
+import io.lorafleet.runtime.errors.LoraFleetException;
+import io.lorafleet.runtime.errors.OverloadedException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/**
+ * One request received by this node and served by another, seen from this node: routes it (the
+ * {@link FleetView}), sends it to the serving node's {@link GenerationService}, passes the events on to the
+ * HTTP stream, and retries on another node when the serving node refuses it as overloaded, does not answer,
+ * or becomes unreachable or leaves. A request whose tokens were already streamed to the client cannot be
+ * retried: it ends with a retryable {@link NodeFailedException}. A non-streaming request keeps its tokens
+ * until it finishes, so it is retried whenever its node fails.
+ */
+public final class RequestRelay extends AbstractBehavior<RequestRelay.Command> {
+  /** Messages of the relay. */
+  public interface Command {}
+
+  /** The client went away. */
+  public enum Cancel implements Command { INSTANCE }
+
+  /** Answer to the requester once the request runs somewhere (or cannot). */
+  public sealed interface Admission {}
+
+  /** The request runs; {@code relay} takes {@link Cancel}. */
+  public record Admitted(ActorRef<Command> relay) implements Admission {}
+
+  public record NotAdmitted(LoraFleetException error) implements Admission {}
+
+  /**
+   * A request to relay.
+   *
+   * @param requestId  this node's id of the request
+   * @param streaming  whether tokens go to the client as they come (else they are held until the end)
+   * @param events     where the events go (the HTTP response's source)
+   * @param maxAttempts nodes tried at most
+   * @param ackTimeout how long a node may take to start the request (adapter loading included)
+   */
+  public record Request(String requestId, String adapterId, String autoSource, int[] prompt, SamplingParams params,
+      boolean streaming, ActorRef<GenerationEvent> events, ActorRef<Admission> replyTo, int maxAttempts,
+      Duration ackTimeout) {}
+
+  private record Routed(FleetView.RouteDecision decision, Throwable failure) implements Command {}
+
+  private record FromNode(RelayEvent event) implements Command {}
+
+  private record Lost(FleetView.NodeLost lost) implements Command {}
+
+  private record AckTimeout(int attempt) implements Command {}
+
+  public static Behavior<Command> create(Request request, ActorRef<FleetView.Command> fleet, ServerMetrics metrics) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new RequestRelay(ctx, timers, request, fleet, metrics)));
+  }
+
+  private final TimerScheduler<Command> timers;
+  private final Request request;
+  private final ActorRef<FleetView.Command> fleet;
+  private final ServerMetrics metrics;
+  private final ActorRef<RelayEvent> events;
+  private final ActorRef<FleetView.NodeLost> lost;
+  private final WireParams params;
+  private final Set<String> excluded = new HashSet<>();
+  private final List<GenerationEvent.Token> held = new ArrayList<>();
+  private final long arrivalNanos = System.nanoTime();
+  private long firstTokenNanos;
+  private int attempt;
+  private String node;
+  private ActorRef<GenerationService.Command> service;
+  private boolean admitted;
+  private boolean started;
+  private boolean streamed;
+
+  private RequestRelay(ActorContext<Command> ctx, TimerScheduler<Command> timers, Request request,
+      ActorRef<FleetView.Command> fleet, ServerMetrics metrics) {
+    super(ctx);
+    this.timers = timers;
+    this.request = request;
+    this.fleet = fleet;
+    this.metrics = metrics;
+    this.events = ctx.messageAdapter(RelayEvent.class, FromNode::new);
+    this.lost = ctx.messageAdapter(FleetView.NodeLost.class, Lost::new);
+    this.params = WireParams.of(request.params());
+    route();
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Routed.class, this::onRouted)
+        .onMessage(FromNode.class, this::onEvent)
+        .onMessage(Lost.class, l -> l.lost().node().equals(node) ? failOver("node " + node + " left or became unreachable") : this)
+        .onMessage(AckTimeout.class, t -> t.attempt() == attempt && !started
+            ? failOver("node " + node + " did not start the request in time") : this)
+        .onMessage(Cancel.class, c -> {
+          if (service != null) {
+            service.tell(new GenerationService.Cancel(request.requestId(), attempt));
+          }
+          return Behaviors.stopped();
+        })
+        .onSignal(PostStop.class, s -> {
+          if (node != null) {
+            fleet.tell(new FleetView.UnwatchNode(node, lost));
+          }
+          return this;
+        })
+        .build();
+  }
+
+  private void route() {
+    getContext().ask(FleetView.RouteDecision.class, fleet, Duration.ofSeconds(5),
+        replyTo -> new FleetView.Route(request.adapterId(), Set.copyOf(excluded), replyTo), Routed::new);
+  }
+
+  private Behavior<Command> onRouted(Routed r) {
+    if (r.failure() != null || r.decision().node() == null) {
+      return fail(new NodeFailedException(excluded.isEmpty() ? "no serving node is available; retry later"
+          : "no other serving node could take the request after " + excluded.size() + " failed; retry later"));
+    }
+    attempt++;
+    node = r.decision().node();
+    service = r.decision().service();
+    started = false;
+    metrics.routed(r.decision().local() ? "local" : "remote");
+    fleet.tell(new FleetView.WatchNode(node, lost));
+    service.tell(new GenerationService.Generate(request.requestId(), attempt, request.prompt(), request.adapterId(),
+        request.autoSource(), params, events));
+    timers.startSingleTimer(new AckTimeout(attempt), request.ackTimeout());
+    return this;
+  }
+
+  private Behavior<Command> onEvent(FromNode f) {
+    RelayEvent e = f.event();
+    if (e.attempt() != attempt || !e.requestId().equals(request.requestId())) {
+      return this;
+    }
+    switch (e) {
+      case RelayEvent.Started s -> {
+        started = true;
+        if (!admitted) {
+          admitted = true;
+          request.replyTo().tell(new Admitted(getContext().getSelf()));
+        }
+      }
+      case RelayEvent.Refused r -> {
+        LoraFleetException err = r.error().toException();
+        if (err instanceof OverloadedException && attempt < request.maxAttempts()) {
+          return retry("node " + node + " refused it: " + err.getMessage());
+        }
+        return fail(err);
+      }
+      case RelayEvent.Token t -> {
+        if (firstTokenNanos == 0) {
+          firstTokenNanos = System.nanoTime();
+        }
+        GenerationEvent.Token token = new GenerationEvent.Token(t.token().toToken(), System.nanoTime());
+        if (request.streaming()) {
+          streamed = true;
+          request.events().tell(token);
+        } else {
+          held.add(token);
+        }
+      }
+      case RelayEvent.Finished done -> {
+        held.forEach(request.events()::tell);
+        request.events().tell(new GenerationEvent.Finished(done.result().toResult(request.requestId(), arrivalNanos,
+            firstTokenNanos == 0 ? System.nanoTime() : firstTokenNanos)));
+        request.events().tell(GenerationEvent.End.INSTANCE);
+        return Behaviors.stopped();
+      }
+      case RelayEvent.Failed failed -> {
+        return fail(failed.error().toException());
+      }
+    }
+    return this;
+  }
+
+  private Behavior<Command> failOver(String why) {
+    if (streamed) {
+      return fail(new NodeFailedException("the node serving this request failed after it started streaming ("
+          + why + "); retry the request"));
+    }
+    return retry(why);
+  }
+
+  private Behavior<Command> retry(String why) {
+    getContext().getLog().info("request {} attempt {} on {}: {}; retrying", request.requestId(), attempt, node, why);
+    metrics.retried();
+    if (service != null) {
+      service.tell(new GenerationService.Cancel(request.requestId(), attempt));
+    }
+    fleet.tell(new FleetView.UnwatchNode(node, lost));
+    excluded.add(node);
+    held.clear();
+    firstTokenNanos = 0;
+    if (attempt >= request.maxAttempts()) {
+      return fail(new NodeFailedException("the request failed on " + attempt + " nodes (" + why + "); retry later"));
+    }
+    node = null;
+    service = null;
+    route();
+    return this;
+  }
+
+  /** Ends the request with {@code error}: refused before admission, else a final failed event. */
+  private Behavior<Command> fail(LoraFleetException error) {
+    if (!admitted) {
+      request.replyTo().tell(new NotAdmitted(error));
+    } else {
+      request.events().tell(new GenerationEvent.Failed(error));
+      request.events().tell(GenerationEvent.End.INSTANCE);
+    }
+    return Behaviors.stopped();
+  }
+}
