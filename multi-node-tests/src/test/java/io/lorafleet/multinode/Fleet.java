@@ -178,6 +178,11 @@ final class Fleet implements AutoCloseable {
 
   /** Polls {@code condition} every 250 ms until it holds; fails after {@code timeout}. Returns the wait. */
   static Duration await(Duration timeout, String what, Supplier<Boolean> condition) {
+    return await(timeout, what, condition, () -> "");
+  }
+
+  /** {@link #await(Duration, String, Supplier)} that adds {@code diagnostics} to the failure. */
+  static Duration await(Duration timeout, String what, Supplier<Boolean> condition, Supplier<Object> diagnostics) {
     long start = System.nanoTime();
     long deadline = start + timeout.toNanos();
     while (true) {
@@ -185,7 +190,8 @@ final class Fleet implements AutoCloseable {
         return Duration.ofNanos(System.nanoTime() - start);
       }
       if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for: " + what);
+        throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for: " + what + "\n"
+            + diagnostics.get());
       }
       try {
         Thread.sleep(250);

@@ -36,7 +36,8 @@ class FleetTest {
 
   @BeforeAll
   void start() {
-    fleet = new Fleet("fleet", "");
+    // A hot adapter: above 8 requests per second (the background load of these tests stays below).
+    fleet = new Fleet("fleet", "lorafleet.cluster.supervisor.replication.rate-per-replica = 8");
     n1 = fleet.start("node1");
     n2 = fleet.start("node2");
     n3 = fleet.start("node3");
@@ -120,7 +121,7 @@ class FleetTest {
         Duration took = Fleet.await(Duration.ofSeconds(15), "node4 holds shards and served requests", () -> {
           JsonNode e = Fleet.nodeEntry(view(), n4);
           return e != null && e.get("shards").size() > 0 && e.get("load").get("served_requests").asLong() > 0;
-        });
+        }, this::view);
         log("join: node4 received shards %s and traffic %d ms after it was up",
             Fleet.nodeEntry(view(), n4).get("shards"), took.toMillis());
         long before = load.soFar().size();
@@ -137,15 +138,17 @@ class FleetTest {
     fleet.run(() -> {
       String hot = "adapter-qv-r8";
       List<Reference.Case> cases = Reference.forAdapter(hot);
-      JsonNode before = view().get("placements").get(hot);
-      assertTrue(before == null || before.get("replicas").asInt() == 1, "not replicated before: " + before);
+      Fleet.await(Duration.ofSeconds(60), hot + " not replicated before the surge", () -> {
+        JsonNode p = view().get("placements").get(hot);
+        return p == null || p.get("replicas").asInt() == 1;
+      }, this::view);
       LoadGenerator surge = new LoadGenerator(8, LoadGenerator.anyOf(List.of(n1, n2, n3, n4)),
           () -> cases.get(ThreadLocalRandom.current().nextInt(cases.size())), 0, 8);
       try {
         Duration took = Fleet.await(Duration.ofSeconds(5), hot + " placed on two or more nodes", () -> {
           JsonNode p = view().get("placements").get(hot);
           return p != null && p.get("replicas").asInt() >= 2;
-        });
+        }, this::view);
         log("hot adapter: %s replicated %d ms after the surge began: %s", hot, took.toMillis(),
             view().get("placements").get(hot));
         Fleet.await(Duration.ofSeconds(15), hot + " served by two or more nodes", () -> {
@@ -154,7 +157,7 @@ class FleetTest {
             serving += n.get("adapter_rates").path(hot).asDouble() > 0.5 ? 1 : 0;
           }
           return serving >= 2;
-        });
+        }, this::view);
         JsonNode sup = view().get("supervisor");
         assertTrue(sup.get("decisions").toString().contains("replicas"), sup.toString());
       } finally {
@@ -204,7 +207,7 @@ class FleetTest {
         Fleet.await(Duration.ofSeconds(30), "node3 removed (downed by the split brain resolver)", () -> {
           JsonNode v = view();
           return v != null && v.get("members").size() == 2 && Fleet.upMembers(v) == 2;
-        });
+        }, this::view);
         log("kill: node3 downed and removed %d ms after the kill", (System.nanoTime() - killedAt) / 1_000_000);
         long settled = killedAt + Duration.ofSeconds(10).toNanos();
         Fleet.await(Duration.ofSeconds(60), "20 requests started 10 s after the kill", () -> load.soFar().stream()

@@ -107,19 +107,25 @@ final class GenerationGateway {
   private CompletionStage<Generation> relayed(AdapterChoice adapter, int[] prompt, SamplingParams params,
       boolean streaming, long arrival) {
     String requestId = newRequestId();
-    Pair<ActorRef<GenerationEvent>, Source<GenerationEvent, NotUsed>> source = eventSource(params);
     Duration ack = node.adapterWaitTimeout().plusSeconds(10);
     CompletionStage<RequestRelay.Admission> admitted = AskPattern.ask(node.fleet().router(),
         replyTo -> new GenerationRouter.Relay(new RequestRelay.Request(requestId, adapter.id(), adapter.autoSource(),
-            prompt, params, streaming, source.first(), replyTo, MAX_ATTEMPTS, ack)),
+            prompt, params, streaming, replyTo, MAX_ATTEMPTS, ack)),
         ack.multipliedBy(MAX_ATTEMPTS).plusSeconds(10), node.system().scheduler());
     return admitted.thenApply(r -> switch (r) {
-      case RequestRelay.Admitted a -> new Generation(requestId, prompt, params, adapter.id(),
-          observed(source.second(), arrival, () -> a.relay().tell(RequestRelay.Cancel.INSTANCE)));
-      case RequestRelay.NotAdmitted n -> {
-        source.first().tell(GenerationEvent.End.INSTANCE);
-        throw new CompletionException(n.error());
+      case RequestRelay.Admitted a -> {
+        // Materialized when the response runs: the relay keeps the events until then.
+        Source<GenerationEvent, NotUsed> events = ActorSource.<GenerationEvent>actorRef(
+                e -> e == GenerationEvent.End.INSTANCE, e -> Optional.empty(), params.maxNewTokens() + 8,
+                OverflowStrategy.fail())
+            .mapMaterializedValue(ref -> {
+              a.relay().tell(new RequestRelay.Attach(ref));
+              return NotUsed.getInstance();
+            });
+        yield new Generation(requestId, prompt, params, adapter.id(),
+            observed(events, arrival, () -> a.relay().tell(RequestRelay.Cancel.INSTANCE)));
       }
+      case RequestRelay.NotAdmitted n -> throw new CompletionException(n.error());
     });
   }
 

@@ -77,7 +77,11 @@ public final class FleetView extends AbstractBehavior<FleetView.Command> {
 
   private record DataChanged(Replicator.SubscribeResponse<?> rsp) implements Command {}
 
-  private record MembershipChanged(Object event) implements Command {}
+  private record MembershipChanged(Object event) implements Command {
+    static final MembershipChanged TICK = new MembershipChanged(null);
+  }
+
+  private static final java.time.Duration MEMBERSHIP_REFRESH = java.time.Duration.ofMillis(300);
 
   /**
    * @param localService this node's service when it serves (also used before its first announcement is
@@ -92,7 +96,11 @@ public final class FleetView extends AbstractBehavior<FleetView.Command> {
       cluster.subscriptions().tell(Subscribe.create(
           ctx.messageAdapter(ClusterEvent.ReachabilityEvent.class, MembershipChanged::new),
           ClusterEvent.ReachabilityEvent.class));
-      return new FleetView(ctx, policy, localService);
+      return Behaviors.<Command>withTimers(timers -> {
+        // Cluster events trigger a refresh, but the cluster's state snapshot may lag the event: refresh often.
+        timers.startTimerWithFixedDelay(MembershipChanged.TICK, MEMBERSHIP_REFRESH);
+        return new FleetView(ctx, policy, localService);
+      });
     });
   }
 

@@ -34,6 +34,12 @@ public final class RequestRelay extends AbstractBehavior<RequestRelay.Command> {
   /** The client went away. */
   public enum Cancel implements Command { INSTANCE }
 
+  /**
+   * The HTTP response's stream started: its events go to {@code events} from now on (events that came
+   * before are kept until then, so the stream exists only while someone reads it).
+   */
+  public record Attach(ActorRef<GenerationEvent> events) implements Command {}
+
   /** Answer to the requester once the request runs somewhere (or cannot). */
   public sealed interface Admission {}
 
@@ -47,12 +53,11 @@ public final class RequestRelay extends AbstractBehavior<RequestRelay.Command> {
    *
    * @param requestId  this node's id of the request
    * @param streaming  whether tokens go to the client as they come (else they are held until the end)
-   * @param events     where the events go (the HTTP response's source)
    * @param maxAttempts nodes tried at most
    * @param ackTimeout how long a node may take to start the request (adapter loading included)
    */
   public record Request(String requestId, String adapterId, String autoSource, int[] prompt, SamplingParams params,
-      boolean streaming, ActorRef<GenerationEvent> events, ActorRef<Admission> replyTo, int maxAttempts,
+      boolean streaming, ActorRef<Admission> replyTo, int maxAttempts,
       Duration ackTimeout) {}
 
   private record Routed(FleetView.RouteDecision decision, Throwable failure) implements Command {}
@@ -62,6 +67,11 @@ public final class RequestRelay extends AbstractBehavior<RequestRelay.Command> {
   private record Lost(FleetView.NodeLost lost) implements Command {}
 
   private record AckTimeout(int attempt) implements Command {}
+
+  private enum NeverAttached implements Command { INSTANCE }
+
+  /** How long a finished request waits for its HTTP stream to attach before it is dropped. */
+  private static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(60);
 
   public static Behavior<Command> create(Request request, ActorRef<FleetView.Command> fleet, ServerMetrics metrics) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new RequestRelay(ctx, timers, request, fleet, metrics)));
@@ -84,6 +94,9 @@ public final class RequestRelay extends AbstractBehavior<RequestRelay.Command> {
   private boolean admitted;
   private boolean started;
   private boolean streamed;
+  private ActorRef<GenerationEvent> out;
+  private final List<GenerationEvent> unsent = new ArrayList<>();
+  private boolean ended;
 
   private RequestRelay(ActorContext<Command> ctx, TimerScheduler<Command> timers, Request request,
       ActorRef<FleetView.Command> fleet, ServerMetrics metrics) {
@@ -103,9 +116,11 @@ public final class RequestRelay extends AbstractBehavior<RequestRelay.Command> {
     return newReceiveBuilder()
         .onMessage(Routed.class, this::onRouted)
         .onMessage(FromNode.class, this::onEvent)
-        .onMessage(Lost.class, l -> l.lost().node().equals(node) ? failOver("node " + node + " left or became unreachable") : this)
-        .onMessage(AckTimeout.class, t -> t.attempt() == attempt && !started
+        .onMessage(Lost.class, l -> !ended && l.lost().node().equals(node) ? failOver("node " + node + " left or became unreachable") : this)
+        .onMessage(AckTimeout.class, t -> !ended && t.attempt() == attempt && !started
             ? failOver("node " + node + " did not start the request in time") : this)
+        .onMessage(Attach.class, this::onAttach)
+        .onMessage(NeverAttached.class, n -> Behaviors.stopped())
         .onMessage(Cancel.class, c -> {
           if (service != null) {
             service.tell(new GenerationService.Cancel(request.requestId(), attempt));
@@ -145,7 +160,7 @@ public final class RequestRelay extends AbstractBehavior<RequestRelay.Command> {
 
   private Behavior<Command> onEvent(FromNode f) {
     RelayEvent e = f.event();
-    if (e.attempt() != attempt || !e.requestId().equals(request.requestId())) {
+    if (ended || e.attempt() != attempt || !e.requestId().equals(request.requestId())) {
       return this;
     }
     switch (e) {
@@ -170,17 +185,16 @@ public final class RequestRelay extends AbstractBehavior<RequestRelay.Command> {
         GenerationEvent.Token token = new GenerationEvent.Token(t.token().toToken(), System.nanoTime());
         if (request.streaming()) {
           streamed = true;
-          request.events().tell(token);
+          emit(token);
         } else {
           held.add(token);
         }
       }
       case RelayEvent.Finished done -> {
-        held.forEach(request.events()::tell);
-        request.events().tell(new GenerationEvent.Finished(done.result().toResult(request.requestId(), arrivalNanos,
+        held.forEach(this::emit);
+        emit(new GenerationEvent.Finished(done.result().toResult(request.requestId(), arrivalNanos,
             firstTokenNanos == 0 ? System.nanoTime() : firstTokenNanos)));
-        request.events().tell(GenerationEvent.End.INSTANCE);
-        return Behaviors.stopped();
+        return end();
       }
       case RelayEvent.Failed failed -> {
         return fail(failed.error().toException());
@@ -220,10 +234,40 @@ public final class RequestRelay extends AbstractBehavior<RequestRelay.Command> {
   private Behavior<Command> fail(LoraFleetException error) {
     if (!admitted) {
       request.replyTo().tell(new NotAdmitted(error));
-    } else {
-      request.events().tell(new GenerationEvent.Failed(error));
-      request.events().tell(GenerationEvent.End.INSTANCE);
+      return Behaviors.stopped();
     }
-    return Behaviors.stopped();
+    emit(new GenerationEvent.Failed(error));
+    return end();
+  }
+
+  private void emit(GenerationEvent e) {
+    if (out != null) {
+      out.tell(e);
+    } else {
+      unsent.add(e);
+    }
+  }
+
+  /** The request is over: stop once its events reached the stream. */
+  private Behavior<Command> end() {
+    emit(GenerationEvent.End.INSTANCE);
+    if (out != null) {
+      return Behaviors.stopped();
+    }
+    ended = true;
+    if (service != null) {
+      fleet.tell(new FleetView.UnwatchNode(node, lost));
+      node = null;
+    }
+    timers.cancelAll();
+    timers.startSingleTimer(NeverAttached.INSTANCE, ATTACH_TIMEOUT);
+    return this;
+  }
+
+  private Behavior<Command> onAttach(Attach a) {
+    out = a.events();
+    unsent.forEach(out::tell);
+    unsent.clear();
+    return ended ? Behaviors.stopped() : this;
   }
 }
