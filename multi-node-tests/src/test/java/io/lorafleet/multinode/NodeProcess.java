@@ -98,9 +98,10 @@ final class NodeProcess {
     process.destroyForcibly();
   }
 
-  /** Descendant processes alive now (nodes it started). */
+  /** Node JVMs it started that are alive now (other helper processes are not counted). */
   List<ProcessHandle> children() {
-    return process.descendants().filter(ProcessHandle::isAlive).toList();
+    return process.children().filter(ProcessHandle::isAlive)
+        .filter(p -> p.info().command().map(c -> c.endsWith("/java")).orElse(false)).toList();
   }
 
   String tail(int lines) {

@@ -25,11 +25,13 @@ import scala.jdk.javaapi.CollectionConverters;
 import scala.jdk.javaapi.FutureConverters;
 
 /**
- * Places adapter shards (the sharded adapter records) with the {@link AllocationPolicy}: by the capacity the
- * nodes announced and their current load, not by shard count alone; rebalances toward each node's capacity
- * share (a joined node receives shards, a draining one hands its shards off). Loads come from the
- * {@link FleetView} of the node running the shard coordinator; a node that has not announced itself yet
- * counts as idle with the median capacity. Without an answer in time it falls back to the fewest shards.
+ * Places adapter shards (the sharded adapter records) with the {@link AllocationPolicy}: a new shard goes to
+ * the node with the lowest cost by announced capacity and current load (not by shard count alone);
+ * rebalancing moves shards toward each node's capacity share (a joined node receives shards, a draining one
+ * hands its shards off) without the load term, so a load spike does not make shards ping-pong. Only nodes
+ * that announced themselves take part: a node still starting keeps what it has and gets nothing yet. Loads
+ * come from the {@link FleetView} of the node running the shard coordinator; without an answer in time it
+ * falls back to the fewest shards.
  */
 public final class AdapterShardAllocation extends ShardCoordinator.AbstractShardAllocationStrategy {
   private static final Duration ASK = Duration.ofSeconds(2);
@@ -38,12 +40,14 @@ public final class AdapterShardAllocation extends ShardCoordinator.AbstractShard
   private final ActorSystem<?> system;
   private final org.apache.pekko.actor.typed.ActorRef<FleetView.Command> fleet;
   private final AllocationPolicy policy;
+  private final AllocationPolicy rebalancePolicy;
 
   public AdapterShardAllocation(ActorSystem<?> system, org.apache.pekko.actor.typed.ActorRef<FleetView.Command> fleet,
       AllocationPolicy policy) {
     this.system = system;
     this.fleet = fleet;
     this.policy = policy;
+    this.rebalancePolicy = new AllocationPolicy(0, policy.rebalanceThreshold(), policy.maxMovesPerRound());
   }
 
   private String nodeOf(ActorRef region) {
@@ -55,18 +59,13 @@ public final class AdapterShardAllocation extends ShardCoordinator.AbstractShard
     return AskPattern.ask(fleet, FleetView.GetSnapshot::new, ASK, system.scheduler());
   }
 
-  /** The loads of the nodes that have a region, in region order. */
+  /** The loads of the announced nodes among {@code nodes}. */
   private static List<NodeLoad> loads(FleetView.Snapshot s, Set<String> nodes) {
-    Map<String, NodeLoad> known = new HashMap<>();
-    for (NodeLoad l : s.loads()) {
-      known.put(l.node(), l);
-    }
-    List<NodeCapacity> caps = new ArrayList<>(known.values().stream().map(NodeLoad::capacity).toList());
-    caps.sort(Comparator.comparingDouble(NodeCapacity::weight));
-    NodeCapacity median = caps.isEmpty() ? DEFAULT_CAPACITY : caps.get(caps.size() / 2);
     List<NodeLoad> out = new ArrayList<>();
-    for (String n : nodes) {
-      out.add(known.getOrDefault(n, NodeLoad.idle(n, median)));
+    for (NodeLoad l : s.loads()) {
+      if (nodes.contains(l.node())) {
+        out.add(l);
+      }
     }
     return out;
   }
@@ -85,7 +84,12 @@ public final class AdapterShardAllocation extends ShardCoordinator.AbstractShard
       if (err != null) {
         return fewest;
       }
-      return policy.allocate(shardId, loads(s, regions.keySet()), counts).map(regions::get).orElse(fewest);
+      List<NodeLoad> known = loads(s, regions.keySet());
+      if (known.isEmpty()) {
+        // Nobody announced yet (the fleet is starting): any region, by capacity alone.
+        known = regions.keySet().stream().map(n -> NodeLoad.idle(n, DEFAULT_CAPACITY)).toList();
+      }
+      return policy.allocate(shardId, known, counts).map(regions::get).orElse(fewest);
     });
     return FutureConverters.asScala(chosen);
   }
@@ -98,7 +102,7 @@ public final class AdapterShardAllocation extends ShardCoordinator.AbstractShard
       if (err != null || !inProgress.isEmpty()) {
         return Set.of();
       }
-      return new HashSet<>(policy.rebalance(items, loads(s, items.keySet()), inProgress));
+      return new HashSet<>(rebalancePolicy.rebalance(items, loads(s, items.keySet()), inProgress));
     });
     return FutureConverters.asScala(moves);
   }

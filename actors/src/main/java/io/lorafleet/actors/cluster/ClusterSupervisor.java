@@ -334,7 +334,8 @@ public final class ClusterSupervisor extends AbstractBehavior<ClusterSupervisor.
   }
 
   private void scale(List<NodeAnnouncement> serving, List<NodeLoad> loads, long now) {
-    if (provisioner == null) {
+    if (provisioner == null || loads.isEmpty()) {
+      // No announcement seen yet (this supervisor just started): nothing to judge the fleet by.
       return;
     }
     int live = (int) loads.stream().filter(NodeLoad::accepting).count();

@@ -269,6 +269,22 @@ public final class NodeGuardian {
         .build();
   }
 
+  private static final int REGISTER_ATTEMPTS = 4;
+
+  /**
+   * Registers one adapter, asking again when its record does not answer (a message to a shard being handed
+   * off to another node may be dropped); null when no attempt got an answer.
+   */
+  private static CompletionStage<AdapterEntity.RegisterResult> register(ActorContext<Command> ctx,
+      ClusterSharding sharding, String id, String spec, int attempts) {
+    CompletionStage<AdapterEntity.RegisterResult> f = sharding.entityRefFor(AdapterEntity.TYPE_KEY, id)
+        .ask(replyTo -> new AdapterEntity.Register(spec, replyTo), Duration.ofSeconds(10));
+    return f.handle((r, err) -> err == null ? CompletableFuture.completedFuture(r)
+            : attempts > 1 ? register(ctx, sharding, id, spec, attempts - 1).toCompletableFuture()
+            : CompletableFuture.<AdapterEntity.RegisterResult>completedFuture(null))
+        .thenCompose(x -> x);
+  }
+
   /** Registers every sub-directory of {@code dir} under its name; completes with how many. */
   private static CompletionStage<Integer> registerDirectory(ActorContext<Command> ctx, Path dir, SourcePolicy sources) {
     if (dir == null) {
@@ -291,10 +307,10 @@ public final class NodeGuardian {
         ctx.getLog().warn("adapter directory {} skipped: {}", sub, e.getMessage());
         continue;
       }
-      CompletionStage<AdapterEntity.RegisterResult> f = sharding.entityRefFor(AdapterEntity.TYPE_KEY, id)
-          .ask(replyTo -> new AdapterEntity.Register(spec, replyTo), Duration.ofSeconds(30));
-      all.add(f.thenAccept(r -> {
-        if (r.conflict() != null) {
+      all.add(register(ctx, sharding, id, spec, REGISTER_ATTEMPTS).thenAccept(r -> {
+        if (r == null) {
+          ctx.getLog().warn("adapter directory {}: the adapter's record did not answer; it registers on first use", sub);
+        } else if (r.conflict() != null) {
           ctx.getLog().warn("adapter directory {} not registered: {}", sub, r.conflict());
         }
       }).toCompletableFuture());
