@@ -36,8 +36,8 @@ class FleetTest {
 
   @BeforeAll
   void start() {
-    // A hot adapter: above 8 requests per second (the background load of these tests stays below).
-    fleet = new Fleet("fleet", "lorafleet.cluster.supervisor.replication.rate-per-replica = 8");
+    // A hot adapter: above 3 requests per second (the background load of these tests stays below).
+    fleet = new Fleet("fleet", "lorafleet.cluster.supervisor.replication.rate-per-replica = 3");
     n1 = fleet.start("node1");
     n2 = fleet.start("node2");
     n3 = fleet.start("node3");
@@ -142,8 +142,9 @@ class FleetTest {
         JsonNode p = view().get("placements").get(hot);
         return p == null || p.get("replicas").asInt() == 1;
       }, this::view);
-      LoadGenerator surge = new LoadGenerator(8, LoadGenerator.anyOf(List.of(n1, n2, n3, n4)),
-          () -> cases.get(ThreadLocalRandom.current().nextInt(cases.size())), 0, 8);
+      // Short requests from many clients: a request rate well above one replica's 3 per second.
+      LoadGenerator surge = new LoadGenerator(12, LoadGenerator.anyOf(List.of(n1, n2, n3, n4)),
+          () -> cases.get(ThreadLocalRandom.current().nextInt(cases.size())), 0, 2);
       try {
         Duration took = Fleet.await(Duration.ofSeconds(5), hot + " placed on two or more nodes", () -> {
           JsonNode p = view().get("placements").get(hot);
