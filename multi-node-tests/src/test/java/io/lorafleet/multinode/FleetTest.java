@@ -169,6 +169,50 @@ class FleetTest {
 
   @Test
   @Order(4)
+  void adminsMoveAnAdapterSetItsReplicasAndRebalance() throws Exception {
+    fleet.run(() -> {
+      String adapter = "adapter-mlp-r8";
+      HttpResponse<String> moved = fleet.post(n1, "/admin/rebalance",
+          "{\"adapter\": \"" + adapter + "\", \"to\": \"" + n2.address() + "\"}");
+      assertEquals(200, moved.statusCode(), moved.body());
+      assertEquals(n2.address(), Fleet.JSON.readTree(moved.body()).get("nodes").get(0).asText());
+      Fleet.await(Duration.ofSeconds(10), adapter + " placed on node2 in every node's view", () -> List.of(n1, n3)
+          .stream().allMatch(n -> {
+            JsonNode p = fleet.cluster(n).get("placements").get(adapter);
+            return p != null && p.get("nodes").size() == 1 && p.get("nodes").get(0).asText().equals(n2.address());
+          }), this::view);
+      LoadGenerator client = new LoadGenerator(0, null, null, 0, 8);
+      List<LoadGenerator.Outcome> outcomes = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        outcomes.add(client.request(List.of(n1, n3, n4).get(i % 3), Reference.forAdapter(adapter).get(i % 2), false));
+      }
+      assertAllServed(outcomes, "requests for a moved adapter");
+      Fleet.await(Duration.ofSeconds(10), "node2 serves " + adapter, () -> {
+        JsonNode e = Fleet.nodeEntry(view(), n2);
+        return e.get("adapter_rates").path(adapter).asDouble() > 0;
+      }, this::view);
+
+      HttpResponse<String> replicas = fleet.post(n3, "/admin/adapters/" + adapter + "/replicas", "{\"count\": 2}");
+      assertEquals(200, replicas.statusCode(), replicas.body());
+      JsonNode nodes = Fleet.JSON.readTree(replicas.body()).get("nodes");
+      assertEquals(2, nodes.size(), replicas.body());
+      assertEquals(n2.address(), nodes.get(0).asText(), "keeps its node, adds one");
+      assertEquals(422, fleet.post(n3, "/admin/adapters/" + adapter + "/replicas", "{\"count\": 9}").statusCode());
+
+      HttpResponse<String> rebalanced = fleet.post(n1, "/admin/rebalance", "");
+      assertEquals(200, rebalanced.statusCode(), rebalanced.body());
+      assertTrue(Fleet.JSON.readTree(rebalanced.body()).has("changes"), rebalanced.body());
+      String decisions = view().get("supervisor").get("decisions").toString();
+      for (String kind : List.of("admin-move", "admin-replicas", "admin-rebalance")) {
+        assertTrue(decisions.contains(kind), kind + " in " + decisions);
+      }
+      HttpResponse<String> unknown = fleet.post(n1, "/admin/nodes/" + Fleet.encode("127.0.0.1:1") + "/drain", "");
+      assertEquals(404, unknown.statusCode(), unknown.body());
+    });
+  }
+
+  @Test
+  @Order(5)
   void aDrainedNodeFinishesItsWorkAndLeavesWithoutLosingARequest() throws Exception {
     fleet.run(() -> {
       LoadGenerator load = new LoadGenerator(4, LoadGenerator.anyOf(List.of(n1, n2, n3)), LoadGenerator.anyCase(),
@@ -193,7 +237,7 @@ class FleetTest {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void aKilledNodesRequestsAreRetriedOrEndWithARetryableErrorAndServingResumesWithinTenSeconds() throws Exception {
     fleet.run(() -> {
       LoadGenerator load = new LoadGenerator(6, LoadGenerator.anyOf(List.of(n1, n2)), LoadGenerator.anyCase(),

@@ -33,7 +33,8 @@ final class NodeProcess {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-        "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=4", "-Dai.djl.offline=true", "-cp", Fleet.classPath(),
+        "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=4", "-Dai.djl.offline=true",
+        "-Dlorafleet.exit-with-pid=" + ProcessHandle.current().pid(), "-cp", Fleet.classPath(),
         "io.lorafleet.runtime.cli.LoraFleetCli", "serve",
         "--cluster-config", profile.toString(),
         "--remote-port", Integer.toString(remotePort),

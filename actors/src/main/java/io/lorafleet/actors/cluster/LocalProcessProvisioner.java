@@ -66,6 +66,9 @@ public final class LocalProcessProvisioner implements Provisioner {
     cmd.add(java);
     cmd.addAll(List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
         "-Dai.djl.offline=true"));
+    if (System.getProperty("lorafleet.exit-with-pid") != null) {
+      cmd.add("-Dlorafleet.exit-with-pid=" + System.getProperty("lorafleet.exit-with-pid"));
+    }
     if (System.getProperty("lorafleet.home") != null) {
       cmd.add("-Dlorafleet.home=" + System.getProperty("lorafleet.home"));
     }

@@ -65,9 +65,28 @@ final class ServeCommand implements Callable<Integer> {
       throw new CliInputException(e.getMessage());
     }
     Runtime.getRuntime().addShutdownHook(new Thread(node::close, "lorafleet-shutdown"));
+    exitWithParent();
     System.err.println("lorafleet: serving " + node.engine().model().name() + " on " + node.url());
     node.awaitTermination();
     return 0;
+  }
+
+  /**
+   * With {@code -Dlorafleet.exit-with-pid=PID} (set by test harnesses and passed on by the local-process
+   * provisioner) the node exits when that process is gone, even if it was killed without running its
+   * shutdown hooks: no node JVM outlives the test that started it.
+   */
+  private static void exitWithParent() {
+    String pid = System.getProperty("lorafleet.exit-with-pid");
+    if (pid == null || pid.isBlank()) {
+      return;
+    }
+    ProcessHandle.of(Long.parseLong(pid.strip())).ifPresentOrElse(
+        p -> p.onExit().thenRun(() -> {
+          System.err.println("lorafleet: process " + pid + " is gone; exiting");
+          System.exit(3);
+        }),
+        () -> System.exit(3));
   }
 
   /** Flags over the cluster profile over application.conf / reference.conf. */

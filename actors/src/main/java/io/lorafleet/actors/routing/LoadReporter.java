@@ -14,6 +14,7 @@ import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.ddata.LWWMap;
@@ -121,10 +122,10 @@ public final class LoadReporter {
     if (withdrawn) {
       return;
     }
-    var snap = org.apache.pekko.actor.typed.javadsl.AskPattern.<AdapterStore.Command, AdapterStore.Snapshot>ask(
-        store, AdapterStore.GetSnapshot::new, Duration.ofSeconds(2), ctx.getSystem().scheduler());
-    var admitted = org.apache.pekko.actor.typed.javadsl.AskPattern.<BatchBuilder.Command, Long>ask(
-        batch, BatchBuilder.GetAdmitted::new, Duration.ofSeconds(2), ctx.getSystem().scheduler());
+    var snap = AskPattern.<AdapterStore.Command, AdapterStore.Snapshot>ask(store, AdapterStore.GetSnapshot::new,
+        Duration.ofSeconds(2), ctx.getSystem().scheduler());
+    var admitted = AskPattern.<BatchBuilder.Command, Long>ask(batch, BatchBuilder.GetAdmitted::new,
+        Duration.ofSeconds(2), ctx.getSystem().scheduler());
     ctx.pipeToSelf(snap.thenCombine(admitted, (s, a) -> new Sampled(s, a, null)),
         (s, err) -> err != null ? new Sampled(null, 0, err) : s);
   }
