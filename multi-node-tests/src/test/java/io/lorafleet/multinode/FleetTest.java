@@ -33,6 +33,7 @@ class FleetTest {
   private NodeProcess n2;
   private NodeProcess n3;
   private NodeProcess n4;
+  private NodeProcess ingress;
 
   @BeforeAll
   void start() {
@@ -41,6 +42,7 @@ class FleetTest {
     n1 = fleet.start("node1");
     n2 = fleet.start("node2");
     n3 = fleet.start("node3");
+    ingress = fleet.start("ingress", "--roles", "ingress");
   }
 
   @AfterAll
@@ -73,13 +75,13 @@ class FleetTest {
   void threeNodesFormAClusterAndServeEveryAdapterThroughAnyNode() throws Exception {
     fleet.run(() -> {
       long t0 = System.nanoTime();
-      for (NodeProcess n : List.of(n1, n2, n3)) {
+      for (NodeProcess n : List.of(n1, n2, n3, ingress)) {
         fleet.awaitHealthy(n, Duration.ofSeconds(150));
       }
-      Fleet.await(Duration.ofSeconds(60), "3 members up, 3 serving nodes announced", () -> {
+      Fleet.await(Duration.ofSeconds(60), "4 members up (one ingress-only), 3 serving nodes announced", () -> {
         JsonNode v = view();
-        return Fleet.upMembers(v) == 3 && v.get("nodes").size() == 3;
-      });
+        return Fleet.upMembers(v) == 4 && v.get("nodes").size() == 3;
+      }, this::view);
       log("formation: 3 nodes up and announced in %d ms", (System.nanoTime() - t0) / 1_000_000);
       JsonNode v = view();
       for (JsonNode n : v.get("nodes")) {
@@ -96,6 +98,22 @@ class FleetTest {
         i++;
       }
       assertAllServed(outcomes, "every adapter through every node");
+      // The ingress-only node serves nothing itself: it routes everything to the serving nodes.
+      List<LoadGenerator.Outcome> viaIngress = new ArrayList<>();
+      for (Reference.Case c : Reference.CASES) {
+        viaIngress.add(client.request(ingress, c, viaIngress.size() % 3 == 0));
+      }
+      assertAllServed(viaIngress, "every adapter through the ingress node");
+      String metrics = fleet.get(ingress, "/metrics").body();
+      assertTrue(metrics.lines().anyMatch(l -> l.startsWith("lorafleet_routed_requests_total{target=\"remote\"} ")
+          && Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)) >= Reference.CASES.size())
+          && metrics.lines().noneMatch(l -> l.startsWith("lorafleet_routed_requests_total{target=\"local\"}")),
+          "the ingress node relayed every request:\n" + metrics.lines().filter(l -> l.contains("routed")).toList());
+      assertTrue(ingress.stop(60), "the ingress node leaves on SIGTERM");
+      Fleet.await(Duration.ofSeconds(30), "3 members after the ingress node left", () -> {
+        JsonNode now = view();
+        return now.get("members").size() == 3 && Fleet.upMembers(now) == 3;
+      }, this::view);
       Fleet.await(Duration.ofSeconds(10), "requests served on at least two nodes", () -> {
         int serving = 0;
         for (JsonNode n : view().get("nodes")) {

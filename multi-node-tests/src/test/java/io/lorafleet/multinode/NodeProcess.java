@@ -88,6 +88,12 @@ final class NodeProcess {
     }
   }
 
+  /** SIGTERM: the node leaves the cluster gracefully and exits; waits for that. */
+  boolean stop(long seconds) throws InterruptedException {
+    process.destroy();
+    return process.waitFor(seconds, TimeUnit.SECONDS);
+  }
+
   /** Waits for the process to exit by itself. */
   boolean awaitExit(long seconds) throws InterruptedException {
     return process.waitFor(seconds, TimeUnit.SECONDS);
