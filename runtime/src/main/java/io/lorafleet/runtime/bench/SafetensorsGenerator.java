@@ -1,14 +1,13 @@
 package io.lorafleet.runtime.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lorafleet.runtime.format.DType;
+import io.lorafleet.runtime.format.SafetensorsWriter;
+import io.lorafleet.runtime.format.TensorHeader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -34,7 +33,6 @@ public final class SafetensorsGenerator {
   /** Bytes generated per write. */
   static final int CHUNK_BYTES = 8 << 20;
 
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   private SafetensorsGenerator() {}
 
@@ -43,32 +41,8 @@ public final class SafetensorsGenerator {
    * tensors with contiguous {@code data_offsets}, padded with spaces to a multiple of 8 bytes.
    */
   public static byte[] header(List<TensorSpec> tensors, Map<String, String> metadata) {
-    ObjectNode root = JSON.createObjectNode();
-    if (!metadata.isEmpty()) {
-      ObjectNode meta = root.putObject("__metadata__");
-      metadata.forEach(meta::put);
-    }
-    long offset = 0;
-    for (TensorSpec t : tensors) {
-      if (root.has(t.name())) {
-        throw new IllegalArgumentException("duplicate tensor " + t.name());
-      }
-      ObjectNode e = root.putObject(t.name());
-      e.put("dtype", t.dtype().name());
-      var shape = e.putArray("shape");
-      for (long d : t.shape()) {
-        shape.add(d);
-      }
-      long end = offset + t.bytes();
-      e.putArray("data_offsets").add(offset).add(end);
-      offset = end;
-    }
-    byte[] json = root.toString().getBytes(StandardCharsets.UTF_8);
-    int padded = (json.length + 7) & ~7;
-    byte[] out = new byte[padded];
-    System.arraycopy(json, 0, out, 0, json.length);
-    java.util.Arrays.fill(out, json.length, padded, (byte) ' ');
-    return out;
+    return SafetensorsWriter.header(
+        tensors.stream().map(t -> new TensorHeader(t.name(), t.dtype(), t.shape())).toList(), metadata);
   }
 
   /** Size of the file {@link #write} produces. */
