@@ -4,7 +4,8 @@ import java.util.List;
 
 /**
  * One flattened step for {@link Backend#forward}. Rows are tokens; each sequence owns a contiguous run of
- * rows at consecutive positions; sequences that share an adapter are contiguous, and {@link #segments()}
+ * rows at consecutive ascending positions, and the positions before its first row are already in the KV
+ * cache (written by earlier steps); sequences that share an adapter are contiguous, and {@link #segments()}
  * lists those runs (the SGMV layout: base projections once for all rows, LoRA once per segment).
  *
  * @param tokenIds   token id of each row

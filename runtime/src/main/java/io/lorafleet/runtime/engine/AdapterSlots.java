@@ -48,7 +48,18 @@ final class AdapterSlots {
       evictOne();
     }
     long t0 = System.nanoTime();
-    int index = backend.loadAdapter(adapter);
+    int index;
+    while (true) {
+      try {
+        index = backend.loadAdapter(adapter);
+        break;
+      } catch (io.lorafleet.runtime.errors.OverloadedException full) {
+        // A paged device can run out of room before it runs out of slots: make room and retry.
+        if (!evictIdle()) {
+          throw full;
+        }
+      }
+    }
     slots.put(adapter, new Slot(index));
     log.debug("adapter {} loaded into {} slot {} in {} us", adapter.id(), backend.name(), index,
         (System.nanoTime() - t0) / 1000);
@@ -105,14 +116,21 @@ final class AdapterSlots {
   }
 
   private void evictOne() {
+    if (!evictIdle()) {
+      throw new IllegalStateException("all " + slots.size() + " adapter slots are in use by running sequences");
+    }
+  }
+
+  /** Unloads the least recently used adapter no running sequence uses; false when there is none. */
+  private boolean evictIdle() {
     for (Iterator<Map.Entry<LoraAdapter, Slot>> it = slots.entrySet().iterator(); it.hasNext(); ) {
       var e = it.next();
       if (!refs.containsKey(e.getKey())) {
         it.remove();
         backend.unloadAdapter(e.getValue().index());
-        return;
+        return true;
       }
     }
-    throw new IllegalStateException("all " + slots.size() + " adapter slots are in use by running sequences");
+    return false;
   }
 }

@@ -25,7 +25,7 @@ public final class SafetensorsWriter implements AutoCloseable {
     void write(ByteBuffer out);
   }
 
-  private record Entry(String name, DType dtype, long[] shape, long bytes, Content content) {}
+  private record Entry(TensorHeader header, Content content) {}
 
   private final Path path;
   private final List<Entry> entries = new ArrayList<>();
@@ -38,8 +38,7 @@ public final class SafetensorsWriter implements AutoCloseable {
 
   /** Declares a tensor whose bytes {@code content} produces when the file is written. */
   public SafetensorsWriter add(String name, DType dtype, long[] shape, Content content) {
-    long n = Arrays.stream(shape).reduce(1, Math::multiplyExact);
-    entries.add(new Entry(name, dtype, shape.clone(), Math.multiplyExact(n, dtype.bytes()), content));
+    entries.add(new Entry(new TensorHeader(name, dtype, shape), content));
     return this;
   }
 
@@ -66,35 +65,46 @@ public final class SafetensorsWriter implements AutoCloseable {
     return (short) ((bits + rounding) >>> 16);
   }
 
-  /** Writes header and data; tensors are laid out contiguously in declaration order. */
-  @Override
-  public void close() throws IOException {
+  /**
+   * The header as stored after the 8-byte length: compact JSON ({@code __metadata__} first, then the
+   * tensors in order with contiguous {@code data_offsets}), padded with spaces to a multiple of 8 bytes so
+   * the data region is aligned.
+   */
+  public static byte[] header(List<TensorHeader> tensors, Map<String, String> metadata) {
     ObjectMapper json = new ObjectMapper();
-    ObjectNode header = json.createObjectNode();
+    ObjectNode root = json.createObjectNode();
     if (!metadata.isEmpty()) {
-      ObjectNode meta = header.putObject("__metadata__");
+      ObjectNode meta = root.putObject("__metadata__");
       metadata.forEach(meta::put);
     }
     long offset = 0;
-    for (Entry e : entries) {
-      ObjectNode t = header.putObject(e.name());
-      t.put("dtype", e.dtype().name());
-      var shape = t.putArray("shape");
-      for (long d : e.shape()) {
+    for (TensorHeader t : tensors) {
+      if (root.has(t.name())) {
+        throw new IllegalArgumentException("duplicate tensor " + t.name());
+      }
+      ObjectNode e = root.putObject(t.name());
+      e.put("dtype", t.dtype().name());
+      var shape = e.putArray("shape");
+      for (long d : t.shape()) {
         shape.add(d);
       }
-      var offs = t.putArray("data_offsets");
-      offs.add(offset);
-      offs.add(offset + e.bytes());
-      offset += e.bytes();
+      long end = offset + t.bytes();
+      e.putArray("data_offsets").add(offset).add(end);
+      offset = end;
     }
-    byte[] h = json.writeValueAsString(header).getBytes(StandardCharsets.UTF_8);
-    int padded = (h.length + 7) / 8 * 8;
-    ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
-    head.putLong(padded).put(h);
-    while (head.hasRemaining()) {
-      head.put((byte) ' ');
-    }
+    byte[] h = root.toString().getBytes(StandardCharsets.UTF_8);
+    int padded = (h.length + 7) & ~7;
+    byte[] out = Arrays.copyOf(h, padded);
+    Arrays.fill(out, h.length, padded, (byte) ' ');
+    return out;
+  }
+
+  /** Writes header and data; tensors are laid out contiguously in declaration order. */
+  @Override
+  public void close() throws IOException {
+    byte[] h = header(entries.stream().map(Entry::header).toList(), metadata);
+    ByteBuffer head = ByteBuffer.allocate(8 + h.length).order(ByteOrder.LITTLE_ENDIAN);
+    head.putLong(h.length).put(h);
     try (FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.TRUNCATE_EXISTING)) {
       head.flip();
@@ -102,13 +112,15 @@ public final class SafetensorsWriter implements AutoCloseable {
         ch.write(head);
       }
       for (Entry e : entries) {
-        if (e.bytes() > Integer.MAX_VALUE - 8) {
-          throw new IOException("tensor " + e.name() + " is too large to write in one piece");
+        long bytes = e.header().bytes();
+        String name = e.header().name();
+        if (bytes > Integer.MAX_VALUE - 8) {
+          throw new IOException("tensor " + name + " is too large to write in one piece");
         }
-        ByteBuffer buf = ByteBuffer.allocateDirect((int) e.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer buf = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
         e.content().write(buf);
-        if (buf.position() != e.bytes()) {
-          throw new IOException("tensor " + e.name() + ": content wrote " + buf.position() + " of " + e.bytes() + " bytes");
+        if (buf.position() != bytes) {
+          throw new IOException("tensor " + name + ": content wrote " + buf.position() + " of " + bytes + " bytes");
         }
         buf.flip();
         while (buf.hasRemaining()) {

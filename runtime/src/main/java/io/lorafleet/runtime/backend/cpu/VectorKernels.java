@@ -53,16 +53,6 @@ public final class VectorKernels {
     };
   }
 
-  private static FloatVector load(int kind, MemorySegment w, long byteOff) {
-    if (kind == BF16) {
-      return bf16(w, byteOff);
-    } else if (kind == F32) {
-      return FloatVector.fromMemorySegment(F, w, byteOff, LE);
-    } else {
-      return f16(w, byteOff);
-    }
-  }
-
   /** IEEE half to float for a vector of lanes: exact for normals, subnormals, infinities and NaN. */
   private static FloatVector f16(MemorySegment w, long byteOff) {
     ShortVector s = ShortVector.fromMemorySegment(S, w, byteOff, LE);
@@ -88,31 +78,48 @@ public final class VectorKernels {
 
   /** Widens {@code n} elements of {@code w} from element {@code start} into {@code out[outOff..]}. */
   public static void widen(Linear w, long start, float[] out, int outOff, int n) {
+    MemorySegment seg = w.data();
+    int c = 0;
+    // One loop per type, so each loop body is a single inlined load (a shared switch defeats inlining
+    // and boxes every vector).
+    switch (w.dtype()) {
+      case BF16 -> {
+        for (; c + L <= n; c += L) {
+          bf16(seg, (start + c) * 2).intoArray(out, outOff + c);
+        }
+      }
+      case F16 -> {
+        for (; c + L <= n; c += L) {
+          f16(seg, (start + c) * 2).intoArray(out, outOff + c);
+        }
+      }
+      case F32 -> {
+        for (; c + L <= n; c += L) {
+          FloatVector.fromMemorySegment(F, seg, (start + c) * 4, LE).intoArray(out, outOff + c);
+        }
+      }
+    }
     int kind = kind(w.dtype());
     long eb = w.dtype().bytes();
-    int c = 0;
-    for (; c + L <= n; c += L) {
-      load(kind, w.data(), (start + c) * eb).intoArray(out, outOff + c);
-    }
     for (; c < n; c++) {
-      out[outOff + c] = loadScalar(kind, w.data(), (start + c) * eb);
+      out[outOff + c] = loadScalar(kind, seg, (start + c) * eb);
     }
   }
 
   // ---------------------------------------------------------------- fixed-order reductions
 
-  /** Butterfly shuffles: level k pairs lane i with lane i ^ (L >> (k + 1)). */
-  private static final jdk.incubator.vector.VectorShuffle<Float>[] BUTTERFLY = butterfly();
+  /** Levels of the butterfly that sums {@link #L} lanes. */
+  private static final int LEVELS = Integer.numberOfTrailingZeros(L);
+  // One constant per level (up to 16 lanes) so the JIT sees each shuffle as a constant and allocates nothing.
+  private static final jdk.incubator.vector.VectorShuffle<Float> B0 = butterfly(0);
+  private static final jdk.incubator.vector.VectorShuffle<Float> B1 = butterfly(1);
+  private static final jdk.incubator.vector.VectorShuffle<Float> B2 = butterfly(2);
+  private static final jdk.incubator.vector.VectorShuffle<Float> B3 = butterfly(3);
 
-  @SuppressWarnings("unchecked")
-  private static jdk.incubator.vector.VectorShuffle<Float>[] butterfly() {
-    int levels = Integer.numberOfTrailingZeros(L);
-    jdk.incubator.vector.VectorShuffle<Float>[] out = new jdk.incubator.vector.VectorShuffle[levels];
-    for (int k = 0; k < levels; k++) {
-      int step = L >> (k + 1);
-      out[k] = jdk.incubator.vector.VectorShuffle.fromOp(F, i -> i ^ step);
-    }
-    return out;
+  /** Level k pairs lane i with lane i ^ (L >> (k + 1)); levels past the last are the identity. */
+  private static jdk.incubator.vector.VectorShuffle<Float> butterfly(int k) {
+    int step = k < LEVELS ? L >> (k + 1) : 0;
+    return jdk.incubator.vector.VectorShuffle.fromOp(F, i -> i ^ step);
   }
 
   /**
@@ -120,8 +127,43 @@ public final class VectorKernels {
    * may differ between the interpreter and compiled code, this gives the same bits everywhere.
    */
   private static float sumLanes(FloatVector v) {
-    for (jdk.incubator.vector.VectorShuffle<Float> s : BUTTERFLY) {
-      v = v.add(v.rearrange(s));
+    if (LEVELS > 4) {
+      return sumLanesWide(v);
+    }
+    if (LEVELS > 0) {
+      v = v.add(v.rearrange(B0));
+    }
+    if (LEVELS > 1) {
+      v = v.add(v.rearrange(B1));
+    }
+    if (LEVELS > 2) {
+      v = v.add(v.rearrange(B2));
+    }
+    if (LEVELS > 3) {
+      v = v.add(v.rearrange(B3));
+    }
+    return v.lane(0);
+  }
+
+  /**
+   * The butterfly of {@link #sumLanes(FloatVector)} on lanes stored at {@code t[off .. off + L)}: the same
+   * adds on the same lanes, so it gives the same bits (lane i < s of a level with step s is {@code t[i] +
+   * t[i + s]}, as the vector computes it). Overwrites the lanes.
+   */
+  private static float sumStoredLanes(float[] t, int off) {
+    for (int step = L >> 1; step >= 1; step >>= 1) {
+      for (int i = 0; i < step; i++) {
+        t[off + i] = t[off + i] + t[off + i + step];
+      }
+    }
+    return t[off];
+  }
+
+  /** The same butterfly for vectors of more than 16 float lanes (none ship today). */
+  private static float sumLanesWide(FloatVector v) {
+    for (int k = 0; k < LEVELS; k++) {
+      int step = L >> (k + 1);
+      v = v.add(v.rearrange(jdk.incubator.vector.VectorShuffle.fromOp(F, i -> i ^ step)));
     }
     return v.lane(0);
   }
@@ -175,8 +217,9 @@ public final class VectorKernels {
       return;
     }
     float[] pack = PACK.get();
-    if (pack.length < PACK_ROWS * n) {
-      pack = new float[PACK_ROWS * n];
+    int lanesAt = PACK_ROWS * n;
+    if (pack.length < lanesAt + 16 * L) {
+      pack = new float[lanesAt + 16 * L];
       PACK.set(pack);
     }
     int quads = rows - rows % 4;
@@ -188,7 +231,7 @@ public final class VectorKernels {
         int yo = yOff + t * yStride + ob;
         int r = 0;
         for (; r + 4 <= nr; r += 4) {
-          rows4x4(pack, r * n, n, x, xo, xStride, y, yo + r, yStride, accumulate);
+          rows4x4(pack, r * n, n, x, xo, xStride, y, yo + r, yStride, accumulate, lanesAt);
         }
         for (; r < nr; r++) {
           for (int j = 0; j < 4; j++) {
@@ -287,9 +330,13 @@ public final class VectorKernels {
     store(y, yi + 3, sumLanes(a3) + t3, accumulate);
   }
 
-  /** Four packed float weight rows against four input rows: 16 independent FMA chains. */
+  /**
+   * Four packed float weight rows against four input rows: 16 independent FMA chains. The accumulators
+   * are parked in {@code p} at {@code lanesAt} and summed there (16 inlined vector sums would make this
+   * method too large for the JIT to keep its vectors in registers).
+   */
   private static void rows4x4(float[] p, int po, int n, float[] x, int xo, int xs,
-      float[] y, int yi, int ys, boolean accumulate) {
+      float[] y, int yi, int ys, boolean accumulate, int lanesAt) {
     FloatVector z = FloatVector.zero(F);
     FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
     FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
@@ -310,39 +357,39 @@ public final class VectorKernels {
       xv = FloatVector.fromArray(F, x, x3 + c);
       a03 = w0.fma(xv, a03); a13 = w1.fma(xv, a13); a23 = w2.fma(xv, a23); a33 = w3.fma(xv, a33);
     }
-    if (c < n) {
-      // Ragged widths (e.g. a LoRA rank below the vector length): finish each dot the scalar way.
-      float[] acc = {sumLanes(a00), sumLanes(a01), sumLanes(a02), sumLanes(a03), sumLanes(a10), sumLanes(a11),
-          sumLanes(a12), sumLanes(a13), sumLanes(a20), sumLanes(a21), sumLanes(a22), sumLanes(a23), sumLanes(a30),
-          sumLanes(a31), sumLanes(a32), sumLanes(a33)};
-      int[] xr = {x0, x1, x2, x3};
-      for (int r = 0; r < 4; r++) {
-        for (int j = 0; j < 4; j++) {
-          float tail = 0f;
-          for (int k = c; k < n; k++) {
-            tail += p[po + r * n + k] * x[xr[j] + k];
-          }
-          store(y, yi + r + j * ys, acc[r * 4 + j] + tail, accumulate);
+    a00.intoArray(p, lanesAt);
+    a01.intoArray(p, lanesAt + L);
+    a02.intoArray(p, lanesAt + 2 * L);
+    a03.intoArray(p, lanesAt + 3 * L);
+    a10.intoArray(p, lanesAt + 4 * L);
+    a11.intoArray(p, lanesAt + 5 * L);
+    a12.intoArray(p, lanesAt + 6 * L);
+    a13.intoArray(p, lanesAt + 7 * L);
+    a20.intoArray(p, lanesAt + 8 * L);
+    a21.intoArray(p, lanesAt + 9 * L);
+    a22.intoArray(p, lanesAt + 10 * L);
+    a23.intoArray(p, lanesAt + 11 * L);
+    a30.intoArray(p, lanesAt + 12 * L);
+    a31.intoArray(p, lanesAt + 13 * L);
+    a32.intoArray(p, lanesAt + 14 * L);
+    a33.intoArray(p, lanesAt + 15 * L);
+    finish4x4(p, po, n, c, x, xo, xs, y, yi, ys, accumulate, lanesAt);
+  }
+
+  /** Lane sums and scalar tails of a 4x4 tile whose accumulators {@link #rows4x4} parked at {@code lanesAt}. */
+  private static void finish4x4(float[] p, int po, int n, int c, float[] x, int xo, int xs,
+      float[] y, int yi, int ys, boolean accumulate, int lanesAt) {
+    for (int r = 0; r < 4; r++) {
+      for (int j = 0; j < 4; j++) {
+        float tail = 0f;
+        int pr = po + r * n;
+        int xr = xo + j * xs;
+        for (int k = c; k < n; k++) {
+          tail += p[pr + k] * x[xr + k];
         }
+        store(y, yi + r + j * ys, sumStoredLanes(p, lanesAt + (r * 4 + j) * L) + tail, accumulate);
       }
-      return;
     }
-    store(y, yi, sumLanes(a00), accumulate);
-    store(y, yi + ys, sumLanes(a01), accumulate);
-    store(y, yi + 2 * ys, sumLanes(a02), accumulate);
-    store(y, yi + 3 * ys, sumLanes(a03), accumulate);
-    store(y, yi + 1, sumLanes(a10), accumulate);
-    store(y, yi + 1 + ys, sumLanes(a11), accumulate);
-    store(y, yi + 1 + 2 * ys, sumLanes(a12), accumulate);
-    store(y, yi + 1 + 3 * ys, sumLanes(a13), accumulate);
-    store(y, yi + 2, sumLanes(a20), accumulate);
-    store(y, yi + 2 + ys, sumLanes(a21), accumulate);
-    store(y, yi + 2 + 2 * ys, sumLanes(a22), accumulate);
-    store(y, yi + 2 + 3 * ys, sumLanes(a23), accumulate);
-    store(y, yi + 3, sumLanes(a30), accumulate);
-    store(y, yi + 3 + ys, sumLanes(a31), accumulate);
-    store(y, yi + 3 + 2 * ys, sumLanes(a32), accumulate);
-    store(y, yi + 3 + 3 * ys, sumLanes(a33), accumulate);
   }
 
   private static void store(float[] y, int i, float v, boolean acc) {

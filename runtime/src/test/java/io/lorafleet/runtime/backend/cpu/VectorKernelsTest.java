@@ -195,4 +195,31 @@ class VectorKernelsTest {
       assertEquals(Float.floatToIntBits(scalar), Float.floatToIntBits(gate[i]), "silu(" + xs[i] + ")");
     }
   }
+
+  @Test
+  void compiledMatmulAllocatesNothing() {
+    // Vectors the JIT cannot keep in registers are boxed on the heap: a silent 5x slowdown. Once compiled,
+    // a product must not allocate (a few rounds of warm-up give the JIT time, even on a busy machine).
+    var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    SplittableRandom r = new SplittableRandom(1);
+    for (DType t : DType.values()) {
+      Linear w = random(t, 64, 256, r);
+      for (int rows : new int[] {1, 8}) {
+        float[] x = new float[rows * 256];
+        float[] y = new float[rows * 64];
+        long perCall = Long.MAX_VALUE;
+        for (int round = 0; round < 20 && perCall > 16; round++) {
+          for (int i = 0; i < 5000; i++) {
+            VectorKernels.matmul(w, x, 0, 256, rows, y, 0, 64, 0, 64, false);
+          }
+          long before = threads.getCurrentThreadAllocatedBytes();
+          for (int i = 0; i < 200; i++) {
+            VectorKernels.matmul(w, x, 0, 256, rows, y, 0, 64, 0, 64, false);
+          }
+          perCall = (threads.getCurrentThreadAllocatedBytes() - before) / 200;
+        }
+        assertEquals(0, perCall, t + " rows " + rows + " allocates " + perCall + " bytes per call");
+      }
+    }
+  }
 }
