@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Builds LoraFleet and puts everything a GPU machine without Java or Maven needs to run the GPU tests
-# into .device/ (git-ignored), well under 64 MB:
-#   .device/jre.tar.xz     a JRE made with jlink (modules found by jdeps), tar + xz
-#   .device/lib/           lorafleet-cuda and its runtime class path (JCuda's natives cut down to the
-#                          driver binding, the only one used)
-#   .device/tests/         the cuda module's test classes and the JUnit console launcher
-#   .device/fixtures/      the tiny model, adapters and reference.json
-# Then ops/gpu/run-gpu-tests.sh runs the suite there (see ops/gpu/README.md).
+# Builds LoraFleet and puts everything a GPU machine without Java or Maven needs into .device/ (git-ignored),
+# well under 64 MB, for the GPU tests (run-gpu-tests.sh) and the benchmark against PEFT (bench):
+#   .device/jre.tar.xz   a JRE made with jlink (modules found by jdeps), tar + xz
+#   .device/lib.tar.xz   lib/: LoraFleet's modules (runtime, cuda, actors, bench) and their runtime class
+#                        path, every jar re-stored uncompressed so that xz compresses the classes across jars
+#                        (JCuda's natives cut down to the driver binding, the tokenizer's to linux-x86_64);
+#                        tests/: the cuda module's test classes, the JUnit console launcher, the CPU emulator
+#   .device/fixtures/    the tiny model, adapters and reference.json
+#   .device/BUNDLE.txt   what was built, from which commit
+# Unpacked on the GPU machine by bundle-env.sh (tar + xz, or python3 where xz is missing).
 # Needs: Maven, the Temurin 25 JDK (JDK=... to use another), nvcc (the kernels), xz.
 set -euo pipefail
 
@@ -22,7 +24,7 @@ done
 command -v xz >/dev/null || { echo "bundle: xz not found" >&2; exit 1; }
 
 echo "== building (mvn package, tests skipped)"
-mvn -q -pl runtime,cuda -am package -DskipTests
+mvn -q -B -pl runtime,cuda,actors,bench -am package -DskipTests
 manifest=cuda/target/classes/io/lorafleet/cuda/kernels/manifest.txt
 if [[ ! -f "$manifest" ]]; then
   echo "bundle: the CUDA kernels were not built (no nvcc?); a bundle without them cannot test anything" >&2
@@ -32,36 +34,88 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 rm -rf "$out"
-mkdir -p "$out/lib" "$out/tests" "$out/fixtures"
+mkdir -p "$out/fixtures" "$work/stage/lib" "$work/stage/tests"
+lib=$work/stage/lib
+
+# Re-stores a jar without compression (same entries): xz then compresses the whole class path as one stream.
+# Native libraries for other platforms than x86-64 Linux are dropped (GPU machines are x86-64 Linux), and
+# those whose path matches the third argument too.
+restore() { # source.jar target.jar [native-libraries-to-drop-regex]
+  local x=$work/x f rel lower
+  rm -rf "$x" && mkdir -p "$x"
+  (cd "$x" && unzip -q -o "$1" 2>/dev/null || "$jdk/bin/jar" -xf "$1")
+  while IFS= read -r f; do
+    rel=${f#"$x"/}
+    lower=${rel,,}
+    if [[ ! "$lower" =~ linux.*(x86[-_]64|amd64)|(x86[-_]64|amd64).*linux ]] || [[ -n "${3:-}" && "$rel" =~ ^($3)$ ]]; then
+      rm -f "$f"
+    fi
+  done < <(find "$x" -type f \( -name '*.so' -o -name '*.so.*' -o -name '*.dll' -o -name '*.dylib' -o -name '*.jnilib' \
+    -o -name '*.a' \))
+  rm -f "$2"
+  # zip keeps every entry as it was (the manifest first, as jar readers expect); jar is the fallback.
+  if command -v zip >/dev/null; then
+    (cd "$x" && if [[ -f META-INF/MANIFEST.MF ]]; then zip -q -0 -X "$2" META-INF/MANIFEST.MF; fi \
+      && zip -q -0 -X -r "$2" . -x META-INF/MANIFEST.MF)
+  elif [[ -f "$x/META-INF/MANIFEST.MF" ]]; then
+    mv "$x/META-INF/MANIFEST.MF" "$work/manifest.mf"
+    "$jdk/bin/jar" --create --no-compress --file "$2" --manifest "$work/manifest.mf" -C "$x" .
+  else
+    "$jdk/bin/jar" --create --no-compress --no-manifest --file "$2" -C "$x" .
+  fi
+}
 
 echo "== jars"
-cp cuda/target/lorafleet-cuda-*[0-9T].jar "$out/lib/"
-for jar in cuda/target/lib/*.jar; do
-  name=$(basename "$jar")
-  if [[ "$name" == jcuda-natives-* ]]; then
-    # Keep only libJCudaDriver (1 MB of the 26 MB: no runtime API, NVRTC or PTX compiler bindings).
-    mkdir -p "$work/natives"
-    (cd "$work/natives" && "$jdk/bin/jar" -xf "$root/$jar" && find lib -type f ! -name 'libJCudaDriver-*' -delete)
-    "$jdk/bin/jar" --create --file "$out/lib/${name%.jar}-driver-only.jar" -C "$work/natives" lib
-  else
-    cp "$jar" "$out/lib/"
-  fi
+for m in runtime cuda actors bench; do
+  for jar in "$m"/target/lorafleet-"$m"-*[0-9T].jar; do
+    restore "$root/$jar" "$lib/$(basename "$jar")"
+  done
 done
-cp cuda/target/lorafleet-cuda-*-tests.jar "$out/tests/lorafleet-cuda-tests.jar"
-cp cuda/target/test-launcher/junit-platform-console-standalone.jar "$out/tests/"
+declare -A seen=()
+for m in runtime cuda actors bench; do
+  for jar in "$m"/target/lib/*.jar; do
+    name=$(basename "$jar")
+    case "$name" in lorafleet-*) continue ;; esac
+    [[ -n "${seen[$name]:-}" ]] && continue
+    seen[$name]=1
+    case "$name" in
+      # Only libJCudaDriver (1 MB of the 26 MB: no runtime API, NVRTC or PTX compiler bindings).
+      jcuda-natives-*) restore "$root/$jar" "$lib/${name%.jar}-driver-only.jar" 'lib/libJ(CudaRuntime|Nvrtc|NvPTXCompiler)-.*' ;;
+      *) restore "$root/$jar" "$lib/$name" ;;
+    esac
+  done
+done
+cp cuda/target/lorafleet-cuda-*-tests.jar "$work/stage/tests/lorafleet-cuda-tests.jar"
+cp cuda/target/test-launcher/junit-platform-console-standalone.jar "$work/stage/tests/"
 # The CPU emulator of the kernels, so that the bundle can be tried here (run-gpu-tests.sh --include-tag emulator).
 bash cuda/src/build/compile-emulator.sh cuda/src/main/cuda cuda/src/test/emulator cuda/target/emulator/liblorafleet-emu.so
-[[ -f cuda/target/emulator/liblorafleet-emu.so ]] && cp cuda/target/emulator/liblorafleet-emu.so "$out/tests/"
+[[ -f cuda/target/emulator/liblorafleet-emu.so ]] && cp cuda/target/emulator/liblorafleet-emu.so "$work/stage/tests/"
+"$jdk/bin/jar" -tf "$lib"/jcuda-natives-*-driver-only.jar | grep -q libJCudaDriver || { echo "bundle: JCuda driver binding missing" >&2; exit 1; }
+"$jdk/bin/jar" -tf "$lib"/tokenizers-*.jar | grep -q 'linux-x86_64/cpu/libtokenizers.so' \
+  || { echo "bundle: tokenizer library missing" >&2; exit 1; }
+(cd "$work/stage" && tar -cf - lib tests | xz -9 -T0 > "$out/lib.tar.xz")
 
 echo "== JRE"
-cp_all=$(ls "$out"/lib/*.jar "$out"/tests/*.jar | tr '\n' ':')
-modules=$("$jdk/bin/jdeps" --print-module-deps --ignore-missing-deps --multi-release 25 --class-path "$cp_all" \
-  "$out"/lib/*.jar "$out"/tests/*.jar 2>/dev/null | tail -1)
-# jdeps leaves out what a listed module implies (java.logging is named since JCuda and JUnit use it
-# directly) and what is only found as a service: jdk.zipfs, which the JUnit launcher needs to scan a jar.
-modules=$(echo "$modules,java.logging,jdk.incubator.vector,jdk.zipfs" | tr , "\n" | sort -u | paste -sd, -)
+# jdeps stops at modular jars whose required modules it cannot resolve on a class path (progressbar, asm,
+# jackson...), so the list is given here: the union of what jdeps finds for each jar of the class path alone,
+# plus what is only found as a service or by reflection (jdk.zipfs: the JUnit launcher scans a jar;
+# jdk.management: Pekko's and the OS bean's extensions; jdk.crypto.ec: TLS). What jdeps finds in LoraFleet's
+# own jars is added, so that a module our code starts to use is not missed.
+# Left out: jdk.jdi, jdk.attach and java.instrument, which only javassist's optional agent and hot-swap
+# tools use (jinjava needs none of it).
+modules="java.base,java.compiler,java.desktop,java.logging,java.management,java.naming,java.net.http"
+modules+=",java.sql,java.xml,jdk.crypto.ec,jdk.incubator.vector,jdk.jfr,jdk.management,jdk.unsupported,jdk.zipfs"
+found=$("$jdk/bin/jdeps" --print-module-deps --ignore-missing-deps --multi-release 25 "$lib"/lorafleet-*.jar \
+  2>/dev/null | tail -1 || true)
+if [[ "$found" =~ ^[a-z][a-z0-9.]*(,[a-z][a-z0-9.]*)*$ ]]; then
+  modules+=",$found"
+fi
+modules=$(echo "$modules" | tr , "\n" | grep -v '^$' | sort -u | paste -sd, -)
 echo "modules: $modules"
+# java.desktop is there for java.beans (Jackson, jinjava); its native libraries for drawing, fonts, images,
+# sound and the splash screen are never loaded headless without graphics, so they stay out (2 MB packed).
 "$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
+  --exclude-files='regex:.*/lib/lib(splashscreen|jsound|awt_xawt|fontmanager|freetype|lcms|javajpeg|mlib_image)\.so' \
   --output "$work/jre" 2>&1 | grep -v 'incubator modules' || true
 # Uncompressed jlink image + xz compresses far better than jlink's own zip.
 tar -C "$work" -cf - jre | xz -9 -T0 > "$out/jre.tar.xz"
@@ -76,10 +130,17 @@ cp -r fixtures/model fixtures/adapters fixtures/reference.json "$out/fixtures/"
   grep -E '^(nvcc|targets)' "$manifest"
 } > "$out/BUNDLE.txt"
 
-echo "== checking the JRE as the GPU machine will unpack it"
+echo "== checking the bundle as the GPU machine will unpack it"
 check=$(mktemp -d)
-tar -C "$check" -xJf "$out/jre.tar.xz"
-"$check/jre/bin/java" -version
+(
+  export TMPDIR=$check LORAFLEET_BUNDLE=$out
+  # shellcheck source=ops/gpu/bundle-env.sh
+  source "$root/ops/gpu/bundle-env.sh"
+  "$LF_JAVA" -version
+  "$LF_JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp "$LF_CP" \
+    io.lorafleet.runtime.cli.LoraFleetCli gpu-bench --help >/dev/null
+  echo "the bundled JRE starts the CLI with the bundled class path"
+)
 rm -rf "$check"
 
 size_kb=$(du -sk "$out" | cut -f1)
@@ -89,4 +150,4 @@ if (( size_kb > limit_mb * 1024 )); then
   echo "bundle: $((size_kb / 1024)) MB is over the ${limit_mb} MB budget" >&2
   exit 1
 fi
-echo "run on the GPU machine: bash ops/gpu/run-gpu-tests.sh   (with .device carried along)"
+echo "run on the GPU machine (with .device carried along): bash ops/gpu/run-gpu-tests.sh   or   bash ops/gpu/bench"

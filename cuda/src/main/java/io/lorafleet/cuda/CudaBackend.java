@@ -54,8 +54,13 @@ public final class CudaBackend implements Backend {
   private final LlamaConfig c;
   private final Gpu gpu;
   private final CudaOptions options;
-  private final Kernels kernels;
-  private final Gemm gemm;
+  private final Kernels plainKernels;
+  private final Gemm plainGemm;
+  /** What the step queues its work through: the device itself, or its timed view while a profile is on. */
+  private Gpu ops;
+  private Kernels kernels;
+  private Gemm gemm;
+  private KernelProfile profile;
   private final DeviceWeights weights;
   private final RopeTable rope;
   private final Workspace workspace;
@@ -90,8 +95,11 @@ public final class CudaBackend implements Backend {
     gpu.makeCurrent();
     long t0 = System.nanoTime();
     this.stream = gpu.computeStream();
-    this.kernels = new Kernels(gpu);
-    this.gemm = chooseGemm(gpu, kernels, options.gemm());
+    this.plainKernels = new Kernels(gpu);
+    this.plainGemm = chooseGemm(gpu, plainKernels, options.gemm());
+    this.ops = gpu;
+    this.kernels = plainKernels;
+    this.gemm = plainGemm;
     this.weights = new DeviceWeights(gpu, c, model.weights());
     this.rope = new RopeTable(gpu, c);
     this.workspace = new Workspace(gpu);
@@ -134,7 +142,72 @@ public final class CudaBackend implements Backend {
   }
 
   public String gemmName() {
-    return gemm.name();
+    return plainGemm.name();
+  }
+
+  // ------------------------------------------------------------------ measurement
+
+  /**
+   * Times every operation of the following steps on the compute stream until {@link #stopProfile}; the
+   * returned profile fills as steps complete.
+   */
+  public KernelProfile startProfile() {
+    gpu.makeCurrent();
+    stopProfile();
+    profile = new KernelProfile(gpu, stream);
+    ops = new TimedGpu(gpu, profile);
+    kernels = new Kernels(ops);
+    gemm = new TimedGemm(plainGemm, profile, this::productLabel);
+    return profile;
+  }
+
+  /** Ends profiling (steps run untimed again). */
+  public void stopProfile() {
+    if (profile != null) {
+      profile.discard();
+    }
+    profile = null;
+    ops = gpu;
+    kernels = plainKernels;
+    gemm = plainGemm;
+  }
+
+  /** Names a product by the weight it multiplies: {@code n} outputs, {@code k} inputs. */
+  private String productLabel(int n, int k) {
+    int h = c.hiddenSize();
+    String what;
+    if (n == c.queryDim() + 2 * c.kvDim() && k == h) {
+      what = "qkv";
+    } else if (n == h && k == c.queryDim()) {
+      what = "o";
+    } else if (n == 2 * c.intermediateSize() && k == h) {
+      what = "gate_up";
+    } else if (n == h && k == c.intermediateSize()) {
+      what = "down";
+    } else if (n == c.vocabSize() && k == h) {
+      what = "lm_head";
+    } else {
+      what = n + "x" + k;
+    }
+    return "gemm[" + what + "]";
+  }
+
+  /**
+   * The device's copy bandwidth, measured now on the compute stream with two buffers of {@code bytes}
+   * (taken from the memory outside the page pool, and freed again).
+   */
+  public DeviceCopyBandwidth measureCopyBandwidth(long bytes, int copiesPerRep, int reps) {
+    gpu.makeCurrent();
+    gpu.synchronize(stream);
+    return DeviceCopyBandwidth.measure(gpu, stream, bytes, copiesPerRep, reps);
+  }
+
+  /** Blocks until every adapter upload queued so far has reached the device. */
+  public void awaitAdapterUploads() {
+    gpu.makeCurrent();
+    if (uploader != null) {
+      gpu.synchronize(uploader.stream());
+    }
   }
 
   // ------------------------------------------------------------------ memory: KV cache and adapters
@@ -316,13 +389,20 @@ public final class CudaBackend implements Backend {
     float[] values = new float[n * vocab];
     if (n > 0) {
       MemorySegment host = result((long) n * vocab * Float.BYTES);
-      gpu.copyToHost(host, step.logits(), stream);
+      ops.copyToHost(host, step.logits(), stream);
       gpu.synchronize(stream);
       MemorySegment.copy(host, ValueLayout.JAVA_FLOAT, 0, values, 0, n * vocab);
     } else {
       gpu.synchronize(stream);
     }
+    stepDone();
     return new Logits(n, vocab, values);
+  }
+
+  private void stepDone() {
+    if (profile != null) {
+      profile.stepFinished();
+    }
   }
 
   /** One step with the greedy choice made on the device: the argmax token of each logit row. */
@@ -334,12 +414,13 @@ public final class CudaBackend implements Backend {
       long ids = workspace.ensure(Buffer.PLAN, 0) + step.plan().bytes();
       kernels.argmaxRows(stream, step.logits(), c.vocabSize(), n, ids);
       MemorySegment host = result(4L * n);
-      gpu.copyToHost(host.asSlice(0, 4L * n), ids, stream);
+      ops.copyToHost(host.asSlice(0, 4L * n), ids, stream);
       gpu.synchronize(stream);
       MemorySegment.copy(host, ValueLayout.JAVA_INT, 0, out, 0, n);
     } else {
       gpu.synchronize(stream);
     }
+    stepDone();
     return out;
   }
 
@@ -352,6 +433,10 @@ public final class CudaBackend implements Backend {
     }
     gpu.makeCurrent();
     requirePool();
+    if (profile != null) {
+      profile.discard();
+      profile.stepStarted();
+    }
     for (int t : b.tokenIds()) {
       if (t < 0 || t >= c.vocabSize()) {
         throw new IllegalArgumentException("token id " + t + " outside the vocabulary of " + c.vocabSize());
@@ -395,7 +480,7 @@ public final class CudaBackend implements Backend {
     // The plan goes over in one copy from page-locked memory.
     MemorySegment host = planStaging(planBytes);
     Map<Section, Long> off = plan.writeTo(host);
-    gpu.copyToDevice(meta, host.asSlice(0, planBytes), stream);
+    ops.copyToDevice(meta, host.asSlice(0, planBytes), stream);
     Addr m = s -> meta + off.get(s);
 
     // Adapters still on their way: the compute stream waits for their uploads (once).
@@ -506,6 +591,7 @@ public final class CudaBackend implements Backend {
     closed = true;
     gpu.makeCurrent();
     gpu.synchronize(stream);
+    stopProfile();
     if (uploader != null) {
       for (DeviceAdapter d : List.copyOf(resident.values())) {
         uploader.finish(d);
@@ -524,7 +610,7 @@ public final class CudaBackend implements Backend {
     workspace.close();
     rope.close();
     weights.close();
-    gemm.close();
+    plainGemm.close();
     gpu.close();
   }
 }

@@ -53,8 +53,20 @@ public interface Gpu extends AutoCloseable {
   /** Sets {@code bytes} bytes at {@code dst} to zero, ordered on {@code stream}. */
   void zero(long dst, long bytes, GpuStream stream);
 
+  /** Copies {@code bytes} bytes from device address {@code src} to device address {@code dst}, ordered on {@code stream}. */
+  void copyOnDevice(long dst, long src, long bytes, GpuStream stream);
+
   /** An event that completes when {@code stream} has done everything queued on it so far. */
   GpuEvent record(GpuStream stream);
+
+  /**
+   * Like {@link #record} but the event also keeps the time it completed at, for {@link #elapsedMillis}
+   * (timing costs a little, so only measurements use it).
+   */
+  GpuEvent recordTimed(GpuStream stream);
+
+  /** Device time from {@code start} to {@code end} in milliseconds; both timed events, both complete. */
+  float elapsedMillis(GpuEvent start, GpuEvent end);
 
   /** Makes later work on {@code stream} wait for {@code event}, without blocking the host. */
   void await(GpuStream stream, GpuEvent event);

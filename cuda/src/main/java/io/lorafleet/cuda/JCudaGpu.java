@@ -7,8 +7,10 @@ import static jcuda.driver.JCudaDriver.cuDeviceGetName;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
 import static jcuda.driver.JCudaDriver.cuDeviceTotalMem;
+import static jcuda.driver.JCudaDriver.cuDriverGetVersion;
 import static jcuda.driver.JCudaDriver.cuEventCreate;
 import static jcuda.driver.JCudaDriver.cuEventDestroy;
+import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
 import static jcuda.driver.JCudaDriver.cuEventQuery;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
@@ -19,6 +21,7 @@ import static jcuda.driver.JCudaDriver.cuMemAllocHost;
 import static jcuda.driver.JCudaDriver.cuMemFree;
 import static jcuda.driver.JCudaDriver.cuMemFreeHost;
 import static jcuda.driver.JCudaDriver.cuMemGetInfo;
+import static jcuda.driver.JCudaDriver.cuMemcpyDtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyDtoHAsync;
 import static jcuda.driver.JCudaDriver.cuMemcpyHtoDAsync;
 import static jcuda.driver.JCudaDriver.cuMemsetD8Async;
@@ -59,6 +62,7 @@ import org.slf4j.LoggerFactory;
 public final class JCudaGpu implements Gpu {
   private static final Logger log = LoggerFactory.getLogger(JCudaGpu.class);
   private static final int CU_STREAM_NON_BLOCKING = 1;
+  private static final int CU_EVENT_DEFAULT = 0;
   private static final int CU_EVENT_DISABLE_TIMING = 2;
 
   private final CUdevice device = new CUdevice();
@@ -298,11 +302,39 @@ public final class JCudaGpu implements Gpu {
   }
 
   @Override
+  public void copyOnDevice(long dst, long src, long bytes, GpuStream stream) {
+    check(cuMemcpyDtoDAsync(new DevicePointer(dst), new DevicePointer(src), bytes, cu(stream)),
+        "cuMemcpyDtoDAsync(" + bytes + " bytes)");
+  }
+
+  @Override
   public GpuEvent record(GpuStream stream) {
     CUevent e = new CUevent();
     check(cuEventCreate(e, CU_EVENT_DISABLE_TIMING), "cuEventCreate");
     check(cuEventRecord(e, cu(stream)), "cuEventRecord");
     return new GpuEvent(e);
+  }
+
+  @Override
+  public GpuEvent recordTimed(GpuStream stream) {
+    CUevent e = new CUevent();
+    check(cuEventCreate(e, CU_EVENT_DEFAULT), "cuEventCreate");
+    check(cuEventRecord(e, cu(stream)), "cuEventRecord");
+    return new GpuEvent(e);
+  }
+
+  @Override
+  public float elapsedMillis(GpuEvent start, GpuEvent end) {
+    float[] ms = new float[1];
+    check(cuEventElapsedTime(ms, (CUevent) start.handle(), (CUevent) end.handle()), "cuEventElapsedTime");
+    return ms[0];
+  }
+
+  /** The driver's CUDA version as the driver reports it, e.g. 13000 for 13.0. */
+  public static int driverVersion() {
+    int[] v = new int[1];
+    check(cuDriverGetVersion(v), "cuDriverGetVersion");
+    return v[0];
   }
 
   @Override

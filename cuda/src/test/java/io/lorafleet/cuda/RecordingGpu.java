@@ -72,8 +72,21 @@ final class RecordingGpu implements Gpu {
   public void zero(long dst, long bytes, GpuStream s) {}
 
   @Override
+  public void copyOnDevice(long dst, long src, long bytes, GpuStream s) {}
+
+  @Override
   public GpuEvent record(GpuStream s) {
     return new GpuEvent(null);
+  }
+
+  @Override
+  public GpuEvent recordTimed(GpuStream s) {
+    return new GpuEvent(null);
+  }
+
+  @Override
+  public float elapsedMillis(GpuEvent start, GpuEvent end) {
+    return 0;
   }
 
   @Override

@@ -12,19 +12,21 @@ import io.lorafleet.runtime.model.LoraAdapter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 
 /**
  * Runs measured workloads on an idle {@link Engine}, stepping it on the calling thread and recording
  * every step and every generated token. Prompts are random token ids after BOS; sampling is greedy with
- * end-of-sequence ignored, so every request generates exactly the tokens asked for.
+ * end-of-sequence ignored, so every request generates exactly the tokens asked for. Also used by the GPU
+ * benchmark ({@code lorafleet gpu-bench}) for its decode-step figures.
  */
-final class EnginePhases {
+public final class EnginePhases {
   private final Engine engine;
   private final int vocabSize;
   private final int bosId;
   private final SplittableRandom rng = new SplittableRandom(42);
 
-  EnginePhases(Engine engine, int bosId) {
+  public EnginePhases(Engine engine, int bosId) {
     this.engine = engine;
     this.vocabSize = engine.backend().config().vocabSize();
     this.bosId = bosId;
@@ -35,14 +37,20 @@ final class EnginePhases {
    * (none when the list is empty); each prefills {@code promptTokens} and then decodes {@code decodeSteps}
    * tokens. Throughput counts only the steps after the last one that ran prompt tokens.
    */
-  PhaseResult decode(String name, int batch, List<LoraAdapter> adapters, int promptTokens, int decodeSteps) {
+  public PhaseResult decode(String name, int batch, List<LoraAdapter> adapters, int promptTokens, int decodeSteps) {
+    return decode(name, batch, adapters, promptTokens, decodeSteps, step -> {});
+  }
+
+  /** As {@link #decode(String, int, List, int, int)}, telling {@code afterStep} about each step as it ends. */
+  public PhaseResult decode(String name, int batch, List<LoraAdapter> adapters, int promptTokens, int decodeSteps,
+      Consumer<PhaseResult.Step> afterStep) {
     Recorder rec = new Recorder();
     for (int i = 0; i < batch; i++) {
       LoraAdapter a = adapters.isEmpty() ? null : adapters.get(i % adapters.size());
       engine.submit(new GenerateRequest(name + "-" + i, prompt(promptTokens), a, params(decodeSteps + 1)), rec);
     }
     long t0 = System.nanoTime();
-    List<Timed> steps = drive(rec, batch, t0);
+    List<Timed> steps = drive(rec, batch, t0, afterStep);
     int lastPrefill = -1;
     for (int i = 0; i < steps.size(); i++) {
       if (steps.get(i).step().promptTokens() > 0) {
@@ -61,12 +69,12 @@ final class EnginePhases {
   }
 
   /** One request with a {@code promptTokens}-token prompt and one generated token: time to first token. */
-  PhaseResult prefill(String name, int promptTokens) {
+  public PhaseResult prefill(String name, int promptTokens) {
     Recorder rec = new Recorder();
     int[] prompt = prompt(promptTokens);
     long t0 = System.nanoTime();
     engine.submit(new GenerateRequest(name, prompt, null, params(1)), rec);
-    List<Timed> steps = drive(rec, 1, t0);
+    List<Timed> steps = drive(rec, 1, t0, step -> {});
     return new PhaseResult(name, 1, 0, promptTokens, 0, 0, (rec.firstTokenNanos - t0) / 1e9,
         steps.stream().map(Timed::step).toList());
   }
@@ -87,7 +95,7 @@ final class EnginePhases {
   private record Timed(long endNanos, PhaseResult.Step step) {}
 
   /** Steps the engine until it is idle, recording each step that ran; {@code t0} is the submission time. */
-  private List<Timed> drive(Recorder rec, int requests, long t0) {
+  private List<Timed> drive(Recorder rec, int requests, long t0, Consumer<PhaseResult.Step> afterStep) {
     List<Timed> steps = new ArrayList<>();
     EngineStats before = engine.stats();
     long lastEnd = t0;
@@ -98,8 +106,10 @@ final class EnginePhases {
       long now = System.nanoTime();
       EngineStats after = engine.stats();
       if (after.steps() != before.steps()) {
-        steps.add(new Timed(now, new PhaseResult.Step((now - lastEnd) / 1e6, after.lastStepNanos() / 1e6,
-            after.lastStepTokens(), after.promptTokens() - before.promptTokens(), rec.emitted - emittedBefore)));
+        PhaseResult.Step step = new PhaseResult.Step((now - lastEnd) / 1e6, after.lastStepNanos() / 1e6,
+            after.lastStepTokens(), after.promptTokens() - before.promptTokens(), rec.emitted - emittedBefore);
+        steps.add(new Timed(now, step));
+        afterStep.accept(step);
         lastEnd = now;
       }
       before = after;

@@ -4,23 +4,23 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A plain-text table with space-padded columns (left-aligned unless told) and a rule under the header. */
-final class ResultTable {
+public final class ResultTable {
   private final List<String> header;
   private final List<List<String>> rows = new ArrayList<>();
   private final boolean[] right;
 
-  ResultTable(String... header) {
+  public ResultTable(String... header) {
     this.header = List.of(header);
     this.right = new boolean[header.length];
   }
 
   /** Pads column {@code column} on the left (for numbers). */
-  ResultTable alignRight(int column) {
+  public ResultTable alignRight(int column) {
     right[column] = true;
     return this;
   }
 
-  ResultTable add(String... cells) {
+  public ResultTable add(String... cells) {
     if (cells.length != header.size()) {
       throw new IllegalArgumentException("row has " + cells.length + " cells, header " + header.size());
     }
@@ -28,7 +28,7 @@ final class ResultTable {
     return this;
   }
 
-  String render() {
+  public String render() {
     int[] width = new int[header.size()];
     for (List<String> r : allRows()) {
       for (int c = 0; c < width.length; c++) {

@@ -27,7 +27,11 @@ import org.slf4j.LoggerFactory;
  *   &lt;cache root&gt;/&lt;shape&gt;-v1/model/           config.json, generation_config.json, model.safetensors,
  *                                           tokenizer.json, tokenizer_config.json
  *   &lt;cache root&gt;/&lt;shape&gt;-v1/adapters/lora-00/ adapter_config.json, adapter_model.safetensors
+ *   &lt;cache root&gt;/&lt;shape&gt;-v1/adapters-bf16/lora-00/  the same with BF16 LoRA tensors
  * </pre>
+ *
+ * <p>Adapter tensors are F32 by default (as PEFT saves adapters trained in float32); BF16 ones, as saved
+ * from a bf16 model, are half the size and are what a bf16 peer such as HF PEFT computes with unchanged.
  *
  * <p>Each directory gets a {@link CompletionMarker} when it is fully written; one without (an interrupted
  * run) is deleted and written again, one with is reused, and asking for more adapters writes only the
@@ -70,6 +74,18 @@ public record SyntheticCheckpoint(CheckpointShape shape, Path root, Path modelDi
    * cacheRoot}, writing whatever is missing or incomplete first (with a progress bar on stderr).
    */
   public static SyntheticCheckpoint ensure(CheckpointShape shape, int adapters, Path cacheRoot) throws IOException {
+    return ensure(shape, adapters, DType.F32, cacheRoot);
+  }
+
+  /**
+   * As {@link #ensure(CheckpointShape, int, Path)}, with the adapters' LoRA tensors stored as {@code
+   * adapterDtype} (F32 or BF16; each kind has its own directory).
+   */
+  public static SyntheticCheckpoint ensure(CheckpointShape shape, int adapters, DType adapterDtype, Path cacheRoot)
+      throws IOException {
+    if (adapterDtype != DType.F32 && adapterDtype != DType.BF16) {
+      throw new IllegalArgumentException("adapter tensors are F32 or BF16, not " + adapterDtype);
+    }
     if (adapters < 0) {
       throw new IllegalArgumentException("adapters must be >= 0, got " + adapters);
     }
@@ -78,13 +94,14 @@ public record SyntheticCheckpoint(CheckpointShape shape, Path root, Path modelDi
     Path modelDir = root.resolve("model");
     List<Path> adapterDirs = new ArrayList<>();
     for (int i = 0; i < adapters; i++) {
-      adapterDirs.add(root.resolve("adapters").resolve(String.format("lora-%02d", i)));
+      adapterDirs.add(root.resolve(adapterDtype == DType.F32 ? "adapters" : "adapters-bf16")
+          .resolve(String.format("lora-%02d", i)));
     }
     try (FileChannel lockFile = FileChannel.open(cacheRoot.resolve(root.getFileName() + ".lock"),
         StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
       FileLock lock = lockFile.lock();
       try {
-        generateMissing(shape, root, modelDir, adapterDirs);
+        generateMissing(shape, root, modelDir, adapterDirs, adapterDtype);
       } finally {
         lock.release();
       }
@@ -92,8 +109,8 @@ public record SyntheticCheckpoint(CheckpointShape shape, Path root, Path modelDi
     return new SyntheticCheckpoint(shape, root, modelDir, adapterDirs);
   }
 
-  private static void generateMissing(CheckpointShape shape, Path root, Path modelDir, List<Path> adapterDirs)
-      throws IOException {
+  private static void generateMissing(CheckpointShape shape, Path root, Path modelDir, List<Path> adapterDirs,
+      DType adapterDtype) throws IOException {
     int adapters = adapterDirs.size();
     List<Long> bytes = new ArrayList<>();
     List<IoStep> steps = new ArrayList<>();
@@ -104,9 +121,9 @@ public record SyntheticCheckpoint(CheckpointShape shape, Path root, Path modelDi
     for (int i = 0; i < adapters; i++) {
       int index = i;
       Path dir = adapterDirs.get(i);
-      if (!CompletionMarker.isComplete(dir, adapterFingerprint(shape, i))) {
-        steps.add(progress -> writeAdapter(shape, index, dir, modelDir, progress));
-        bytes.add(dataBytes(adapterTensors(shape)));
+      if (!CompletionMarker.isComplete(dir, adapterFingerprint(shape, i, adapterDtype))) {
+        steps.add(progress -> writeAdapter(shape, index, dir, modelDir, adapterDtype, progress));
+        bytes.add(dataBytes(adapterTensors(shape, adapterDtype)));
       }
     }
     if (steps.isEmpty()) {
@@ -148,8 +165,12 @@ public record SyntheticCheckpoint(CheckpointShape shape, Path root, Path modelDi
   }
 
   static String adapterFingerprint(CheckpointShape shape, int index) {
+    return adapterFingerprint(shape, index, DType.F32);
+  }
+
+  static String adapterFingerprint(CheckpointShape shape, int index, DType dtype) {
     return "lorafleet-bench " + VERSION + " adapter " + index + " r" + ADAPTER_RANK + " alpha" + ADAPTER_ALPHA + " "
-        + ADAPTER_TARGETS + " for " + shape;
+        + ADAPTER_TARGETS + (dtype == DType.F32 ? "" : " " + dtype) + " for " + shape;
   }
 
   private static int threads() {
@@ -171,26 +192,31 @@ public record SyntheticCheckpoint(CheckpointShape shape, Path root, Path modelDi
     CompletionMarker.write(dir, modelFingerprint(shape));
   }
 
-  private static void writeAdapter(CheckpointShape shape, int index, Path dir, Path modelDir, LongConsumer progress)
-      throws IOException {
+  private static void writeAdapter(CheckpointShape shape, int index, Path dir, Path modelDir, DType dtype,
+      LongConsumer progress) throws IOException {
     CompletionMarker.reset(dir);
     JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("adapter_config.json").toFile(),
         adapterConfig(modelDir));
-    SafetensorsGenerator.write(dir.resolve("adapter_model.safetensors"), adapterTensors(shape), PT_FORMAT,
+    SafetensorsGenerator.write(dir.resolve("adapter_model.safetensors"), adapterTensors(shape, dtype), PT_FORMAT,
         seedOf(shape.name()) + 1_000_003L * (index + 1), threads(), progress);
-    CompletionMarker.write(dir, adapterFingerprint(shape, index));
+    CompletionMarker.write(dir, adapterFingerprint(shape, index, dtype));
   }
 
   /** The LoRA tensors of one adapter, with PEFT's key names: A is {@code [r, in]}, B is {@code [out, r]}. */
   static List<TensorSpec> adapterTensors(CheckpointShape shape) {
+    return adapterTensors(shape, DType.F32);
+  }
+
+  /** The same tensors stored as {@code dtype}. */
+  static List<TensorSpec> adapterTensors(CheckpointShape shape, DType dtype) {
     TensorFill fill = new TensorFill.Normal(ADAPTER_STD);
     List<TensorSpec> t = new ArrayList<>();
     for (int l = 0; l < shape.numLayers(); l++) {
       for (String proj : ADAPTER_TARGETS) {
         int[] dims = shape.projectionDims(proj);
         String p = "base_model.model.model.layers." + l + ".self_attn." + proj;
-        t.add(new TensorSpec(p + ".lora_A.weight", DType.F32, new long[] {ADAPTER_RANK, dims[0]}, fill));
-        t.add(new TensorSpec(p + ".lora_B.weight", DType.F32, new long[] {dims[1], ADAPTER_RANK}, fill));
+        t.add(new TensorSpec(p + ".lora_A.weight", dtype, new long[] {ADAPTER_RANK, dims[0]}, fill));
+        t.add(new TensorSpec(p + ".lora_B.weight", dtype, new long[] {dims[1], ADAPTER_RANK}, fill));
       }
     }
     return List.copyOf(t);

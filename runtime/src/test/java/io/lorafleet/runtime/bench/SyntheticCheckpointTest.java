@@ -247,4 +247,24 @@ class SyntheticCheckpointTest {
     Files.writeString(dir.resolve("f"), "abcd");
     assertFalse(CompletionMarker.isComplete(dir, "one"));
   }
+
+  @Test
+  void bf16AdaptersHaveTheirOwnDirectoryAndLoad() throws IOException {
+    SyntheticCheckpoint bf16 = SyntheticCheckpoint.ensure(SHAPE, 2, DType.BF16, cache);
+    assertEquals(checkpoint.modelDir(), bf16.modelDir());
+    assertEquals("adapters-bf16", bf16.adapterDirs().getFirst().getParent().getFileName().toString());
+    Path weights = bf16.adapterDirs().getFirst().resolve(LoraAdapter.WEIGHTS_FILE);
+    try (SafetensorsFile st = SafetensorsFile.open(weights)) {
+      for (TensorView t : st.tensors().values()) {
+        assertEquals(DType.BF16, t.dtype(), t.name());
+      }
+    }
+    assertEquals(Files.size(checkpoint.adapterDirs().getFirst().resolve(LoraAdapter.WEIGHTS_FILE)) / 2,
+        Files.size(weights), 4096.0, "BF16 tensors take half the bytes (headers aside)");
+    try (LlamaModel model = LlamaModel.load(bf16.modelDir())) {
+      LoraAdapter a = LoraAdapter.load("bf16", bf16.adapterDirs().get(1), model.config(), 0);
+      assertEquals(SyntheticCheckpoint.ADAPTER_RANK, a.maxRank());
+    }
+    assertTrue(Files.isDirectory(checkpoint.adapterDirs().getFirst()), "the F32 adapters stay where they were");
+  }
 }

@@ -1,0 +1,132 @@
+package io.lorafleet.bench;
+
+import io.lorafleet.bench.SystemResult.LatencyFigure;
+import io.lorafleet.bench.SystemResult.ThroughputFigure;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The request-level figures, run the same way against any {@link Target}: sequential latency per adapter
+ * count (figures a and d) and closed-loop throughput (figure b).
+ */
+final class LoadPhases {
+  private static final Logger log = LoggerFactory.getLogger(LoadPhases.class);
+  /** Untimed requests before each latency point. */
+  static final int WARMUP_REQUESTS = 5;
+
+  private final Target target;
+  private final Workload w;
+  private final Prompts prompts;
+  private final String name;
+  private final AtomicLong ids = new AtomicLong();
+
+  LoadPhases(String name, Target target, Workload workload, int vocabSize, int bosId) {
+    this.name = name;
+    this.target = target;
+    this.w = workload;
+    this.prompts = new Prompts(workload.seed(), vocabSize, bosId);
+  }
+
+  private String nextId() {
+    return name + "-" + ids.getAndIncrement();
+  }
+
+  /** Sequential requests over the first {@code adapters} adapters: one latency point. */
+  LatencyFigure latency(int adapters, int requests) {
+    for (int i = 0; i < WARMUP_REQUESTS; i++) {
+      target.generate(nextId(), prompts.adapter(adapters), prompts.next(w.promptTokens()), w.newTokens());
+    }
+    double[] ms = new double[requests];
+    for (int i = 0; i < requests; i++) {
+      Target.Completion c = target.generate(nextId(), prompts.adapter(adapters), prompts.next(w.promptTokens()),
+          w.newTokens());
+      check(c, w.newTokens());
+      ms[i] = c.millis();
+    }
+    LatencyFigure f = LatencyFigure.of(adapters, w.promptTokens(), w.newTokens(), ms);
+    log.info("{}: latency over {} adapters: p50 {} ms, p99 {} ms ({} requests)", name, adapters, fmt(f.p50Ms()),
+        fmt(f.p99Ms()), requests);
+    return f;
+  }
+
+  /** The sweep: one latency point per adapter count of the workload. */
+  List<LatencyFigure> sweep(int maxAdapters) {
+    List<LatencyFigure> out = new ArrayList<>();
+    for (int n : w.sweep()) {
+      if (n > maxAdapters) {
+        log.warn("{}: skipping the {}-adapter latency point, only {} adapters are there", name, n, maxAdapters);
+        continue;
+      }
+      out.add(latency(n, w.requestsFor(n)));
+    }
+    return out;
+  }
+
+  /**
+   * {@code concurrency} clients, each sending its next request as soon as its last one finished, until
+   * {@code throughputRequests} are done; adapters drawn from the first {@code throughputAdapters}.
+   */
+  ThroughputFigure throughput(String method) {
+    int total = w.throughputRequests();
+    int[][] promptOf = new int[total][];
+    int[] adapterOf = new int[total];
+    for (int i = 0; i < total; i++) {
+      promptOf[i] = prompts.next(w.promptTokens());
+      adapterOf[i] = prompts.adapter(w.throughputAdapters());
+    }
+    AtomicInteger next = new AtomicInteger();
+    AtomicLong generated = new AtomicLong();
+    double[] ms = new double[total];
+    long t0 = System.nanoTime();
+    try (ExecutorService clients = Executors.newVirtualThreadPerTaskExecutor()) {
+      List<Future<?>> done = new ArrayList<>();
+      for (int c = 0; c < w.concurrency(); c++) {
+        done.add(clients.submit(() -> {
+          int i;
+          while ((i = next.getAndIncrement()) < total) {
+            Target.Completion r = target.generate(nextId(), adapterOf[i], promptOf[i], w.throughputNewTokens());
+            check(r, w.throughputNewTokens());
+            ms[i] = r.millis();
+            generated.addAndGet(r.generatedTokens());
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : done) {
+        f.get();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(name + ": a throughput request failed: " + e.getCause().getMessage(),
+          e.getCause());
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    ThroughputFigure f = new ThroughputFigure(method, w.concurrency(), w.throughputAdapters(), total,
+        w.promptTokens(), w.throughputNewTokens(), generated.get(), seconds, generated.get() / seconds,
+        new Percentiles(ms).p50());
+    log.info("{}: throughput {} tokens/s ({} requests, {} in flight, {} s)", name, fmt(f.tokensPerS()), total,
+        w.concurrency(), fmt(seconds));
+    return f;
+  }
+
+  private static void check(Target.Completion c, int newTokens) {
+    if (c.generatedTokens() != newTokens) {
+      throw new IllegalStateException("a request generated " + c.generatedTokens() + " tokens, " + newTokens
+          + " were asked for");
+    }
+  }
+
+  static String fmt(double v) {
+    return String.format(java.util.Locale.ROOT, "%.3g", v);
+  }
+}

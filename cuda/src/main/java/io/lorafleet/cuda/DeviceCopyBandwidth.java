@@ -1,0 +1,63 @@
+package io.lorafleet.cuda;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * The device's memory bandwidth as a device-to-device copy sees it ({@code cuMemcpyDtoDAsync}, timed with
+ * events): a copy of {@code bytes} reads and writes that many bytes, so its rate is {@code 2 * bytes /
+ * time}. That is the figure a step that streams its weights once is measured against.
+ *
+ * @param bytes           bytes of one copy (buffers far larger than the L2 cache)
+ * @param copiesPerRep    copies timed together in one repetition
+ * @param gbPerSecondReps the rate of each repetition in GB/s (10^9 bytes, read plus written)
+ */
+public record DeviceCopyBandwidth(long bytes, int copiesPerRep, List<Double> gbPerSecondReps) {
+  public DeviceCopyBandwidth {
+    gbPerSecondReps = List.copyOf(gbPerSecondReps);
+  }
+
+  public double bestGbPerSecond() {
+    return Collections.max(gbPerSecondReps);
+  }
+
+  /** Copies between two fresh buffers of {@code bytes} on {@code stream}: one untimed, then {@code reps} timed repetitions. */
+  public static DeviceCopyBandwidth measure(Gpu gpu, GpuStream stream, long bytes, int copiesPerRep, int reps) {
+    if (bytes < 1 || copiesPerRep < 1 || reps < 1) {
+      throw new IllegalArgumentException("bytes, copies and reps must be positive");
+    }
+    gpu.makeCurrent();
+    long src = gpu.allocate(bytes);
+    long dst;
+    try {
+      dst = gpu.allocate(bytes);
+    } catch (RuntimeException e) {
+      gpu.free(src);
+      throw e;
+    }
+    try {
+      gpu.zero(src, bytes, stream);
+      gpu.zero(dst, bytes, stream);
+      gpu.copyOnDevice(dst, src, bytes, stream);
+      gpu.synchronize(stream);
+      List<Double> rates = new ArrayList<>();
+      for (int r = 0; r < reps; r++) {
+        GpuEvent start = gpu.recordTimed(stream);
+        for (int c = 0; c < copiesPerRep; c++) {
+          gpu.copyOnDevice(dst, src, bytes, stream);
+        }
+        GpuEvent end = gpu.recordTimed(stream);
+        gpu.synchronize(end);
+        double ms = gpu.elapsedMillis(start, end);
+        gpu.release(start);
+        gpu.release(end);
+        rates.add(ms > 0 ? 2.0 * bytes * copiesPerRep / (ms / 1e3) / 1e9 : Double.NaN);
+      }
+      return new DeviceCopyBandwidth(bytes, copiesPerRep, rates);
+    } finally {
+      gpu.free(dst);
+      gpu.free(src);
+    }
+  }
+}
