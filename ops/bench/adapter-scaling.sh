@@ -56,27 +56,35 @@ for n in $COUNTS; do
   fi
 done
 
-# Starts one node per adapter count on free ports and waits until all serve; fills PID and URL.
+# Starts one node per adapter count on free ports, one after the other (JVM starts compete for the CPU),
+# each tried twice; fills PID and URL.
 start_servers() {
-  local rep="$1" n log url
+  local rep="$1" n
   for n in $COUNTS; do
-    log="$OUT/rep$rep-n$n-server.log"
-    : >"$log"
-    # shellcheck disable=SC2086
-    "$LF" serve --adapters "$OUT/adapters-$n" --port 0 $SERVE_ARGS >"$log" 2>&1 &
-    PID[$n]=$!
+    start_server "$n" "$OUT/rep$rep-n$n-server.log" || start_server "$n" "$OUT/rep$rep-n$n-server-retry.log" \
+      || { echo "node for N=$n did not start; see $OUT/rep$rep-n$n-server*.log" >&2; exit 1; }
   done
-  for n in $COUNTS; do
-    log="$OUT/rep$rep-n$n-server.log"
-    for _ in $(seq 1 300); do
-      url="$(sed -n 's/^lorafleet: serving .* on \(http:\/\/[0-9.:]*\)$/\1/p' "$log" | head -n 1 || true)"
-      [ -n "$url" ] && break
-      kill -0 "${PID[$n]}" 2>/dev/null || { echo "node for N=$n died; see $log" >&2; exit 1; }
-      sleep 1
-    done
-    [ -n "$url" ] || { echo "node for N=$n did not start in 300 s; see $log" >&2; exit 1; }
-    URL[$n]="$url"
+}
+
+start_server() {
+  local n="$1" log="$2" url=""
+  : >"$log"
+  # shellcheck disable=SC2086
+  "$LF" serve --adapters "$OUT/adapters-$n" --port 0 $SERVE_ARGS >"$log" 2>&1 &
+  PID[$n]=$!
+  for _ in $(seq 1 300); do
+    url="$(sed -n 's/^lorafleet: serving .* on \(http:\/\/[0-9.:]*\)$/\1/p' "$log" | head -n 1 || true)"
+    if [ -n "$url" ]; then
+      URL[$n]="$url"
+      return 0
+    fi
+    kill -0 "${PID[$n]}" 2>/dev/null || break
+    sleep 1
   done
+  kill "${PID[$n]}" 2>/dev/null || true
+  wait "${PID[$n]}" 2>/dev/null || true
+  unset "PID[$n]"
+  return 1
 }
 
 # One loadtest run against the node of N=$1: seconds $2, warmup $3, seed $4, report $5.
