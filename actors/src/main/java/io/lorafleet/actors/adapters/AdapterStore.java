@@ -174,7 +174,12 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
   private final ClusterSharding sharding;
   private final Map<String, Slot> slots = new LinkedHashMap<>();
   private final Map<Tier, Counters> counters = new EnumMap<>(Tier.class);
-  private Set<String> deviceResident = Set.of();
+  private Set<String> deviceResident = new HashSet<>();
+  /**
+   * Adapters a prefetch put on the device since the last tick: the engine publishes its resident set only
+   * after its next step, so a tick may still read a snapshot without them.
+   */
+  private final Set<String> prefetchedSinceTick = new HashSet<>();
   private int pending;
   private int ticks;
 
@@ -460,11 +465,25 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
     if (p.failure() != null) {
       getContext().getLog().warn("prefetch of adapter {} failed: {}", p.id(), p.failure().toString());
     }
-    return onTick();
+    if (p.ok()) {
+      // Resident now: later requests for it are device hits even before the engine publishes its new set.
+      deviceResident.add(p.id());
+      prefetchedSinceTick.add(p.id());
+      Slot s = slots.get(p.id());
+      if (s != null && s.adapter != null && !s.onDevice) {
+        s.onDevice = true;
+        counters.get(Tier.DEVICE).loads++;
+        settings.metrics().cacheLoad("device");
+        report(s);
+      }
+    }
+    return this;
   }
 
   private Behavior<Command> onTick() {
     Set<String> now = new HashSet<>(settings.engine().residentAdapters());
+    now.addAll(prefetchedSinceTick);
+    prefetchedSinceTick.clear();
     for (Slot s : slots.values()) {
       boolean on = s.adapter != null && now.contains(s.id);
       if (on != s.onDevice) {
