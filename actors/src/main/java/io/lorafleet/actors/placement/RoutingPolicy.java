@@ -3,6 +3,8 @@ package io.lorafleet.actors.placement;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -56,7 +58,11 @@ public record RoutingPolicy(double roomPressure, double loadingPenalty) {
     if (!roomy.isEmpty()) {
       return Optional.of(twoChoices(roomy, random).node());
     }
-    List<NodeLoad> others = eligible.stream().filter(n -> !preferred.contains(n) && hasRoom(n)).toList();
+    Set<String> own = new HashSet<>();
+    for (NodeLoad n : preferred) {
+      own.add(n.node());
+    }
+    List<NodeLoad> others = eligible.stream().filter(n -> !own.contains(n.node()) && hasRoom(n)).toList();
     if (!others.isEmpty()) {
       return others.stream().min(Comparator.<NodeLoad>comparingDouble(n -> spillCost(adapter, n))
           .thenComparing(n -> -RendezvousHash.score(adapter, n.node(), n.capacity().weight()))).map(NodeLoad::node);
@@ -65,12 +71,24 @@ public record RoutingPolicy(double roomPressure, double loadingPenalty) {
     return Optional.of(twoChoices(preferred, random).node());
   }
 
-  /** The adapter's own nodes among {@code eligible}: its placement, else its rendezvous home. */
+  /**
+   * The adapter's own nodes among {@code eligible}: its placement (in placement order), else its rendezvous
+   * home. Node names are unique among {@code eligible}.
+   */
   public List<NodeLoad> preferred(String adapter, List<NodeLoad> eligible, List<String> placement) {
     List<NodeLoad> out = new ArrayList<>();
-    for (String p : placement) {
+    if (!placement.isEmpty()) {
+      // By name, in placement order; linear in the fleet and the placement (node names are unique).
+      Set<String> wanted = new HashSet<>(placement);
+      Map<String, NodeLoad> found = new HashMap<>();
       for (NodeLoad n : eligible) {
-        if (n.node().equals(p)) {
+        if (wanted.contains(n.node())) {
+          found.putIfAbsent(n.node(), n);
+        }
+      }
+      for (String p : placement) {
+        NodeLoad n = found.get(p);
+        if (n != null) {
           out.add(n);
         }
       }

@@ -108,4 +108,62 @@ class RoutingPolicyTest {
     assertEquals(null, hits.get("c"), "the longest queue never wins a pair");
     assertTrue(hits.get("a") > 100 && hits.get("b") > 100, hits.toString());
   }
+
+  @Test
+  void largeFleetsGetTheSameAnswersAsThePlainNestedLoops() {
+    // preferred() and the spill filter look nodes up by name (linear in fleet + placement); the answers must
+    // stay those of the straightforward quadratic version, kept here as the reference.
+    SplittableRandom gen = new SplittableRandom(11);
+    for (int round = 0; round < 300; round++) {
+      List<NodeLoad> nodes = new ArrayList<>();
+      int size = 1 + gen.nextInt(300);
+      for (int i = 0; i < size; i++) {
+        String[] resident = gen.nextInt(4) == 0 ? new String[] {"ad"} : new String[0];
+        NodeLoad n = node(String.format("n%03d", i), gen.nextInt(3) == 0 ? 0 : gen.nextInt(40), gen.nextInt(17),
+            resident);
+        nodes.add(gen.nextInt(20) == 0 ? n.withAccepting(false) : n);
+      }
+      java.util.Collections.shuffle(nodes, new java.util.Random(round));
+      List<String> placement = new ArrayList<>();
+      int replicas = gen.nextInt(4) == 0 ? 0 : 1 + gen.nextInt(Math.min(size, 60));
+      for (int i = 0; i < replicas; i++) {
+        placement.add(String.format("n%03d", gen.nextInt(size + 5))); // some are not in the fleet
+      }
+      Set<String> excluded = gen.nextInt(3) == 0 ? Set.of(String.format("n%03d", gen.nextInt(size))) : Set.of();
+      long seed = gen.nextLong();
+      assertEquals(reference("ad", nodes, placement, excluded, new SplittableRandom(seed)),
+          policy.choose("ad", nodes, placement, excluded, new SplittableRandom(seed)), "round " + round);
+    }
+  }
+
+  private Optional<String> reference(String adapter, List<NodeLoad> nodes, List<String> placement,
+      Set<String> excluded, SplittableRandom random) {
+    List<NodeLoad> eligible = nodes.stream().filter(n -> n.accepting() && !excluded.contains(n.node()))
+        .sorted(java.util.Comparator.comparing(NodeLoad::node)).toList();
+    if (eligible.isEmpty()) {
+      return Optional.empty();
+    }
+    List<NodeLoad> preferred = new ArrayList<>();
+    for (String p : placement) {
+      for (NodeLoad n : eligible) {
+        if (n.node().equals(p)) {
+          preferred.add(n);
+        }
+      }
+    }
+    if (preferred.isEmpty()) {
+      preferred.add(RoutingPolicy.home(adapter, eligible).orElseThrow());
+    }
+    List<NodeLoad> roomy = preferred.stream().filter(policy::hasRoom).toList();
+    if (!roomy.isEmpty()) {
+      return Optional.of(RoutingPolicy.twoChoices(roomy, random).node());
+    }
+    List<NodeLoad> others = eligible.stream().filter(n -> !preferred.contains(n) && policy.hasRoom(n)).toList();
+    if (!others.isEmpty()) {
+      return others.stream().min(java.util.Comparator.<NodeLoad>comparingDouble(
+              n -> n.pressure() + (n.resident(adapter) ? 0 : policy.loadingPenalty()))
+          .thenComparing(n -> -RendezvousHash.score(adapter, n.node(), n.capacity().weight()))).map(NodeLoad::node);
+    }
+    return Optional.of(RoutingPolicy.twoChoices(preferred, random).node());
+  }
 }
