@@ -1,10 +1,14 @@
 package io.lorafleet.actors.simulation;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.lorafleet.actors.node.FleetSettings;
 import io.lorafleet.actors.placement.AllocationPolicy;
 import io.lorafleet.actors.placement.NodeCapacity;
 import io.lorafleet.actors.placement.NodeLoad;
 import io.lorafleet.actors.placement.ReplicationPolicy;
 import io.lorafleet.actors.placement.RoutingPolicy;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -65,13 +69,24 @@ public final class LoraFleetPlacement implements FleetPolicy {
     }
 
     /**
-     * The serving node's shipped configuration ({@code reference.conf} of the cluster: room pressure 2,
-     * loading penalty 0.5, 20 req/s per replica, drop at 0.6 after 30 s, 1..8 replicas, allocation load
-     * weight 1; announcements every 500 ms with a 2 s rate window, supervisor tick 1 s), with 1 s of gossip.
+     * The settings a serving node reads from {@code config} (its {@code lorafleet.cluster} block, through
+     * {@link FleetSettings#from}, the same code as {@code serve}): routing, replication, allocation,
+     * announcement interval, rate window and supervisor tick; {@code gossipSeconds}: how long an announcement
+     * takes to reach the routers (Distributed Data gossip, not a setting of the node's).
      */
+    public static Settings from(Config config, double gossipSeconds) {
+      FleetSettings f = FleetSettings.from(config);
+      return new Settings(f.routing(), f.supervisor().replication(), f.allocation(),
+          seconds(f.announceInterval()), gossipSeconds, seconds(f.rateWindow()), seconds(f.supervisor().tick()));
+    }
+
+    /** What a node runs with no cluster profile: the {@code reference.conf} defaults, with 1 s of gossip. */
     public static Settings shipped() {
-      return new Settings(new RoutingPolicy(2.0, 0.5), new ReplicationPolicy(20, 0.6, 1, 8, 30_000),
-          AllocationPolicy.DEFAULT, 0.5, 1.0, 2.0, 1.0);
+      return from(ConfigFactory.load(), 1.0);
+    }
+
+    private static double seconds(Duration d) {
+      return d.toNanos() / 1e9;
     }
 
     /** These settings with the given values replaced (null: kept). */
@@ -85,12 +100,6 @@ public final class LoraFleetPlacement implements FleetPolicy {
           : p.maxReplicas(), p.coolDownMillis());
       return new Settings(r, q, allocation, announceSeconds, gossipSeconds != null ? gossipSeconds : this.gossipSeconds,
           rateWindowSeconds, tickSeconds);
-    }
-
-    /** The settings the simulator found to meet the targets at 1000 nodes (see the package documentation). */
-    public static Settings tuned() {
-      return new Settings(new RoutingPolicy(1.0, 0.5), new ReplicationPolicy(5, 0.6, 1, 1000, 30_000),
-          AllocationPolicy.DEFAULT, 0.5, 1.0, 2.0, 1.0);
     }
 
     /**

@@ -2,6 +2,9 @@ package io.lorafleet.actors.simulation;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
 import io.lorafleet.runtime.cli.CliInputException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -57,9 +60,10 @@ final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--window", defaultValue = "10", description = "seconds per metrics window (default: ${DEFAULT-VALUE})")
   double window;
 
-  @Option(names = "--policies", defaultValue = "tuned",
-      description = "LoraFleet's settings: tuned (what the simulator found) or shipped (reference.conf) (default: ${DEFAULT-VALUE})")
-  String preset;
+  @Option(names = "--cluster-config", paramLabel = "FILE",
+      description = "LoraFleet's policy settings from this cluster profile, as `serve --cluster-config` reads it "
+          + "(default: the shipped reference.conf)")
+  Path clusterConfig;
 
   @Option(names = "--rate-per-replica", description = "replication: requests/s one replica takes")
   Double ratePerReplica;
@@ -115,11 +119,18 @@ final class SimulateCommand implements Callable<Integer> {
     if (maxBatch != null) {
       node = node.withMaxBatch(maxBatch);
     }
-    LoraFleetPlacement.Settings base = switch (preset) {
-      case "tuned" -> LoraFleetPlacement.Settings.tuned();
-      case "shipped" -> LoraFleetPlacement.Settings.shipped();
-      default -> throw new IllegalArgumentException("--policies must be tuned or shipped, not " + preset);
-    };
+    LoraFleetPlacement.Settings base = d.lorafleet();
+    if (clusterConfig != null) {
+      if (!Files.isRegularFile(clusterConfig)) {
+        throw new IllegalArgumentException("--cluster-config " + clusterConfig + ": file not found");
+      }
+      try {
+        Config profile = ConfigFactory.parseFile(clusterConfig.toFile()).withFallback(ConfigFactory.load()).resolve();
+        base = LoraFleetPlacement.Settings.from(profile, base.gossipSeconds());
+      } catch (ConfigException e) {
+        throw new IllegalArgumentException("--cluster-config " + clusterConfig + ": " + e.getMessage());
+      }
+    }
     LoraFleetPlacement.Settings s = base.with(roomPressure, loadingPenalty, ratePerReplica, maxReplicas,
         gossipMs == null ? null : gossipMs / 1000);
     return new SimulationConfig(nodes, seed, window, w, node, s);

@@ -19,9 +19,9 @@ public record SimulationConfig(int nodes, long seed, double windowSeconds, Workl
     }
   }
 
-  /** 1000 nodes, the default workload and node model, LoraFleet's tuned settings, 10 s windows, seed 1. */
+  /** 1000 nodes, the default workload and node model, LoraFleet's shipped settings ({@code reference.conf}), 10 s windows, seed 1. */
   public static SimulationConfig defaults() {
     return new SimulationConfig(1000, 1, 10, Workload.defaults(), GpuNodeModel.defaults(),
-        LoraFleetPlacement.Settings.tuned());
+        LoraFleetPlacement.Settings.shipped());
   }
 }

@@ -93,10 +93,37 @@ class ReportOutputTest {
     SimulateCommand command = new SimulateCommand();
     new CommandLine(command).parseArgs();
     assertEquals(SimulationConfig.defaults(), command.config());
-    SimulateCommand shipped = new SimulateCommand();
-    new CommandLine(shipped).parseArgs("--policies", "shipped", "--room-pressure", "1.5");
-    assertEquals(1.5, shipped.config().lorafleet().routing().roomPressure());
-    assertEquals(LoraFleetPlacement.Settings.shipped().replication(), shipped.config().lorafleet().replication());
+    assertEquals(LoraFleetPlacement.Settings.shipped(), SimulationConfig.defaults().lorafleet());
+    SimulateCommand flags = new SimulateCommand();
+    new CommandLine(flags).parseArgs("--room-pressure", "1.5");
+    assertEquals(1.5, flags.config().lorafleet().routing().roomPressure());
+    assertEquals(LoraFleetPlacement.Settings.shipped().replication(), flags.config().lorafleet().replication());
+  }
+
+  @Test
+  void aClusterProfileGivesThePoliciesAServeNodeWouldRun() throws Exception {
+    Path profile = dir.resolve("fleet.conf");
+    Files.writeString(profile, """
+        lorafleet.cluster {
+          routing.room-pressure = 1.25
+          announce-interval = 250ms
+          supervisor.replication { rate-per-replica = 7, max-replicas = 40 }
+        }
+        """);
+    SimulateCommand command = new SimulateCommand();
+    new CommandLine(command).parseArgs("--cluster-config", profile.toString());
+    LoraFleetPlacement.Settings s = command.config().lorafleet();
+    assertEquals(1.25, s.routing().roomPressure());
+    assertEquals(0.25, s.announceSeconds());
+    assertEquals(7, s.replication().ratePerReplica());
+    assertEquals(40, s.replication().maxReplicas());
+    assertEquals(LoraFleetPlacement.Settings.shipped().routing().loadingPenalty(), s.routing().loadingPenalty());
+
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    CommandLine cli = LoraFleetCli.commandLine();
+    cli.getSubcommands().get("simulate").setErr(new java.io.PrintWriter(err, true, StandardCharsets.UTF_8));
+    assertEquals(LoraFleetCli.EXIT_BAD_INPUT, cli.execute("simulate", "--cluster-config", dir.resolve("none.conf").toString()));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("none.conf: file not found"), err.toString());
   }
 
   private static Set<String> names(JsonNode node) {
