@@ -86,6 +86,7 @@ for m in runtime cuda actors bench; do
   done
 done
 cp cuda/target/lorafleet-cuda-*-tests.jar "$work/stage/tests/lorafleet-cuda-tests.jar"
+cp runtime/target/lorafleet-runtime-*-tests.jar "$work/stage/tests/lorafleet-runtime-tests.jar"   # Fixtures
 cp cuda/target/test-launcher/junit-platform-console-standalone.jar "$work/stage/tests/"
 # The CPU emulator of the kernels, so that the bundle can be tried here (run-gpu-tests.sh --include-tag emulator).
 bash cuda/src/build/compile-emulator.sh cuda/src/main/cuda cuda/src/test/emulator cuda/target/emulator/liblorafleet-emu.so

@@ -33,7 +33,7 @@ echo "GPU required: $LORAFLEET_REQUIRE_GPU"
 
 fixtures=$bundle/fixtures
 [[ -f "$fixtures/reference.json" ]] || fixtures=$root/fixtures
-cp=$LF_TESTS/lorafleet-cuda-tests.jar:$LF_CP
+cp=$LF_TESTS/lorafleet-cuda-tests.jar:$LF_TESTS/lorafleet-runtime-tests.jar:$LF_CP
 reports=()
 if [[ -n "${OUT:-}" ]]; then
   reports=(--reports-dir "$OUT/junit")

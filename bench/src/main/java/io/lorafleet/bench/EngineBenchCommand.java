@@ -3,10 +3,8 @@ package io.lorafleet.bench;
 import io.lorafleet.runtime.cli.CliInputException;
 import io.lorafleet.runtime.cli.EngineOptions;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -45,7 +43,7 @@ final class EngineBenchCommand implements Callable<Integer> {
   EngineOptions engineOptions;
 
   @Override
-  public Integer call() throws IOException {
+  public Integer call() throws IOException, InterruptedException {
     BenchManifest m = BenchManifest.read(manifest);
     if (bandwidthMib < 1 || bandwidthReps < 1 || loadTimed < 0 || loaderThreads < 1 || profileSteps < 0) {
       throw new CliInputException("bandwidth, load and profile options must be positive");
@@ -53,27 +51,7 @@ final class EngineBenchCommand implements Callable<Integer> {
     EngineBench.Settings s = new EngineBench.Settings(workloadOptions.workload(), engineOptions.backend,
         engineOptions.backendOptions(), engineOptions.engineConfig(), (long) bandwidthMib << 20, bandwidthReps,
         loadTimed, loaderThreads, profileSteps);
-    AtomicReference<SystemResult> last = new AtomicReference<>();
-    try {
-      SystemResult r = new EngineBench(m, s, System.out, result -> {
-        last.set(result);
-        write(result);
-      }).run();
-      write(r);
-      return 0;
-    } catch (RuntimeException e) {
-      if (last.get() != null) {
-        write(last.get().withNote("the engine run stopped early: " + e));
-      }
-      throw e;
-    }
-  }
-
-  private void write(SystemResult r) {
-    try {
-      r.write(json);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    SystemResult.runWritingAsItGoes(json, "engine run", progress -> new EngineBench(m, s, System.out, progress).run());
+    return 0;
   }
 }

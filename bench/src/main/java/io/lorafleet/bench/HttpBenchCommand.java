@@ -1,12 +1,10 @@
 package io.lorafleet.bench;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -43,27 +41,7 @@ final class HttpBenchCommand implements Callable<Integer> {
     BenchManifest m = BenchManifest.read(manifest);
     HttpBench.Settings s = new HttpBench.Settings(workloadOptions.workload(), url,
         Duration.ofSeconds(requestTimeoutSeconds), warmConcurrency, Duration.ofSeconds(healthWaitSeconds));
-    AtomicReference<SystemResult> last = new AtomicReference<>();
-    try {
-      SystemResult r = new HttpBench(m, s, result -> {
-        last.set(result);
-        write(result);
-      }).run();
-      write(r);
-      return 0;
-    } catch (RuntimeException e) {
-      if (last.get() != null) {
-        write(last.get().withNote("the HTTP run stopped early: " + e));
-      }
-      throw e;
-    }
-  }
-
-  private void write(SystemResult r) {
-    try {
-      r.write(json);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    SystemResult.runWritingAsItGoes(json, "HTTP run", progress -> new HttpBench(m, s, progress).run());
+    return 0;
   }
 }

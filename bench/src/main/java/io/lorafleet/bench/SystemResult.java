@@ -154,6 +154,42 @@ public record SystemResult(
     Files.move(tmp, abs, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
   }
 
+  /**
+   * Runs one part of the benchmark that reports its figures as they come: each partial result it hands
+   * to the consumer is written to {@code json} at once, then the final one; when the part fails, the last
+   * partial result is kept with a note saying that the {@code part} stopped early, and the failure is thrown.
+   */
+  static SystemResult runWritingAsItGoes(Path json, String part, Part run) throws InterruptedException {
+    java.util.concurrent.atomic.AtomicReference<SystemResult> last = new java.util.concurrent.atomic.AtomicReference<>();
+    try {
+      SystemResult r = run.run(result -> {
+        last.set(result);
+        result.writeUnchecked(json);
+      });
+      r.writeUnchecked(json);
+      return r;
+    } catch (RuntimeException e) {
+      if (last.get() != null) {
+        last.get().withNote("the " + part + " stopped early: " + e).writeUnchecked(json);
+      }
+      throw e;
+    }
+  }
+
+  /** A part of the benchmark: its final result, partial ones handed to {@code progress} as they come. */
+  @FunctionalInterface
+  interface Part {
+    SystemResult run(java.util.function.Consumer<SystemResult> progress) throws InterruptedException;
+  }
+
+  private void writeUnchecked(Path file) {
+    try {
+      write(file);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   /** A copy with {@code note} added. */
   SystemResult withNote(String note) {
     List<String> n = new java.util.ArrayList<>(notes);

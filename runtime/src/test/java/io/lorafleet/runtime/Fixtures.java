@@ -9,7 +9,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The repo's copy of the shared fixtures: tiny model, PEFT adapters and reference.json. */
+/**
+ * The repo's copy of the shared fixtures: tiny model, PEFT adapters and reference.json, found through
+ * {@code -Dlorafleet.fixtures} (set by the build) or {@code ../fixtures}. Shared with the other modules'
+ * tests through runtime's test jar.
+ */
 public final class Fixtures {
   private static JsonNode reference;
 
@@ -28,8 +32,12 @@ public final class Fixtures {
     return root().resolve("model");
   }
 
+  public static Path adapters() {
+    return root().resolve("adapters");
+  }
+
   public static Path adapter(String name) {
-    return root().resolve("adapters").resolve(name);
+    return adapters().resolve(name);
   }
 
   public static synchronized JsonNode reference() {
@@ -57,8 +65,16 @@ public final class Fixtures {
     return out;
   }
 
+  public static JsonNode prompt(int i) {
+    return reference().get("prompts").get(i);
+  }
+
+  public static int numPrompts() {
+    return reference().get("prompts").size();
+  }
+
   public static int[] promptIds(int prompt) {
-    return ints(reference().get("prompts").get(prompt).get("token_ids"));
+    return ints(prompt(prompt).get("token_ids"));
   }
 
   /** The reference generation for (prompt, adapter); adapter null for the base model. */
@@ -70,5 +86,15 @@ public final class Fixtures {
       }
     }
     throw new IllegalArgumentException("no generation for prompt " + prompt + " adapter " + adapter);
+  }
+
+  /** Copies a directory's files (an adapter fixture into a temporary root). */
+  public static void copyTree(Path from, Path to) throws IOException {
+    Files.createDirectories(to);
+    try (var s = Files.list(from)) {
+      for (Path p : s.toList()) {
+        Files.copy(p, to.resolve(p.getFileName().toString()));
+      }
+    }
   }
 }

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
-import io.lorafleet.actors.TestFixtures;
+import io.lorafleet.runtime.Fixtures;
 import io.lorafleet.actors.metrics.ServerMetrics;
 import io.lorafleet.runtime.backend.BackendOptions;
 import io.lorafleet.runtime.engine.EngineConfig;
@@ -58,11 +58,11 @@ class AdapterLifecycleTest {
     Cluster cluster = Cluster.get(testKit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
     AdapterEntity.init(testKit.system());
-    engine = LocalEngine.open(TestFixtures.model(), "cpu", new BackendOptions(2, 0),
+    engine = LocalEngine.open(Fixtures.model(), "cpu", new BackendOptions(2, 0),
         EngineConfig.DEFAULTS.withMaxResidentAdapters(4).withKvCacheBytes(16L << 20));
     engine.engine().start();
     tmp = Files.createTempDirectory("lifecycle");
-    sources = new SourcePolicy(List.of(TestFixtures.adapters(), tmp), List.of());
+    sources = new SourcePolicy(List.of(Fixtures.adapters(), tmp), List.of());
   }
 
   @AfterAll
@@ -113,7 +113,7 @@ class AdapterLifecycleTest {
   @Test
   void loadsOnFirstUseAndReportsResidencyToTheEntity() {
     ActorRef<AdapterStore.Command> store = store("node-load", 1L << 30);
-    register("qv", TestFixtures.adapter("adapter-qv-r8"));
+    register("qv", Fixtures.adapter("adapter-qv-r8"));
     var leased = assertInstanceOf(AdapterStore.Leased.class, acquire(store, "qv"));
     assertEquals("qv", leased.adapter().id());
     assertEquals(8, leased.adapter().maxRank());
@@ -138,7 +138,7 @@ class AdapterLifecycleTest {
   @Test
   void concurrentFirstRequestsShareOneLoad() {
     ActorRef<AdapterStore.Command> store = store("node-concurrent", 1L << 30);
-    register("all4", TestFixtures.adapter("adapter-all-r4"));
+    register("all4", Fixtures.adapter("adapter-all-r4"));
     List<TestProbe<AdapterStore.AcquireResult>> probes = new ArrayList<>();
     for (int i = 0; i < 16; i++) {
       TestProbe<AdapterStore.AcquireResult> p = testKit.createTestProbe();
@@ -165,8 +165,8 @@ class AdapterLifecycleTest {
   @Test
   void evictsIdleAdaptersOverTheCpuLimitButNeverOnesInUse() {
     ActorRef<AdapterStore.Command> store = store("node-evict", 1); // room for nothing idle
-    register("mlp", TestFixtures.adapter("adapter-mlp-r8"));
-    register("kod", TestFixtures.adapter("adapter-kod-r8"));
+    register("mlp", Fixtures.adapter("adapter-mlp-r8"));
+    register("kod", Fixtures.adapter("adapter-kod-r8"));
     assertInstanceOf(AdapterStore.Leased.class, acquire(store, "mlp"));
     assertInstanceOf(AdapterStore.Leased.class, acquire(store, "kod"));
     // Both in use: over the limit, but nothing is evicted.
@@ -190,7 +190,7 @@ class AdapterLifecycleTest {
   @Test
   void removalWaitsForInFlightRequests() {
     ActorRef<AdapterStore.Command> store = store("node-remove", 1L << 30);
-    register("rs", TestFixtures.adapter("adapter-rslora-r16"));
+    register("rs", Fixtures.adapter("adapter-rslora-r16"));
     assertInstanceOf(AdapterStore.Leased.class, acquire(store, "rs"));
     TestProbe<AdapterEntity.RemoveResult> removed = testKit.createTestProbe();
     entity("rs").tell(new AdapterEntity.Remove(removed.ref()));
@@ -209,7 +209,7 @@ class AdapterLifecycleTest {
   void aFailedLoadIsReportedWithTheProblem() throws IOException {
     ActorRef<AdapterStore.Command> store = store("node-fail", 1L << 30);
     Path broken = tmp.resolve("truncated");
-    TestFixtures.copyTree(TestFixtures.adapter("adapter-qv-r8"), broken);
+    Fixtures.copyTree(Fixtures.adapter("adapter-qv-r8"), broken);
     try (FileChannel ch = FileChannel.open(broken.resolve("adapter_model.safetensors"), StandardOpenOption.WRITE)) {
       ch.truncate(ch.size() / 2);
     }

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
-import io.lorafleet.actors.TestFixtures;
+import io.lorafleet.runtime.Fixtures;
 import io.lorafleet.actors.adapters.AdapterFetcher;
 import io.lorafleet.actors.adapters.AdapterStore;
 import io.lorafleet.actors.adapters.CachePolicy;
@@ -50,9 +50,9 @@ class BatchBuilderTest {
   @BeforeAll
   void start() throws Exception {
     // One running sequence and one waiting: a third request is overload.
-    engine = LocalEngine.open(TestFixtures.model(), "cpu", new BackendOptions(2, 0),
+    engine = LocalEngine.open(Fixtures.model(), "cpu", new BackendOptions(2, 0),
         EngineConfig.DEFAULTS.withMaxNumSeqs(1).withMaxWaiting(1).withKvCacheBytes(16L << 20));
-    SourcePolicy sources = new SourcePolicy(List.of(TestFixtures.adapters()), List.of());
+    SourcePolicy sources = new SourcePolicy(List.of(Fixtures.adapters()), List.of());
     ActorRef<AdapterStore.Command> store = testKit.spawn(AdapterStore.create(new AdapterStore.Settings("node",
         engine.engine(), engine.model().config(), 0, new CachePolicy(4, 1 << 30, 1 << 30, Duration.ofSeconds(1)),
         sources, new AdapterFetcher(sources, Files.createTempDirectory("dl"), 1 << 20, Duration.ofSeconds(1)), 10,
@@ -90,10 +90,10 @@ class BatchBuilderTest {
   void streamsTheReferenceTokensOneByOne() {
     TestProbe<GenerationEvent> events = testKit.createTestProbe();
     SamplingParams greedy = SamplingParams.builder().maxNewTokens(24).ignoreEos(true).build();
-    assertInstanceOf(BatchBuilder.Accepted.class, submit("stream", TestFixtures.promptIds(0), greedy, events));
+    assertInstanceOf(BatchBuilder.Accepted.class, submit("stream", Fixtures.promptIds(0), greedy, events));
     List<Integer> streamed = new ArrayList<>();
     GenerationEvent.Finished f = awaitFinished(events, streamed);
-    int[] expected = TestFixtures.ints(TestFixtures.generation(0, null).get("token_ids"));
+    int[] expected = Fixtures.ints(Fixtures.generation(0, null).get("token_ids"));
     assertArrayEquals(expected, streamed.stream().mapToInt(Integer::intValue).toArray());
     assertArrayEquals(expected, f.result().tokenIds());
     assertEquals(FinishReason.LENGTH, f.result().finishReason());
@@ -107,7 +107,7 @@ class BatchBuilderTest {
     for (int i = 0; i < 3; i++) {
       TestProbe<GenerationEvent> events = testKit.createTestProbe();
       probes.add(events);
-      results.add(submit("long-" + i, TestFixtures.promptIds(0), longRun, events));
+      results.add(submit("long-" + i, Fixtures.promptIds(0), longRun, events));
     }
     long rejected = results.stream().filter(r -> r instanceof BatchBuilder.Rejected).count();
     assertTrue(rejected >= 1, "a third request must be refused: " + results);
@@ -133,7 +133,7 @@ class BatchBuilderTest {
     });
     // And the builder keeps serving.
     TestProbe<GenerationEvent> again = testKit.createTestProbe();
-    assertInstanceOf(BatchBuilder.Accepted.class, submit("after", TestFixtures.promptIds(0),
+    assertInstanceOf(BatchBuilder.Accepted.class, submit("after", Fixtures.promptIds(0),
         SamplingParams.greedy(4), again));
     assertEquals(FinishReason.LENGTH, awaitFinished(again, new ArrayList<>()).result().finishReason());
   }

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpServer;
-import io.lorafleet.actors.TestFixtures;
+import io.lorafleet.runtime.Fixtures;
 import io.lorafleet.actors.node.LoraFleetNode;
 import io.lorafleet.runtime.engine.EngineConfig;
 import io.lorafleet.runtime.format.DType;
@@ -53,14 +53,14 @@ class HttpApiTest {
   @BeforeAll
   void start() throws IOException {
     ADAPTERS_AND_BASE.add(null);
-    ADAPTERS_AND_BASE.addAll(TestFixtures.adapterNames());
+    ADAPTERS_AND_BASE.addAll(Fixtures.adapterNames());
     work = Files.createTempDirectory("http-api");
     // A real file server for http(s) adapter sources: /lora/<adapter>/<file> from the fixtures.
     files = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     files.createContext("/", ex -> {
-      Path p = TestFixtures.root().resolve("adapters")
+      Path p = Fixtures.root().resolve("adapters")
           .resolve(ex.getRequestURI().getPath().replaceFirst("^/lora/", "")).normalize();
-      boolean ok = ex.getRequestURI().getPath().startsWith("/lora/") && p.startsWith(TestFixtures.adapters())
+      boolean ok = ex.getRequestURI().getPath().startsWith("/lora/") && p.startsWith(Fixtures.adapters())
           && Files.isRegularFile(p);
       byte[] body = ok ? Files.readAllBytes(p) : "no".getBytes(StandardCharsets.UTF_8);
       ex.sendResponseHeaders(ok ? 200 : 404, body.length);
@@ -151,8 +151,8 @@ class HttpApiTest {
   @Test
   void loraxGenerateMatchesTheReferenceForEveryPromptAndAdapter() {
     Map<String, CompletableFuture<HttpTestClient.Reply>> replies = new HashMap<>();
-    for (int p = 0; p < TestFixtures.numPrompts(); p++) {
-      JsonNode prompt = TestFixtures.prompt(p);
+    for (int p = 0; p < Fixtures.numPrompts(); p++) {
+      JsonNode prompt = Fixtures.prompt(p);
       if (!prompt.get("add_special_tokens").asBoolean()) {
         continue; // chat prompts: checked through the chat and token-id paths
       }
@@ -168,14 +168,14 @@ class HttpApiTest {
       int prompt = Integer.parseInt(key.substring(0, key.indexOf('/')));
       String adapter = key.substring(key.indexOf('/') + 1);
       adapter = adapter.equals("null") ? null : adapter;
-      JsonNode ref = TestFixtures.generation(prompt, adapter);
-      int[] expected = TestFixtures.ints(ref.get("token_ids"));
+      JsonNode ref = Fixtures.generation(prompt, adapter);
+      int[] expected = Fixtures.ints(ref.get("token_ids"));
       JsonNode j = r.json();
       assertEquals(Arrays.toString(expected), Arrays.toString(tokenIds(j)), describe(prompt, adapter));
       JsonNode d = j.get("details");
       assertEquals("length", d.get("finish_reason").asText());
       assertEquals(24, d.get("generated_tokens").asInt());
-      assertEquals(TestFixtures.promptIds(prompt).length, d.get("prompt_tokens").asInt());
+      assertEquals(Fixtures.promptIds(prompt).length, d.get("prompt_tokens").asInt());
       for (int i = 0; i < expected.length; i++) {
         assertEquals(ref.get("logprobs").get(i).asDouble(), d.get("tokens").get(i).get("logprob").asDouble(), 2e-3,
             describe(prompt, adapter) + " logprob " + i);
@@ -190,11 +190,11 @@ class HttpApiTest {
   void openAiCompletionsWithTokenIdPromptsMatchTheReferenceForEveryGeneration() {
     List<CompletableFuture<HttpTestClient.Reply>> replies = new ArrayList<>();
     List<JsonNode> refs = new ArrayList<>();
-    for (JsonNode g : TestFixtures.reference().get("generations")) {
+    for (JsonNode g : Fixtures.reference().get("generations")) {
       ObjectNode b = obj();
       b.put("model", g.get("adapter").isNull() ? "model" : g.get("adapter").asText());
       ArrayNode prompt = b.putArray("prompt");
-      for (int id : TestFixtures.promptIds(g.get("prompt").asInt())) {
+      for (int id : Fixtures.promptIds(g.get("prompt").asInt())) {
         prompt.add(id);
       }
       b.put("max_tokens", 24);
@@ -213,20 +213,20 @@ class HttpApiTest {
       JsonNode j = r.json();
       assertEquals("text_completion", j.get("object").asText());
       JsonNode choice = j.get("choices").get(0);
-      assertEquals(Arrays.toString(TestFixtures.ints(g.get("token_ids"))),
+      assertEquals(Arrays.toString(Fixtures.ints(g.get("token_ids"))),
           Arrays.toString(idsFromTokenStrings(choice.get("logprobs").get("tokens"))),
           describe(g.get("prompt").asInt(), g.get("adapter").asText()));
       assertEquals("length", choice.get("finish_reason").asText());
       assertEquals(24, j.get("usage").get("completion_tokens").asInt());
-      assertEquals(TestFixtures.promptIds(g.get("prompt").asInt()).length, j.get("usage").get("prompt_tokens").asInt());
+      assertEquals(Fixtures.promptIds(g.get("prompt").asInt()).length, j.get("usage").get("prompt_tokens").asInt());
     }
   }
 
   @Test
   void chatCompletionsUseTheModelsTemplate() {
     int chat = -1;
-    for (int p = 0; p < TestFixtures.numPrompts(); p++) {
-      if (TestFixtures.prompt(p).has("chat_messages")) {
+    for (int p = 0; p < Fixtures.numPrompts(); p++) {
+      if (Fixtures.prompt(p).has("chat_messages")) {
         chat = p;
       }
     }
@@ -234,7 +234,7 @@ class HttpApiTest {
     for (String adapter : List.of("model", "adapter-qkvo-r16")) {
       ObjectNode b = obj();
       b.put("model", adapter);
-      b.set("messages", TestFixtures.prompt(chat).get("chat_messages"));
+      b.set("messages", Fixtures.prompt(chat).get("chat_messages"));
       b.put("max_completion_tokens", 24);
       b.put("temperature", 0);
       b.put("ignore_eos", true);
@@ -245,14 +245,14 @@ class HttpApiTest {
       assertEquals(200, r.status(), r.body());
       JsonNode j = r.json();
       assertEquals("chat.completion", j.get("object").asText());
-      assertEquals(TestFixtures.promptIds(chat).length, j.get("usage").get("prompt_tokens").asInt());
+      assertEquals(Fixtures.promptIds(chat).length, j.get("usage").get("prompt_tokens").asInt());
       JsonNode choice = j.get("choices").get(0);
       assertEquals("assistant", choice.get("message").get("role").asText());
       JsonNode content = choice.get("logprobs").get("content");
       ArrayNode tokens = HttpTestClient.JSON.createArrayNode();
       content.forEach(c -> tokens.add(c.get("token").asText()));
-      JsonNode ref = TestFixtures.generation(chat, adapter.equals("model") ? null : adapter);
-      assertEquals(Arrays.toString(TestFixtures.ints(ref.get("token_ids"))), Arrays.toString(idsFromTokenStrings(tokens)));
+      JsonNode ref = Fixtures.generation(chat, adapter.equals("model") ? null : adapter);
+      assertEquals(Arrays.toString(Fixtures.ints(ref.get("token_ids"))), Arrays.toString(idsFromTokenStrings(tokens)));
       assertEquals(2, content.get(0).get("top_logprobs").size());
       assertEquals("length", choice.get("finish_reason").asText());
     }
@@ -262,15 +262,15 @@ class HttpApiTest {
 
   @Test
   void loraxStreamSendsOneEventPerTokenAndTheDetailsLast() {
-    ObjectNode b = greedyLorax(TestFixtures.prompt(1).get("text").asText(), "adapter-all-r16", 24);
+    ObjectNode b = greedyLorax(Fixtures.prompt(1).get("text").asText(), "adapter-all-r16", 24);
     HttpTestClient.Reply r = http.post("/generate_stream", b);
     assertEquals(200, r.status(), r.body());
     assertTrue(r.header("content-type").startsWith("text/event-stream"), r.header("content-type"));
     List<JsonNode> events = r.events();
     assertEquals(24, events.size());
     int[] ids = events.stream().mapToInt(e -> e.get("token").get("id").asInt()).toArray();
-    JsonNode ref = TestFixtures.generation(1, "adapter-all-r16");
-    assertEquals(Arrays.toString(TestFixtures.ints(ref.get("token_ids"))), Arrays.toString(ids));
+    JsonNode ref = Fixtures.generation(1, "adapter-all-r16");
+    assertEquals(Arrays.toString(Fixtures.ints(ref.get("token_ids"))), Arrays.toString(ids));
     for (int i = 0; i < 23; i++) {
       assertTrue(events.get(i).get("generated_text").isNull());
       assertTrue(events.get(i).get("details").isNull());
@@ -296,7 +296,7 @@ class HttpApiTest {
         ArrayNode msgs = b.putArray("messages");
         msgs.addObject().put("role", "user").put("content", "Tell me about foxes.");
       } else {
-        b.put("prompt", TestFixtures.prompt(0).get("text").asText());
+        b.put("prompt", Fixtures.prompt(0).get("text").asText());
       }
       b.put("max_tokens", 20);
       b.put("temperature", 0);
@@ -338,10 +338,10 @@ class HttpApiTest {
 
   @Test
   void stopSequencesEndTheTextBeforeThem() {
-    String refText = TestFixtures.generation(0, null).get("text").asText();
+    String refText = Fixtures.generation(0, null).get("text").asText();
     String stop = "only";
     String expected = refText.substring(0, refText.indexOf(stop));
-    ObjectNode b = greedyLorax(TestFixtures.prompt(0).get("text").asText(), null, 24);
+    ObjectNode b = greedyLorax(Fixtures.prompt(0).get("text").asText(), null, 24);
     ((ObjectNode) b.get("parameters")).put("ignore_eos_token", false);
     ((ObjectNode) b.get("parameters")).putArray("stop").add(stop);
     JsonNode j = http.post("/generate", b).json();
@@ -354,7 +354,7 @@ class HttpApiTest {
     for (JsonNode e : events.subList(0, events.size() - 1)) {
       assertTrue(e.get("generated_text").isNull());
     }
-    ObjectNode c = obj().put("model", "model").put("prompt", TestFixtures.prompt(0).get("text").asText())
+    ObjectNode c = obj().put("model", "model").put("prompt", Fixtures.prompt(0).get("text").asText())
         .put("max_tokens", 24).put("temperature", 0).put("stop", stop);
     JsonNode oc = http.post("/v1/completions", c).json().get("choices").get(0);
     assertEquals(expected, oc.get("text").asText());
@@ -363,7 +363,7 @@ class HttpApiTest {
 
   @Test
   void aSeedMakesSamplingRepeatable() {
-    ObjectNode b = greedyLorax(TestFixtures.prompt(3).get("text").asText(), "adapter-qkvo-r16", 16);
+    ObjectNode b = greedyLorax(Fixtures.prompt(3).get("text").asText(), "adapter-qkvo-r16", 16);
     ObjectNode p = (ObjectNode) b.get("parameters");
     p.put("do_sample", true);
     p.put("temperature", 1.3);
@@ -385,7 +385,7 @@ class HttpApiTest {
     List<ObjectNode> requests = new ArrayList<>();
     for (int i = 0; i < 64; i++) {
       String adapter = ADAPTERS_AND_BASE.get(i % ADAPTERS_AND_BASE.size());
-      ObjectNode b = greedyLorax(TestFixtures.prompt(i % 5).get("text").asText(), adapter, 12);
+      ObjectNode b = greedyLorax(Fixtures.prompt(i % 5).get("text").asText(), adapter, 12);
       if (i % 2 == 1) {
         ObjectNode p = (ObjectNode) b.get("parameters");
         p.put("do_sample", true);
@@ -427,7 +427,7 @@ class HttpApiTest {
     List<String> ids = new ArrayList<>();
     models.get("data").forEach(m -> ids.add(m.get("id").asText()));
     assertEquals("model", ids.getFirst());
-    assertTrue(ids.containsAll(TestFixtures.adapterNames()), ids.toString());
+    assertTrue(ids.containsAll(Fixtures.adapterNames()), ids.toString());
     models.get("data").forEach(m -> assertEquals("model", m.get("object").asText()));
 
     http.post("/generate", greedyLorax("metrics please", "adapter-mlp-r8", 4));
@@ -460,18 +460,18 @@ class HttpApiTest {
   @Test
   void adminRegistersListsPinsAndRemovesAdapters() throws IOException {
     Path copy = work.resolve("root").resolve("copy-qv");
-    TestFixtures.copyTree(TestFixtures.adapter("adapter-qv-r8"), copy);
+    Fixtures.copyTree(Fixtures.adapter("adapter-qv-r8"), copy);
     ObjectNode reg = obj();
     reg.put("id", "copy-qv");
     reg.put("source", copy.toString());
     HttpTestClient.Reply created = http.post("/admin/adapters", reg, "Authorization", AUTH);
     assertEquals(201, created.status(), created.body());
     assertEquals(200, http.post("/admin/adapters", reg, "Authorization", AUTH).status(), "same source again: ok");
-    ObjectNode other = reg.deepCopy().put("source", TestFixtures.adapter("adapter-mlp-r8").toString());
+    ObjectNode other = reg.deepCopy().put("source", Fixtures.adapter("adapter-mlp-r8").toString());
     assertError(http.post("/admin/adapters", other, "Authorization", AUTH), 409, "conflict");
 
-    HttpTestClient.Reply gen = http.post("/generate", greedyLorax(TestFixtures.prompt(0).get("text").asText(), "copy-qv", 24));
-    assertEquals(Arrays.toString(TestFixtures.ints(TestFixtures.generation(0, "adapter-qv-r8").get("token_ids"))),
+    HttpTestClient.Reply gen = http.post("/generate", greedyLorax(Fixtures.prompt(0).get("text").asText(), "copy-qv", 24));
+    assertEquals(Arrays.toString(Fixtures.ints(Fixtures.generation(0, "adapter-qv-r8").get("token_ids"))),
         Arrays.toString(tokenIds(gen.json())));
 
     HttpTestClient.Reply pinned = http.post("/admin/adapters/copy-qv/pin", "", "Authorization", AUTH);
@@ -510,8 +510,8 @@ class HttpApiTest {
     reg.put("source", base + "/lora/adapter-kod-r8");
     HttpTestClient.Reply created = http.post("/admin/adapters", reg, "Authorization", AUTH);
     assertEquals(201, created.status(), created.body());
-    HttpTestClient.Reply gen = http.post("/generate", greedyLorax(TestFixtures.prompt(2).get("text").asText(), "remote-kod", 24));
-    assertEquals(Arrays.toString(TestFixtures.ints(TestFixtures.generation(2, "adapter-kod-r8").get("token_ids"))),
+    HttpTestClient.Reply gen = http.post("/generate", greedyLorax(Fixtures.prompt(2).get("text").asText(), "remote-kod", 24));
+    assertEquals(Arrays.toString(Fixtures.ints(Fixtures.generation(2, "adapter-kod-r8").get("token_ids"))),
         Arrays.toString(tokenIds(gen.json())));
     assertTrue(nodeStatus().get("adapter_cache").get("disk").get("loads").asLong() >= 1);
 
@@ -535,12 +535,12 @@ class HttpApiTest {
   @Test
   void aLocalPathUnderARootIsLoadedOnTheFly() throws IOException {
     Path dir = work.resolve("root").resolve("fly-all4");
-    TestFixtures.copyTree(TestFixtures.adapter("adapter-all-r4"), dir);
-    ObjectNode b = greedyLorax(TestFixtures.prompt(0).get("text").asText(), dir.toString(), 24);
+    Fixtures.copyTree(Fixtures.adapter("adapter-all-r4"), dir);
+    ObjectNode b = greedyLorax(Fixtures.prompt(0).get("text").asText(), dir.toString(), 24);
     ((ObjectNode) b.get("parameters")).put("adapter_source", "local");
     HttpTestClient.Reply r = http.post("/generate", b);
     assertEquals(200, r.status(), r.body());
-    assertEquals(Arrays.toString(TestFixtures.ints(TestFixtures.generation(0, "adapter-all-r4").get("token_ids"))),
+    assertEquals(Arrays.toString(Fixtures.ints(Fixtures.generation(0, "adapter-all-r4").get("token_ids"))),
         Arrays.toString(tokenIds(r.json())));
   }
 
@@ -578,12 +578,12 @@ class HttpApiTest {
     Path root = work.resolve("root");
     // Wrong shapes: the config says rank 4, the tensors have rank 8.
     Path shapes = root.resolve("bad-shapes");
-    TestFixtures.copyTree(TestFixtures.adapter("adapter-qv-r8"), shapes);
+    Fixtures.copyTree(Fixtures.adapter("adapter-qv-r8"), shapes);
     Files.writeString(shapes.resolve("adapter_config.json"),
         Files.readString(shapes.resolve("adapter_config.json")).replace("\"r\": 8", "\"r\": 4"));
     // Truncated weights.
     Path truncated = root.resolve("bad-truncated");
-    TestFixtures.copyTree(TestFixtures.adapter("adapter-qv-r8"), truncated);
+    Fixtures.copyTree(Fixtures.adapter("adapter-qv-r8"), truncated);
     try (FileChannel ch = FileChannel.open(truncated.resolve("adapter_model.safetensors"), StandardOpenOption.WRITE)) {
       ch.truncate(ch.size() - 100);
     }
@@ -644,8 +644,8 @@ class HttpApiTest {
     // Several long streams at once, so that no sequence can finish in the moment between its first event and
     // the hang-up (the tiny model alone decodes thousands of tokens a second).
     int streams = 8;
-    int maxNew = 2047 - TestFixtures.promptIds(0).length;
-    String body = HttpTestClient.write(greedyLorax(TestFixtures.prompt(0).get("text").asText(), "adapter-qv-r8", maxNew));
+    int maxNew = 2047 - Fixtures.promptIds(0).length;
+    String body = HttpTestClient.write(greedyLorax(Fixtures.prompt(0).get("text").asText(), "adapter-qv-r8", maxNew));
     long generatedBefore = nodeStatus().get("engine").get("generated_tokens").asLong();
     URIParts u = new URIParts(node.address());
     List<Socket> sockets = new ArrayList<>();

@@ -1,7 +1,7 @@
 package io.lorafleet.actors.http;
 
 import com.typesafe.config.ConfigFactory;
-import io.lorafleet.actors.TestFixtures;
+import io.lorafleet.runtime.Fixtures;
 import io.lorafleet.actors.node.LoraFleetNode;
 import io.lorafleet.runtime.backend.BackendOptions;
 import io.lorafleet.runtime.engine.EngineConfig;
@@ -28,9 +28,9 @@ final class TestNode {
     Files.writeString(token, TOKEN + "\n");
     Map<String, Object> c = new HashMap<>();
     c.put("lorafleet.http.port", 0);
-    c.put("lorafleet.model.dir", TestFixtures.model().toString());
+    c.put("lorafleet.model.dir", Fixtures.model().toString());
     c.put("lorafleet.model.backend", "cpu");
-    c.put("lorafleet.adapters.directory", TestFixtures.adapters().toString());
+    c.put("lorafleet.adapters.directory", Fixtures.adapters().toString());
     c.put("lorafleet.adapters.roots", List.of(work.resolve("root").toString()));
     c.put("lorafleet.adapters.cache.disk-dir", work.resolve("cache").toString());
     c.put("lorafleet.admin.token-file", token.toString());

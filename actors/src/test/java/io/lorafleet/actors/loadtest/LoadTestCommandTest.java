@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
-import io.lorafleet.actors.TestFixtures;
+import io.lorafleet.runtime.Fixtures;
 import io.lorafleet.actors.node.LoraFleetNode;
 import io.lorafleet.runtime.backend.BackendOptions;
 import io.lorafleet.runtime.cli.LoraFleetCli;
@@ -42,10 +42,10 @@ class LoadTestCommandTest {
   void startNode(@TempDir Path dir) throws IOException {
     work = dir;
     Path adapters = work.resolve("adapters");
-    RandomAdapterWriter.like(TestFixtures.adapter("adapter-qv-r8")).write(adapters, "adapter-", ADAPTERS, 3);
+    RandomAdapterWriter.like(Fixtures.adapter("adapter-qv-r8")).write(adapters, "adapter-", ADAPTERS, 3);
     Map<String, Object> c = Map.of(
         "lorafleet.http.port", 0,
-        "lorafleet.model.dir", TestFixtures.model().toString(),
+        "lorafleet.model.dir", Fixtures.model().toString(),
         "lorafleet.model.backend", "cpu",
         "lorafleet.adapters.directory", adapters.toString(),
         "lorafleet.adapters.cache.disk-dir", work.resolve("cache").toString(),

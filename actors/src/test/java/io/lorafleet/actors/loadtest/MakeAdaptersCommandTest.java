@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lorafleet.actors.TestFixtures;
+import io.lorafleet.runtime.Fixtures;
 import io.lorafleet.runtime.cli.LoraFleetCli;
 import io.lorafleet.runtime.format.LlamaConfig;
 import io.lorafleet.runtime.model.LoraAdapter;
@@ -29,14 +29,14 @@ class MakeAdaptersCommandTest {
   @Test
   void writesAdaptersThatLoadWithTheTemplatesShapesAndFreshValues() throws IOException {
     for (String template : List.of("adapter-qv-r8", "adapter-all-r16")) {
-      Path like = TestFixtures.adapter(template);
+      Path like = Fixtures.adapter(template);
       Path out = work.resolve(template);
       assertEquals(0, LoraFleetCli.execute("make-adapters", "--like", like.toString(), "--count", "12", "--out",
           out.toString(), "--seed", "7"));
       try (var s = Files.list(out)) {
         assertEquals(12, s.count());
       }
-      LlamaConfig base = LlamaConfig.load(TestFixtures.model());
+      LlamaConfig base = LlamaConfig.load(Fixtures.model());
       LoraAdapter reference = LoraAdapter.load(template, like, base, 64);
       LoraAdapter first = LoraAdapter.load("adapter-0000", out.resolve("adapter-0000"), base, 64);
       LoraAdapter last = LoraAdapter.load("adapter-0011", out.resolve("adapter-0011"), base, 64);
@@ -66,7 +66,7 @@ class MakeAdaptersCommandTest {
 
   @Test
   void sameSeedSameBytesAndCopiesDoNotDependOnTheCount() throws IOException {
-    Path like = TestFixtures.adapter("adapter-qv-r8");
+    Path like = Fixtures.adapter("adapter-qv-r8");
     assertEquals(0, LoraFleetCli.execute("make-adapters", "--like", like.toString(), "--count", "3", "--out",
         work.resolve("a").toString(), "--seed", "5"));
     assertEquals(0, LoraFleetCli.execute("make-adapters", "--like", like.toString(), "--count", "2", "--out",

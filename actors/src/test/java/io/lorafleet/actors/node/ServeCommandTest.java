@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
-import io.lorafleet.actors.TestFixtures;
+import io.lorafleet.runtime.Fixtures;
 import io.lorafleet.runtime.cli.CliInputException;
 import java.nio.file.Path;
 import java.util.List;
@@ -15,13 +15,13 @@ import picocli.CommandLine;
 /** The cluster flags of {@code serve} and the profiles of cluster-config/. */
 class ServeCommandTest {
   private static Path profile(String name) {
-    return TestFixtures.root().getParent().resolve("cluster-config").resolve(name);
+    return Fixtures.root().getParent().resolve("cluster-config").resolve(name);
   }
 
   private static Config parse(String... args) {
     ServeCommand cmd = new ServeCommand();
-    List<String> all = new java.util.ArrayList<>(List.of("--model", TestFixtures.model().toString(), "--adapters",
-        TestFixtures.adapters().toString()));
+    List<String> all = new java.util.ArrayList<>(List.of("--model", Fixtures.model().toString(), "--adapters",
+        Fixtures.adapters().toString()));
     all.addAll(List.of(args));
     new CommandLine(cmd).parseArgs(all.toArray(String[]::new));
     return cmd.config();
