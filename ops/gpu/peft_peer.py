@@ -69,6 +69,8 @@ class Peer:
         self.LogitsProcessorList = LogitsProcessorList
         self.PeftModel = PeftModel
 
+        sync = self.sync
+
         class StepClock(LogitsProcessor):
             """Called once per generated token, after that step's forward pass: the step timestamps."""
 
@@ -76,7 +78,7 @@ class Peer:
                 self.stamps = []
 
             def __call__(self, input_ids, scores):
-                torch.cuda.synchronize()
+                sync()
                 self.stamps.append(time.perf_counter())
                 return scores
 
@@ -136,17 +138,26 @@ class Peer:
         dst.copy_(src)
         self.sync()
         rates = []
+        cuda = self.device.type == "cuda"
         for _ in range(reps):
-            start = t.cuda.Event(enable_timing=True)
-            end = t.cuda.Event(enable_timing=True)
-            start.record()
-            for _ in range(copies):
-                dst.copy_(src)
-            end.record()
-            end.synchronize()
-            rates.append(pf.copy_rate_gb_per_s(nbytes, copies, start.elapsed_time(end)))
+            if cuda:
+                start = t.cuda.Event(enable_timing=True)
+                end = t.cuda.Event(enable_timing=True)
+                start.record()
+                for _ in range(copies):
+                    dst.copy_(src)
+                end.record()
+                end.synchronize()
+                ms = start.elapsed_time(end)
+            else:  # a CPU run (a development check): wall time, the copies are synchronous
+                t0 = time.perf_counter()
+                for _ in range(copies):
+                    dst.copy_(src)
+                ms = (time.perf_counter() - t0) * 1e3
+            rates.append(pf.copy_rate_gb_per_s(nbytes, copies, ms))
         del src, dst
-        t.cuda.empty_cache()
+        if cuda:
+            t.cuda.empty_cache()
         log("torch copy bandwidth: %.0f GB/s" % max(rates))
         return pf.bandwidth_figure("torch Tensor.copy_ on the device, 2 x bytes / time (read + write), best of %d x %d "
                                    "copies" % (reps, copies), nbytes, rates)

@@ -137,7 +137,8 @@ final class EngineBench {
       }
 
       engine.start();
-      LoadPhases load = new LoadPhases("engine", new EngineTarget(engine, adapters), w, manifest.vocabSize(), bos);
+      LoadPhases load = new LoadPhases("engine", new EngineTarget(engine, adapters), w, adapters.size(),
+          manifest.vocabSize(), bos);
       List<LatencyFigure> points = new ArrayList<>();
       for (int n : w.sweep()) {
         if (n > adapters.size()) {

@@ -75,7 +75,8 @@ final class HttpBench {
       warm(target, names.size());
       progress.accept(result());
 
-      LoadPhases load = new LoadPhases("http", target, w, manifest.vocabSize(), manifest.bosTokenId());
+      LoadPhases load = new LoadPhases("http", target, w, names.size(), manifest.vocabSize(),
+          manifest.bosTokenId());
       List<LatencyFigure> points = new ArrayList<>();
       for (int n : w.sweep()) {
         if (n > names.size()) {

@@ -27,9 +27,12 @@ final class LoadPhases {
   private final Prompts prompts;
   private final String name;
   private final AtomicLong ids = new AtomicLong();
+  private final int available;
 
-  LoadPhases(String name, Target target, Workload workload, int vocabSize, int bosId) {
+  /** {@code available}: how many adapters the target has (throughput draws from at most that many). */
+  LoadPhases(String name, Target target, Workload workload, int available, int vocabSize, int bosId) {
     this.name = name;
+    this.available = available;
     this.target = target;
     this.w = workload;
     this.prompts = new Prompts(workload.seed(), vocabSize, bosId);
@@ -57,30 +60,19 @@ final class LoadPhases {
     return f;
   }
 
-  /** The sweep: one latency point per adapter count of the workload. */
-  List<LatencyFigure> sweep(int maxAdapters) {
-    List<LatencyFigure> out = new ArrayList<>();
-    for (int n : w.sweep()) {
-      if (n > maxAdapters) {
-        log.warn("{}: skipping the {}-adapter latency point, only {} adapters are there", name, n, maxAdapters);
-        continue;
-      }
-      out.add(latency(n, w.requestsFor(n)));
-    }
-    return out;
-  }
-
   /**
    * {@code concurrency} clients, each sending its next request as soon as its last one finished, until
-   * {@code throughputRequests} are done; adapters drawn from the first {@code throughputAdapters}.
+   * {@code throughputRequests} are done; adapters drawn from the first {@code throughputAdapters} (or all
+   * the target has, when it has fewer: the figure says how many).
    */
   ThroughputFigure throughput(String method) {
     int total = w.throughputRequests();
+    int drawn = Math.min(w.throughputAdapters(), available);
     int[][] promptOf = new int[total][];
     int[] adapterOf = new int[total];
     for (int i = 0; i < total; i++) {
       promptOf[i] = prompts.next(w.promptTokens());
-      adapterOf[i] = prompts.adapter(w.throughputAdapters());
+      adapterOf[i] = prompts.adapter(drawn);
     }
     AtomicInteger next = new AtomicInteger();
     AtomicLong generated = new AtomicLong();
@@ -111,7 +103,7 @@ final class LoadPhases {
           e.getCause());
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
-    ThroughputFigure f = new ThroughputFigure(method, w.concurrency(), w.throughputAdapters(), total,
+    ThroughputFigure f = new ThroughputFigure(method, w.concurrency(), drawn, total,
         w.promptTokens(), w.throughputNewTokens(), generated.get(), seconds, generated.get() / seconds,
         new Percentiles(ms).p50());
     log.info("{}: throughput {} tokens/s ({} requests, {} in flight, {} s)", name, fmt(f.tokensPerS()), total,
