@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -115,6 +116,15 @@ class FleetTest {
           && Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)) >= Reference.CASES.size())
           && metrics.lines().noneMatch(l -> l.startsWith("lorafleet_routed_requests_total{target=\"local\"}")),
           "the ingress node relayed every request:\n" + metrics.lines().filter(l -> l.contains("routed")).toList());
+      JsonNode ingressNode = new ObjectMapper().readTree(fleet.get(ingress, "/admin/node").body());
+      JsonNode servingNode = new ObjectMapper().readTree(fleet.get(n1, "/admin/node").body());
+      assertEquals(0, ingressNode.get("engine").get("steps").asLong(), "the ingress node ran no step: " + ingressNode);
+      assertTrue(ingressNode.get("backend").asText().startsWith("cpu"), "ingress engine on the CPU: " + ingressNode);
+      int blocksPerSequence = (ingressNode.get("engine").get("max_model_len").asInt() + 15) / 16;
+      assertTrue(ingressNode.get("engine").get("kv_blocks_total").asInt() <= blocksPerSequence
+          && servingNode.get("engine").get("kv_blocks_total").asInt() > blocksPerSequence,
+          "the ingress node keeps a KV cache for one sequence: " + ingressNode.get("engine") + " vs "
+              + servingNode.get("engine"));
       assertTrue(ingress.stop(60), "the ingress node leaves on SIGTERM");
       Fleet.await(Duration.ofSeconds(30), "3 members after the ingress node left", () -> {
         JsonNode now = view();

@@ -17,9 +17,12 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** A running serving node: its engine, actor system and HTTP address. Closing stops all of it. */
 public final class LoraFleetNode implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(LoraFleetNode.class);
   /** Name of every node's actor system (nodes of one cluster share it). */
   public static final String SYSTEM_NAME = "lorafleet";
 
@@ -47,8 +50,18 @@ public final class LoraFleetNode implements AutoCloseable {
     if (!Files.isDirectory(model)) {
       throw new CliInputException("--model " + model + ": directory not found");
     }
-    LocalEngine engine = LocalEngine.open(model, settings.backend(), backendOptions,
-        engineConfig.withMaxResidentAdapters(settings.cache().deviceSlots()));
+    String backend = settings.backend();
+    EngineConfig sized = engineConfig.withMaxResidentAdapters(settings.cache().deviceSlots());
+    if (!config.getStringList("pekko.cluster.roles").contains(NodeGuardian.SERVING_ROLE)) {
+      // An ingress-only node tokenizes, validates and routes; it never runs a step. Its engine stays on the
+      // CPU with room for one sequence (the weights are memory-mapped and never read), so that it takes no
+      // GPU and next to no memory.
+      backend = "cpu";
+      sized = sized.withMaxNumSeqs(1);
+      log.info("ingress-only node (roles {}): engine on the CPU with a KV cache for one sequence, no GPU taken",
+          config.getStringList("pekko.cluster.roles"));
+    }
+    LocalEngine engine = LocalEngine.open(model, backend, backendOptions, sized);
     CompletableFuture<InetSocketAddress> ready = new CompletableFuture<>();
     ActorSystem<NodeGuardian.Command> system;
     try {
