@@ -6,8 +6,9 @@
 #                        path, every jar re-stored uncompressed so that xz compresses the classes across jars
 #                        (JCuda's natives cut down to the driver binding, the tokenizer's to linux-x86_64);
 #                        tests/: the cuda module's test classes, the JUnit console launcher, the CPU emulator
-#   .device/fixtures/    the tiny model, adapters and reference.json
 #   .device/BUNDLE.txt   what was built, from which commit
+# The fixtures are not copied: they travel with the working tree (fixtures/), which counts against the same
+# 64 MiB as .device/ (checked at the end).
 # Unpacked on the GPU machine by bundle-env.sh (tar + xz, or python3 where xz is missing).
 # Needs: Maven, the Temurin 25 JDK (JDK=... to use another), nvcc (the kernels), xz.
 set -euo pipefail
@@ -34,7 +35,7 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 rm -rf "$out"
-mkdir -p "$out/fixtures" "$work/stage/lib" "$work/stage/tests"
+mkdir -p "$out" "$work/stage/lib" "$work/stage/tests"
 lib=$work/stage/lib
 
 # Re-stores a jar without compression (same entries): xz then compresses the whole class path as one stream.
@@ -121,9 +122,6 @@ echo "modules: $modules"
 # Uncompressed jlink image + xz compresses far better than jlink's own zip.
 tar -C "$work" -cf - jre | xz -9 -T0 > "$out/jre.tar.xz"
 
-echo "== fixtures"
-cp -r fixtures/model fixtures/adapters fixtures/reference.json "$out/fixtures/"
-
 {
   echo "LoraFleet GPU bundle"
   echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ) from $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (uncommitted changes)')"
@@ -149,6 +147,14 @@ echo "== .device/: $((size_kb / 1024)) MB"
 du -sh "$out"/* | sed 's/^/   /'
 if (( size_kb > limit_mb * 1024 )); then
   echo "bundle: $((size_kb / 1024)) MB is over the ${limit_mb} MB budget" >&2
+  exit 1
+fi
+# What travels to the GPU machine: the working tree (tracked and untracked, not ignored) plus .device/.
+tree_kb=$(( $( (git ls-files -z --cached --others --exclude-standard | xargs -0 -r du -cb 2>/dev/null || true) \
+  | awk '/\ttotal$/ {s += $1} END {print int(s / 1024)}') ))
+echo "== travels: $(( (tree_kb + size_kb) / 1024 )) MiB (working tree $((tree_kb / 1024)) MiB + .device/) of 64 MiB"
+if (( tree_kb + size_kb > 62 * 1024 )); then
+  echo "bundle: the working tree and .device/ come to more than 62 MiB; the device tool carries 64 MiB at most" >&2
   exit 1
 fi
 echo "run on the GPU machine (with .device carried along): bash ops/gpu/run-gpu-tests.sh   or   bash ops/gpu/bench"

@@ -31,8 +31,7 @@ if [[ -z "${LORAFLEET_REQUIRE_GPU:-}" ]]; then
 fi
 echo "GPU required: $LORAFLEET_REQUIRE_GPU"
 
-fixtures=$bundle/fixtures
-[[ -f "$fixtures/reference.json" ]] || fixtures=$root/fixtures
+fixtures=${LORAFLEET_FIXTURES:-$root/fixtures}
 cp=$LF_TESTS/lorafleet-cuda-tests.jar:$LF_TESTS/lorafleet-runtime-tests.jar:$LF_CP
 reports=()
 if [[ -n "${OUT:-}" ]]; then
