@@ -139,16 +139,10 @@ final class EngineBench {
       engine.start();
       LoadPhases load = new LoadPhases("engine", new EngineTarget(engine, adapters), w, adapters.size(),
           manifest.vocabSize(), bos);
-      List<LatencyFigure> points = new ArrayList<>();
-      for (int n : w.sweep()) {
-        if (n > adapters.size()) {
-          notes.add("latency point with " + n + " adapters skipped: only " + adapters.size() + " were generated");
-          continue;
-        }
-        points.add(load.latency(n, w.requestsFor(n)));
-        latency = List.copyOf(points);
+      load.sweep(notes, points -> {
+        latency = points;
         publish();
-      }
+      });
       throughput = load.throughput("continuous batching, " + c + " requests in flight (closed loop)");
       publish();
       return result();

@@ -77,16 +77,10 @@ final class HttpBench {
 
       LoadPhases load = new LoadPhases("http", target, w, names.size(), manifest.vocabSize(),
           manifest.bosTokenId());
-      List<LatencyFigure> points = new ArrayList<>();
-      for (int n : w.sweep()) {
-        if (n > names.size()) {
-          notes.add("latency point with " + n + " adapters skipped: only " + names.size() + " were generated");
-          continue;
-        }
-        points.add(load.latency(n, w.requestsFor(n)));
-        latency = List.copyOf(points);
+      load.sweep(notes, points -> {
+        latency = points;
         progress.accept(result());
-      }
+      });
       throughput = load.throughput("continuous batching behind HTTP, " + w.concurrency()
           + " requests in flight (closed loop)");
       progress.accept(result());

@@ -10,6 +10,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +59,22 @@ final class LoadPhases {
     log.info("{}: latency over {} adapters: p50 {} ms, p99 {} ms ({} requests)", name, adapters, fmt(f.p50Ms()),
         fmt(f.p99Ms()), requests);
     return f;
+  }
+
+  /**
+   * The sweep: one latency point per adapter count of the workload, those above what the target has noted in
+   * {@code notes} as skipped; {@code onPoint} gets the points so far after each one.
+   */
+  void sweep(List<String> notes, Consumer<List<LatencyFigure>> onPoint) {
+    List<LatencyFigure> points = new ArrayList<>();
+    for (int n : w.sweep()) {
+      if (n > available) {
+        notes.add("latency point with " + n + " adapters skipped: only " + available + " were generated");
+        continue;
+      }
+      points.add(latency(n, w.requestsFor(n)));
+      onPoint.accept(List.copyOf(points));
+    }
   }
 
   /**

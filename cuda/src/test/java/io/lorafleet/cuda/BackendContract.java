@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.lorafleet.runtime.Fixtures;
 import io.lorafleet.runtime.backend.ForwardBatch;
 import io.lorafleet.runtime.backend.ForwardBatch.AdapterSegment;
 import io.lorafleet.runtime.backend.ForwardBatch.SequenceRows;
@@ -119,15 +120,15 @@ abstract class BackendContract {
     int checked = 0;
     double worst = 0;
     int[] table = IntStream.range(0, KV_BLOCKS).toArray();
-    for (JsonNode g : CudaFixtures.reference().get("generations")) {
+    for (JsonNode g : Fixtures.reference().get("generations")) {
       if (!checks(g)) {
         continue;
       }
       int prompt = g.get("prompt").asInt();
       String adapter = CudaFixtures.adapterOf(g);
       int slot = adapter == null ? -1 : slots.get(adapter);
-      int[] ids = CudaFixtures.promptIds(prompt);
-      int[] expected = CudaFixtures.ints(g.get("token_ids"));
+      int[] ids = Fixtures.promptIds(prompt);
+      int[] expected = Fixtures.ints(g.get("token_ids"));
       float[] row = run(ids, 0, slot, table).row(0);
       if (g.has("first_step_logits")) {
         JsonNode ref = g.get("first_step_logits");
@@ -160,7 +161,7 @@ abstract class BackendContract {
   @Order(2)
   void mixedBatchesGiveEachRequestItsSingleResult() {
     int batches = 0;
-    for (JsonNode batch : CudaFixtures.reference().get("mixed_batches")) {
+    for (JsonNode batch : Fixtures.reference().get("mixed_batches")) {
       if (!checksBatch(batch)) {
         continue;
       }
@@ -168,8 +169,8 @@ abstract class BackendContract {
       int nextBlock = 0;
       for (JsonNode r : batch.get("requests")) {
         String adapter = CudaFixtures.adapterOf(r);
-        int[] ids = CudaFixtures.promptIds(r.get("prompt").asInt());
-        int[] expected = CudaFixtures.ints(r.get("expected_token_ids"));
+        int[] ids = Fixtures.promptIds(r.get("prompt").asInt());
+        int[] expected = Fixtures.ints(r.get("expected_token_ids"));
         int blocks = (ids.length + expected.length + BLOCK - 1) / BLOCK;
         int[] table = IntStream.range(nextBlock, nextBlock + blocks).toArray();
         nextBlock += blocks;
@@ -288,15 +289,15 @@ abstract class BackendContract {
       assertEquals(2, b.maxAdapterSlots(), "no room for another adapter of the largest size");
       assertThrows(OverloadedException.class, () -> b.loadAdapter(other));
       // Both resident adapters work in one step.
-      int[] ids = CudaFixtures.promptIds(0);
+      int[] ids = Fixtures.promptIds(0);
       int n = ids.length;
       ForwardBatch fb = new ForwardBatch(concat(ids, ids), concat(IntStream.range(0, n).toArray(),
           IntStream.range(0, n).toArray()), List.of(new SequenceRows(0, n, new int[] {0}, s1),
           new SequenceRows(n, n, new int[] {1}, s2)),
           List.of(new AdapterSegment(s1, 0, n), new AdapterSegment(s2, n, 2 * n)), new int[] {n - 1, 2 * n - 1});
       Logits l = b.forward(fb);
-      assertEquals(CudaFixtures.ints(generation(0, "adapter-all-r16").get("token_ids"))[0], argmax(l.row(0)));
-      assertEquals(CudaFixtures.ints(generation(0, "adapter-qv-r8").get("token_ids"))[0], argmax(l.row(1)));
+      assertEquals(Fixtures.ints(generation(0, "adapter-all-r16").get("token_ids"))[0], argmax(l.row(0)));
+      assertEquals(Fixtures.ints(generation(0, "adapter-qv-r8").get("token_ids"))[0], argmax(l.row(1)));
       // Unloading gives the pages back; the third adapter now fits.
       b.unloadAdapter(s1);
       int s3 = b.loadAdapter(other);
@@ -323,7 +324,7 @@ abstract class BackendContract {
   }
 
   static JsonNode generation(int prompt, String adapter) {
-    for (JsonNode g : CudaFixtures.reference().get("generations")) {
+    for (JsonNode g : Fixtures.reference().get("generations")) {
       String a = CudaFixtures.adapterOf(g);
       if (g.get("prompt").asInt() == prompt && (adapter == null ? a == null : adapter.equals(a))) {
         return g;

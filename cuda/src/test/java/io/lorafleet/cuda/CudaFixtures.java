@@ -6,7 +6,6 @@ import io.lorafleet.runtime.model.LlamaModel;
 import io.lorafleet.runtime.model.LoraAdapter;
 import java.nio.file.Files;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -23,29 +22,13 @@ final class CudaFixtures {
     return LlamaModel.load(Fixtures.model());
   }
 
-  static JsonNode reference() {
-    return Fixtures.reference();
-  }
-
-  static List<String> adapterNames() {
-    return Fixtures.adapterNames();
-  }
-
   /** Every fixture adapter, loaded for {@code model}, by name. */
   static Map<String, LoraAdapter> adapters(LlamaModel model) {
     Map<String, LoraAdapter> out = new LinkedHashMap<>();
-    for (String name : adapterNames()) {
+    for (String name : Fixtures.adapterNames()) {
       out.put(name, LoraAdapter.load(name, Fixtures.adapter(name), model.config(), 0));
     }
     return out;
-  }
-
-  static int[] ints(JsonNode array) {
-    return Fixtures.ints(array);
-  }
-
-  static int[] promptIds(int prompt) {
-    return Fixtures.promptIds(prompt);
   }
 
   static String adapterOf(JsonNode node) {

@@ -1,11 +1,16 @@
 package io.lorafleet.actors.node;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
 import io.lorafleet.actors.cluster.ClusterSupervisor;
 import io.lorafleet.actors.placement.AllocationPolicy;
 import io.lorafleet.actors.placement.ReplicationPolicy;
 import io.lorafleet.actors.placement.RoutingPolicy;
 import io.lorafleet.actors.placement.ScalingPolicy;
+import io.lorafleet.runtime.cli.CliInputException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 
 /**
@@ -23,6 +28,21 @@ import java.time.Duration;
 public record FleetSettings(String configFile, Duration announceInterval, Duration rateWindow, long deviceMemoryBytes,
     RoutingPolicy routing, AllocationPolicy allocation, boolean supervisorEnabled,
     ClusterSupervisor.Settings supervisor, String provisioner, Config raw) {
+
+  /**
+   * A cluster profile file ({@code --cluster-config}, a profile of cluster-config/), parsed, not yet resolved
+   * or layered over the defaults; a missing or malformed file is an error naming it.
+   */
+  public static Config profile(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw new CliInputException("--cluster-config " + file + ": file not found");
+    }
+    try {
+      return ConfigFactory.parseFile(file.toFile());
+    } catch (ConfigException e) {
+      throw new CliInputException("--cluster-config " + file + ": " + e.getMessage());
+    }
+  }
 
   public static FleetSettings from(Config config) {
     Config c = config.getConfig("lorafleet.cluster");

@@ -91,13 +91,7 @@ final class ServeCommand implements Callable<Integer> {
 
   /** Flags over the cluster profile over application.conf / reference.conf. */
   Config config() {
-    Config profile = ConfigFactory.empty();
-    if (clusterConfig != null) {
-      if (!Files.isRegularFile(clusterConfig)) {
-        throw new CliInputException("--cluster-config " + clusterConfig + ": file not found");
-      }
-      profile = ConfigFactory.parseFile(clusterConfig.toFile());
-    }
+    Config profile = clusterConfig != null ? FleetSettings.profile(clusterConfig) : ConfigFactory.empty();
     return ConfigFactory.parseMap(overrides()).withFallback(profile).withFallback(ConfigFactory.load()).resolve();
   }
 

@@ -101,27 +101,6 @@ public final class LoraFleetPlacement implements FleetPolicy {
       return new Settings(r, q, allocation, announceSeconds, gossipSeconds != null ? gossipSeconds : this.gossipSeconds,
           rateWindowSeconds, tickSeconds);
     }
-
-    /**
-     * Settings from plain numbers (the command line's flags).
-     *
-     * @param roomPressure    routing: a node has room below this (queued + running) / batch
-     * @param loadingPenalty  routing: pressure-equivalent cost of spilling to a node without the adapter
-     * @param ratePerReplica  replication: requests per second one replica takes
-     * @param maxReplicas     replication: most replicas of one adapter
-     * @param dropFraction    replication: hysteresis of dropping a replica
-     * @param coolDownSeconds replication: how long a rate stays low before a replica goes
-     * @param loadWeight      allocation: how much load inflates a node's cost
-     */
-    public static Settings of(double roomPressure, double loadingPenalty, double ratePerReplica, int maxReplicas,
-        double dropFraction, double coolDownSeconds, double loadWeight, double announceSeconds,
-        double gossipSeconds, double rateWindowSeconds, double tickSeconds) {
-      AllocationPolicy d = AllocationPolicy.DEFAULT;
-      return new Settings(new RoutingPolicy(roomPressure, loadingPenalty),
-          new ReplicationPolicy(ratePerReplica, dropFraction, 1, maxReplicas, Math.round(coolDownSeconds * 1000)),
-          new AllocationPolicy(loadWeight, d.rebalanceThreshold(), d.maxMovesPerRound()), announceSeconds,
-          gossipSeconds, rateWindowSeconds, tickSeconds);
-    }
   }
 
   /** An adapter's replica nodes: names in placement order (home first) and indexes in name order. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import io.lorafleet.actors.node.FleetSettings;
 import io.lorafleet.runtime.cli.CliInputException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -121,12 +122,9 @@ final class SimulateCommand implements Callable<Integer> {
     }
     LoraFleetPlacement.Settings base = d.lorafleet();
     if (clusterConfig != null) {
-      if (!Files.isRegularFile(clusterConfig)) {
-        throw new IllegalArgumentException("--cluster-config " + clusterConfig + ": file not found");
-      }
+      Config profile = FleetSettings.profile(clusterConfig);
       try {
-        Config profile = ConfigFactory.parseFile(clusterConfig.toFile()).withFallback(ConfigFactory.load()).resolve();
-        base = LoraFleetPlacement.Settings.from(profile, base.gossipSeconds());
+        base = LoraFleetPlacement.Settings.from(profile.withFallback(ConfigFactory.load()).resolve(), base.gossipSeconds());
       } catch (ConfigException e) {
         throw new IllegalArgumentException("--cluster-config " + clusterConfig + ": " + e.getMessage());
       }
