@@ -9,10 +9,7 @@ import io.lorafleet.bench.SystemResult.DecodeFigure;
 import io.lorafleet.bench.SystemResult.LatencyFigure;
 import io.lorafleet.bench.SystemResult.StepFigure;
 import io.lorafleet.bench.SystemResult.ThroughputFigure;
-import io.lorafleet.cuda.CudaBackend;
-import io.lorafleet.cuda.DeviceCopyBandwidth;
-import io.lorafleet.cuda.JCudaGpu;
-import io.lorafleet.cuda.KernelProfile;
+import io.lorafleet.cuda.CudaDiagnostics;
 import io.lorafleet.runtime.backend.BackendOptions;
 import io.lorafleet.runtime.bench.EnginePhases;
 import io.lorafleet.runtime.bench.HostInfo;
@@ -103,16 +100,16 @@ final class EngineBench {
     HostInfo host = HostInfo.detect();
     try (LocalEngine le = LocalEngine.open(manifest.modelPath(), s.backend(), s.backendOptions(), config)) {
       Engine engine = le.engine();
-      CudaBackend cuda = le.backend() instanceof CudaBackend cb ? cb : null;
+      CudaDiagnostics cuda = CudaDiagnostics.of(le.backend()).orElse(null);
       environment.put("backend", le.backend().name());
       environment.put("model", manifest.shape() + " (" + manifest.modelDir() + ")");
       environment.put("java", host.javaVersion() + " (" + host.javaVm() + ")");
       environment.put("host_cpu", host.cpuModel() + ", " + host.cores() + " cores");
       environment.put("os", host.os());
       if (cuda != null) {
-        environment.put("gpu", cuda.gpu().deviceName());
-        environment.put("compute_capability", cuda.gpu().computeCapability() / 10 + "." + cuda.gpu().computeCapability() % 10);
-        environment.put("cuda_driver_api", driverVersion());
+        environment.put("gpu", cuda.deviceName());
+        environment.put("compute_capability", cuda.computeCapability() / 10 + "." + cuda.computeCapability() % 10);
+        environment.put("cuda_driver_api", cuda.driverApiVersion());
         environment.put("gemm", cuda.gemmName());
       }
       environment.put("engine", "max_num_seqs " + config.maxNumSeqs() + ", max_batch_tokens " + config.maxBatchTokens()
@@ -149,14 +146,9 @@ final class EngineBench {
     }
   }
 
-  private static String driverVersion() {
-    int v = JCudaGpu.driverVersion();
-    return v / 1000 + "." + v % 1000 / 10;
-  }
-
-  private BandwidthFigure bandwidth(CudaBackend cuda) {
+  private BandwidthFigure bandwidth(CudaDiagnostics cuda) {
     if (cuda != null) {
-      DeviceCopyBandwidth b = cuda.measureCopyBandwidth(s.bandwidthBytes(), 10, s.bandwidthReps());
+      CudaDiagnostics.CopyBandwidth b = cuda.measureCopyBandwidth(s.bandwidthBytes(), 10, s.bandwidthReps());
       log.info("device copy bandwidth: {} GB/s (2 x {} MiB per copy)", fmt(b.bestGbPerSecond()), b.bytes() >> 20);
       return new BandwidthFigure("cuMemcpyDtoDAsync, 2 x bytes / time (read + write), best of "
           + b.gbPerSecondReps().size() + " x " + b.copiesPerRep() + " copies", b.bytes(), b.bestGbPerSecond(),
@@ -170,7 +162,7 @@ final class EngineBench {
   }
 
   /** Loads every adapter of the manifest and makes it resident; the first {@code loadTimed} one by one, timed. */
-  private List<LoraAdapter> loadAdapters(LocalEngine le, CudaBackend cuda) {
+  private List<LoraAdapter> loadAdapters(LocalEngine le, CudaDiagnostics cuda) {
     List<BenchManifest.Adapter> all = manifest.adapters();
     int n = all.size();
     int timed = Math.min(n, Math.max(1, s.loadTimed()));
@@ -224,7 +216,7 @@ final class EngineBench {
   }
 
   /** Loads {@code a} into the backend through the engine (the step runs the command) and waits for the upload. */
-  private static boolean makeResident(Engine engine, CudaBackend cuda, LoraAdapter a) {
+  private static boolean makeResident(Engine engine, CudaDiagnostics cuda, LoraAdapter a) {
     var done = engine.prefetchAdapter(a);
     engine.step();
     boolean resident = done.join();
@@ -279,27 +271,24 @@ final class EngineBench {
     return new DecodeFigure(weightBytes, bandwidth, floorMs, steps);
   }
 
-  private void profile(CudaBackend cuda, EnginePhases phases, int batch, List<LoraAdapter> adapters) {
-    KernelProfile p = cuda.startProfile();
-    try {
+  private void profile(CudaDiagnostics cuda, EnginePhases phases, int batch, List<LoraAdapter> adapters) {
+    try (CudaDiagnostics.Profile p = cuda.startProfile()) {
       phases.decode("profile-batch" + batch, batch, batchAdapters(adapters, batch), w.promptTokens(), s.profileSteps(),
           step -> {
             if (step.promptTokens() > 0) {
               p.reset();
             }
           });
-      KernelProfile.Summary sum = p.summary();
+      CudaDiagnostics.ProfileSummary sum = p.summary();
       out.printf(Locale.ROOT, "%n== per-kernel profile: decode at batch %d, %d distinct adapters (CUDA events)%n", batch,
           batchAdapters(adapters, batch).size());
       out.print(sum.table());
       out.flush();
       profiles.put("batch" + batch, profileJson(sum));
-    } finally {
-      cuda.stopProfile();
     }
   }
 
-  static ObjectNode profileJson(KernelProfile.Summary sum) {
+  static ObjectNode profileJson(CudaDiagnostics.ProfileSummary sum) {
     ObjectNode o = SystemResult.JSON.createObjectNode();
     o.put("steps", sum.steps());
     o.put("host_ms_per_step", sum.wallMillisPerStep());
@@ -308,7 +297,7 @@ final class EngineBench {
     o.put("launches_per_step", sum.launchesPerStep());
     ArrayNode ops = o.putArray("operations");
     double device = sum.deviceMillis();
-    for (KernelProfile.Entry e : sum.entries()) {
+    for (CudaDiagnostics.ProfileEntry e : sum.entries()) {
       ObjectNode x = ops.addObject();
       x.put("name", e.name());
       x.put("calls_per_step", (double) e.calls() / Math.max(1, sum.steps()));

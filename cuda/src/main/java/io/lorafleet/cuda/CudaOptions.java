@@ -7,10 +7,10 @@ package io.lorafleet.cuda;
  * @param adapterPoolBytes device bytes for adapter pages on top of the KV cache (0: what the device has
  *                         free after the KV cache and {@code reserveBytes})
  * @param reserveBytes     device bytes left out of the pool for activations and cuBLAS
- * @param maxAdapters      most adapters resident at once (slot table size)
+ * @param maxAdapters      most adapters on the device at once
  * @param decodeChunk      positions per flash-decoding chunk
  */
-public record CudaOptions(GemmChoice gemm, long adapterPoolBytes, long reserveBytes, int maxAdapters, int decodeChunk) {
+record CudaOptions(GemmChoice gemm, long adapterPoolBytes, long reserveBytes, int maxAdapters, int decodeChunk) {
   /** Matrix products: cuBLAS if it loads (auto), cuBLAS or fail, or our own kernel. */
   public enum GemmChoice {
     AUTO,

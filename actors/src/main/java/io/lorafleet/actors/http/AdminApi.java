@@ -238,7 +238,7 @@ final class AdminApi {
         j.put("evictions", ts.evictions());
       }
       ArrayNode local = o.putArray("adapters");
-      for (AdapterStore.SlotView v : s.adapters()) {
+      for (AdapterStore.AdapterView v : s.adapters()) {
         ObjectNode j = local.addObject();
         j.put("id", v.id());
         j.put("tier", v.tier().wireName());

@@ -51,7 +51,7 @@ public final class LoraFleetNode implements AutoCloseable {
       throw new CliInputException("--model " + model + ": directory not found");
     }
     String backend = settings.backend();
-    EngineConfig sized = engineConfig.withMaxResidentAdapters(settings.cache().deviceSlots());
+    EngineConfig sized = engineConfig.withMaxResidentAdapters(settings.cache().deviceAdapters());
     if (!config.getStringList("pekko.cluster.roles").contains(NodeGuardian.SERVING_ROLE)) {
       // An ingress-only node tokenizes, validates and routes; it never runs a step. Its engine stays on the
       // CPU with room for one sequence (the weights are memory-mapped and never read), so that it takes no

@@ -113,7 +113,7 @@ public final class NodeGuardian {
       ActorRef<AdapterStore.Command> store = ctx.spawn(AdapterStore.create(new AdapterStore.Settings(node,
           engine.engine(), engine.model().config(), settings.maxRank(), settings.cache(), sources, fetcher,
           settings.maxPending(), metrics)), "adapter-store");
-      ActorRef<BatchBuilder.Command> batch = ctx.spawn(BatchBuilder.create(engine.engine(), store), "batch-builder");
+      ActorRef<BatchBuilder.Command> batch = ctx.spawn(BatchBuilder.create(engine.engine()), "batch-builder");
       metrics.bindEngine(engine.engine());
       ActorRef<GenerationService.Command> service = serves ? ctx.spawn(restarting(GenerationService.create(store, batch,
           settings.adapterWaitTimeout(), ctx.messageAdapter(String.class, DrainRequested::new))), "generation-service")
@@ -194,7 +194,7 @@ public final class NodeGuardian {
             var engineConfig = s.engine().engine().config();
             long memory = s.fleet().deviceMemoryBytes() > 0 ? s.fleet().deviceMemoryBytes()
                 : engineConfig.kvCacheBytes();
-            NodeCapacity capacity = new NodeCapacity(memory, s.settings().cache().deviceSlots(),
+            NodeCapacity capacity = new NodeCapacity(memory, s.settings().cache().deviceAdapters(),
                 engineConfig.maxNumSeqs());
             reporter = ctx.spawn(restarting(LoadReporter.create(new LoadReporter.Settings(node,
                     "http://" + addr.getHostString() + ":" + addr.getPort(), capacity, s.fleet().announceInterval(),

@@ -140,7 +140,7 @@ public final class LoadReporter {
     double alpha = 1 - Math.exp(-dt / (settings.rateWindow().toMillis() / 1000.0));
     List<String> resident = new ArrayList<>();
     Map<String, Long> hits = new HashMap<>();
-    for (AdapterStore.SlotView v : s.store().adapters()) {
+    for (AdapterStore.AdapterView v : s.store().adapters()) {
       if (v.tier() == Tier.CPU || v.tier() == Tier.DEVICE) {
         resident.add(v.id());
       }

@@ -100,7 +100,7 @@ class AdapterLifecycleTest {
     return p.receiveMessage(WAIT);
   }
 
-  private AdapterStore.SlotView slot(ActorRef<AdapterStore.Command> store, String id) {
+  private AdapterStore.AdapterView view(ActorRef<AdapterStore.Command> store, String id) {
     return snapshot(store).adapters().stream().filter(v -> v.id().equals(id)).findFirst().orElse(null);
   }
 
@@ -117,8 +117,9 @@ class AdapterLifecycleTest {
     var leased = assertInstanceOf(AdapterStore.Leased.class, acquire(store, "qv"));
     assertEquals("qv", leased.adapter().id());
     assertEquals(8, leased.adapter().maxRank());
-    store.tell(new AdapterStore.Prefetch("qv"));
-    // The entity hears the node's residency: device tier once prefetched, one hit, one in flight.
+    // The engine puts the weights on its device; its event reaches the store, which tells the entity: device
+    // tier, one hit, one in flight.
+    engine.engine().prefetchAdapter(leased.adapter());
     TestProbe<Object> wait = testKit.createTestProbe();
     wait.awaitAssert(WAIT, () -> {
       AdapterEntity.AdapterStatus s = status("qv");
@@ -127,9 +128,23 @@ class AdapterLifecycleTest {
       assertEquals(1, s.nodes()[0].inFlight());
       return null;
     });
+    AdapterStore.TierStats device = snapshot(store).tiers().get(Tier.DEVICE);
+    assertEquals(1, device.loads());
+    assertEquals(1, device.misses(), "leased before it was on the device");
+    var again = assertInstanceOf(AdapterStore.Leased.class, acquire(store, "qv"));
+    assertEquals(1, snapshot(store).tiers().get(Tier.DEVICE).hits(), "leased while on the device");
+    store.tell(new AdapterStore.Release("qv"));
     store.tell(new AdapterStore.Release("qv"));
     wait.awaitAssert(WAIT, () -> {
       assertEquals(0, status("qv").nodes()[0].inFlight());
+      return null;
+    });
+    // The engine takes it off its device (as when room is needed): the store and the entity hear it.
+    engine.engine().evictAdapter(again.adapter());
+    wait.awaitAssert(WAIT, () -> {
+      assertEquals(Tier.CPU, status("qv").state());
+      assertEquals(Tier.CPU, view(store, "qv").tier());
+      assertEquals(1, snapshot(store).tiers().get(Tier.DEVICE).evictions());
       return null;
     });
     assertInstanceOf(AdapterStore.Refused.class, acquire(store, "never-registered"));
@@ -156,7 +171,7 @@ class AdapterLifecycleTest {
     AdapterStore.TierStats cpu = snapshot(store).tiers().get(Tier.CPU);
     assertEquals(1, cpu.loads());
     assertEquals(1, cpu.misses());
-    assertEquals(16, slot(store, "all4").inFlight());
+    assertEquals(16, view(store, "all4").inFlight());
     for (int i = 0; i < 16; i++) {
       store.tell(new AdapterStore.Release("all4"));
     }
@@ -170,16 +185,16 @@ class AdapterLifecycleTest {
     assertInstanceOf(AdapterStore.Leased.class, acquire(store, "mlp"));
     assertInstanceOf(AdapterStore.Leased.class, acquire(store, "kod"));
     // Both in use: over the limit, but nothing is evicted.
-    assertEquals(Tier.CPU, slot(store, "mlp").tier());
+    assertEquals(Tier.CPU, view(store, "mlp").tier());
     assertEquals(0, snapshot(store).tiers().get(Tier.CPU).evictions());
     store.tell(new AdapterStore.Release("mlp"));
     TestProbe<Object> wait = testKit.createTestProbe();
     wait.awaitAssert(WAIT, () -> {
-      assertEquals(Tier.DISK, slot(store, "mlp").tier());
+      assertEquals(Tier.DISK, view(store, "mlp").tier());
       assertEquals(1, snapshot(store).tiers().get(Tier.CPU).evictions());
       return null;
     });
-    assertTrue(slot(store, "kod").tier().ordinal() >= Tier.CPU.ordinal(), "in use: still in memory");
+    assertTrue(view(store, "kod").tier().ordinal() >= Tier.CPU.ordinal(), "in use: still in memory");
     // The evicted adapter loads again on its next use.
     assertInstanceOf(AdapterStore.Leased.class, acquire(store, "mlp"));
     assertEquals(3, snapshot(store).tiers().get(Tier.CPU).loads());
@@ -200,7 +215,7 @@ class AdapterLifecycleTest {
     assertInstanceOf(NotFoundException.class, refused.error());
     store.tell(new AdapterStore.Release("rs"));
     assertTrue(removed.receiveMessage(WAIT).existed());
-    assertEquals(null, slot(store, "rs"));
+    assertEquals(null, view(store, "rs"));
     assertTrue(!status("rs").registered());
     assertInstanceOf(AdapterStore.Refused.class, acquire(store, "rs"));
   }
@@ -224,6 +239,6 @@ class AdapterLifecycleTest {
       assertNotNull(s.nodes()[0].lastError());
       return null;
     });
-    assertNotNull(slot(store, "broken").lastError());
+    assertNotNull(view(store, "broken").lastError());
   }
 }

@@ -7,11 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.lorafleet.runtime.Fixtures;
-import io.lorafleet.actors.adapters.AdapterFetcher;
-import io.lorafleet.actors.adapters.AdapterStore;
-import io.lorafleet.actors.adapters.CachePolicy;
-import io.lorafleet.actors.adapters.SourcePolicy;
-import io.lorafleet.actors.metrics.ServerMetrics;
 import io.lorafleet.runtime.backend.BackendOptions;
 import io.lorafleet.runtime.engine.EngineConfig;
 import io.lorafleet.runtime.engine.FinishReason;
@@ -19,7 +14,6 @@ import io.lorafleet.runtime.engine.GenerateRequest;
 import io.lorafleet.runtime.engine.LocalEngine;
 import io.lorafleet.runtime.engine.SamplingParams;
 import io.lorafleet.runtime.errors.OverloadedException;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,12 +46,7 @@ class BatchBuilderTest {
     // One running sequence and one waiting: a third request is overload.
     engine = LocalEngine.open(Fixtures.model(), "cpu", new BackendOptions(2, 0),
         EngineConfig.DEFAULTS.withMaxNumSeqs(1).withMaxWaiting(1).withKvCacheBytes(16L << 20));
-    SourcePolicy sources = new SourcePolicy(List.of(Fixtures.adapters()), List.of());
-    ActorRef<AdapterStore.Command> store = testKit.spawn(AdapterStore.create(new AdapterStore.Settings("node",
-        engine.engine(), engine.model().config(), 0, new CachePolicy(4, 1 << 30, 1 << 30, Duration.ofSeconds(1)),
-        sources, new AdapterFetcher(sources, Files.createTempDirectory("dl"), 1 << 20, Duration.ofSeconds(1)), 10,
-        new ServerMetrics())));
-    builder = testKit.spawn(BatchBuilder.create(engine.engine(), store));
+    builder = testKit.spawn(BatchBuilder.create(engine.engine()));
   }
 
   @AfterAll

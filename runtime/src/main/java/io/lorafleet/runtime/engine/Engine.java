@@ -12,8 +12,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -26,9 +28,14 @@ import org.slf4j.LoggerFactory;
  * run it, sample, emit tokens, retire finished sequences, repeat. Requests can join and leave between any
  * two steps (continuous batching).
  *
- * <p>Threading: {@link #submit}, {@link #cancel} and {@link #unloadAdapter} may be called from any thread;
- * they queue a command. Everything else happens on the engine thread: the caller of {@link #step} /
- * {@link #runUntilIdle}, or the thread {@link #start} creates.
+ * <p>Which adapters are on the device is decided by the engine's {@link AdapterResidency} alone: an
+ * adapter is uploaded when its request is submitted (if there is room) or when a step needs it, and stays
+ * until the room is needed or it is asked to go ({@link #evictAdapter}); every change is published to the
+ * {@link #subscribe subscribers} as an {@link AdapterResidencyEvent}.
+ *
+ * <p>Threading: {@link #submit}, {@link #cancel}, {@link #prefetchAdapter} and {@link #evictAdapter} may be
+ * called from any thread; they queue a command. Everything else happens on the engine thread: the caller
+ * of {@link #step} / {@link #runUntilIdle}, or the thread {@link #start} creates.
  */
 public final class Engine implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Engine.class);
@@ -40,7 +47,8 @@ public final class Engine implements AutoCloseable {
   private final LlamaConfig model;
   private final int maxModelLen;
   private final Scheduler scheduler;
-  private final AdapterSlots adapters;
+  private final AdapterResidency residency;
+  private final List<Consumer<AdapterResidencyEvent>> residencySubscribers = new CopyOnWriteArrayList<>();
   private final ModelRunner runner;
   private final Sampler sampler = new Sampler();
 
@@ -51,7 +59,6 @@ public final class Engine implements AutoCloseable {
   private long arrivals;
 
   private volatile EngineStats stats;
-  private volatile List<String> residentAdapters = List.of();
   private long steps;
   private long promptTokens;
   private long generatedTokens;
@@ -74,11 +81,11 @@ public final class Engine implements AutoCloseable {
       numBlocks = (int) Math.max(1, Math.min(fit, (long) config.maxNumSeqs() * blocksPerSeq));
     }
     backend.allocateKvCache(numBlocks, config.blockSize());
+    this.residency = new AdapterResidency(backend, config.maxResidentAdapters(), this::publish);
     this.scheduler = new Scheduler(
-        new SchedulerConfig(config.maxNumSeqs(), config.maxBatchTokens(), effectiveMaxLoras(config, backend)),
+        new SchedulerConfig(config.maxNumSeqs(), config.maxBatchTokens(), maxLorasPerStep(config, residency.capacity())),
         new KvBlockPool(numBlocks, config.blockSize()));
-    this.adapters = new AdapterSlots(backend, config.maxResidentAdapters());
-    this.runner = new ModelRunner(backend, adapters);
+    this.runner = new ModelRunner(backend, residency);
     publishStats(0, 0);
     log.info("engine on {}: {} KV blocks x {} tokens ({} MB), max {} sequences, {} tokens per step, context {}",
         backend.name(), numBlocks, config.blockSize(),
@@ -86,12 +93,12 @@ public final class Engine implements AutoCloseable {
         maxModelLen);
   }
 
-  private static int effectiveMaxLoras(EngineConfig c, Backend b) {
-    int slots = c.maxResidentAdapters() > 0 ? Math.min(c.maxResidentAdapters(), b.maxAdapterSlots()) : b.maxAdapterSlots();
+  /** Distinct adapters one step may use: all of them must be on the device together. */
+  private static int maxLorasPerStep(EngineConfig c, int onDevice) {
     if (c.maxLorasPerBatch() == 0) {
-      return slots == Integer.MAX_VALUE ? 0 : slots;
+      return onDevice == Integer.MAX_VALUE ? 0 : onDevice;
     }
-    return Math.min(c.maxLorasPerBatch(), slots);
+    return Math.min(c.maxLorasPerBatch(), onDevice);
   }
 
   public Backend backend() {
@@ -140,6 +147,9 @@ public final class Engine implements AutoCloseable {
       Sequence s = new Sequence(request, listener, arrivals++);
       active.put(request.requestId(), s);
       scheduler.add(s);
+      if (s.adapter() != null) {
+        residency.prefetch(s.adapter()); // the upload overlaps the steps before its first
+      }
     });
   }
 
@@ -148,10 +158,7 @@ public final class Engine implements AutoCloseable {
     inbox.add(() -> {
       Sequence s = active.get(requestId);
       if (s != null && scheduler.abort(s)) {
-        if (s.adapterRetained) {
-          adapters.release(s.adapter());
-          s.adapterRetained = false;
-        }
+        releaseAdapter(s);
         if (s.samplerState == null) {
           queued.decrementAndGet(); // it never left the queue
         }
@@ -161,35 +168,43 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
-   * Loads {@code adapter} into the backend ahead of the requests that will use it (the batch builder calls
-   * this while earlier steps run). The future says whether it is resident now; false when every slot is
-   * held by running sequences.
+   * Uploads {@code adapter} to the device ahead of the requests that will use it (a pinned adapter, a
+   * benchmark's warm-up), if that takes no adapter in use off the device. The future says whether it is on
+   * the device now. Submitting a request does the same for its adapter.
    */
   public CompletableFuture<Boolean> prefetchAdapter(LoraAdapter adapter) {
     CompletableFuture<Boolean> f = new CompletableFuture<>();
-    inbox.add(() -> {
-      try {
-        f.complete(adapters.prefetch(adapter));
-      } catch (RuntimeException e) {
-        f.completeExceptionally(e);
-      }
-    });
+    inbox.add(() -> f.complete(residency.prefetch(adapter)));
     return f;
-  }
-
-  /** Ids of the adapters loaded in the backend now (as of the last step). */
-  public List<String> residentAdapters() {
-    return residentAdapters;
   }
 
   /**
-   * Unloads {@code adapter} from the backend once no running sequence uses it. The future completes with
-   * false when it is in use now (the caller retries after its requests finish).
+   * Takes {@code adapter} off the device as soon as no running sequence uses it (its weights are leaving
+   * the node); the future completes once it is off (at once when it was not on the device).
    */
-  public CompletableFuture<Boolean> unloadAdapter(LoraAdapter adapter) {
-    CompletableFuture<Boolean> f = new CompletableFuture<>();
-    inbox.add(() -> f.complete(adapters.unload(adapter)));
+  public CompletableFuture<Void> evictAdapter(LoraAdapter adapter) {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    inbox.add(() -> residency.evict(adapter, () -> f.complete(null)));
     return f;
+  }
+
+  /**
+   * Hears every change of the adapters on the device from now on, on the engine thread, in order; the
+   * consumer must return quickly (tell an actor). Returns what stops it.
+   */
+  public Runnable subscribe(Consumer<AdapterResidencyEvent> subscriber) {
+    residencySubscribers.add(subscriber);
+    return () -> residencySubscribers.remove(subscriber);
+  }
+
+  private void publish(AdapterResidencyEvent event) {
+    for (Consumer<AdapterResidencyEvent> s : residencySubscribers) {
+      try {
+        s.accept(event);
+      } catch (RuntimeException e) {
+        log.warn("adapter residency subscriber failed on {}", event, e);
+      }
+    }
   }
 
   private void validate(GenerateRequest r) {
@@ -257,9 +272,9 @@ public final class Engine implements AutoCloseable {
             s.request().params().stop());
       }
     }
-    retainAdapters(out);
     ModelRunner.StepLogits logits;
     try {
+      acquireAdapters(out);
       logits = runner.run(out.scheduled());
     } catch (RuntimeException e) {
       failStep(out, e);
@@ -285,8 +300,7 @@ public final class Engine implements AutoCloseable {
         if (done != null) {
           finished.add(s);
           scheduler.finish(s);
-          adapters.release(s.adapter());
-          s.adapterRetained = false;
+          releaseAdapter(s);
           complete(s, done);
         }
       }
@@ -341,19 +355,27 @@ public final class Engine implements AutoCloseable {
     return any;
   }
 
-  private void retainAdapters(SchedulerOutput out) {
+  /**
+   * Preempted sequences let go of their adapters; sequences that run from this step on take theirs, which
+   * puts every adapter of the step on the device.
+   */
+  private void acquireAdapters(SchedulerOutput out) {
     for (Sequence p : out.preempted()) {
-      if (p.adapterRetained) {
-        adapters.release(p.adapter());
-        p.adapterRetained = false;
-      }
+      releaseAdapter(p);
     }
     for (ScheduledSequence sc : out.scheduled()) {
       Sequence s = sc.sequence();
-      if (!s.adapterRetained) {
-        adapters.retain(s.adapter());
-        s.adapterRetained = true;
+      if (!s.holdsAdapter) {
+        residency.acquire(s.adapter());
+        s.holdsAdapter = true;
       }
+    }
+  }
+
+  private void releaseAdapter(Sequence s) {
+    if (s.holdsAdapter) {
+      residency.release(s.adapter());
+      s.holdsAdapter = false;
     }
   }
 
@@ -431,10 +453,7 @@ public final class Engine implements AutoCloseable {
     for (ScheduledSequence sc : out.scheduled()) {
       Sequence s = sc.sequence();
       scheduler.abort(s);
-      if (s.adapterRetained) {
-        adapters.release(s.adapter());
-        s.adapterRetained = false;
-      }
+      releaseAdapter(s);
       active.remove(s.requestId());
       acceptedIds.remove(s.requestId());
       try {
@@ -447,9 +466,8 @@ public final class Engine implements AutoCloseable {
 
   private void publishStats(int lastTokens, long lastNanos) {
     KvBlockPool pool = scheduler.pool();
-    residentAdapters = adapters.loadedIds();
     stats = new EngineStats(queued.get(), scheduler.numRunning(), pool.numUsed(), pool.numBlocks(),
-        adapters.numLoaded(), steps, promptTokens, generatedTokens, preemptions, lastTokens, lastNanos);
+        residency.size(), steps, promptTokens, generatedTokens, preemptions, lastTokens, lastNanos);
   }
 
   @Override

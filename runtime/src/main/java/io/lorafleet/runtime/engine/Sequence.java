@@ -31,7 +31,8 @@ public final class Sequence {
   StopChecker stopChecker;
   SamplerState samplerState;
   long firstTokenNanos;
-  boolean adapterRetained;
+  /** Whether it counts as a user of its adapter on the device (from its first step until it ends or is preempted). */
+  boolean holdsAdapter;
 
   public Sequence(GenerateRequest request, GenerationListener listener, long arrivalOrder) {
     this.request = request;
