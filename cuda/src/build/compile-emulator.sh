@@ -22,7 +22,7 @@ if [[ -e "$lib" ]]; then
   for f in "${inputs[@]}"; do [[ "$f" -nt "$lib" ]] && stale=1; done
   if [[ $stale -eq 0 ]]; then exit 0; fi
 fi
-"$cxx" -std=c++17 -O2 -fPIC -shared -DLF_EMULATE -Wall -Wno-unknown-pragmas -I "$emu" -I "$src" \
+"$cxx" -std=c++17 -O2 -fno-strict-aliasing -fPIC -shared -DLF_EMULATE -Wall -Wno-unknown-pragmas -I "$emu" -I "$src" \
   -x c++ "$src"/*.cu "$emu"/emulator.cpp -o "$lib.tmp"
 mv "$lib.tmp" "$lib"
 echo "[lorafleet-cuda] CUDA emulator built: $lib"

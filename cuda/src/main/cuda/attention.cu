@@ -6,20 +6,24 @@
 // page_table[seq_page_start + t / block_size], slot t % block_size.
 //
 // Two paths, both per KV head so that the query heads of a GQA group share their K/V reads:
-//  - decode (flash-decoding): work items (row, chunk) split each row's context into chunks of
-//    chunk_size positions; attention_decode_* writes a partial result (unnormalized sum, max, sum of
-//    exponentials) per item and query head; attention_combine merges a row's chunks.
+//  - decode (flash-decoding): each decode row's context is split into `splits` ranges (fewer for a short
+//    context: at least DECODE_MIN_CHUNK positions per range), one block per (row, range, KV head), so that
+//    rows x splits x KV heads fill the device at any batch size and context. K and V are read 16 bytes
+//    per lane (head_dim / 4 lanes per position, 128 / head_dim positions per warp at once). A row whose
+//    context needs one range writes its output directly; the others write partial results (unnormalized
+//    sum, max, sum of exponentials) per range and query head that attention_combine merges.
 //  - prefill: tiles of consecutive rows of one sequence; K/V tiles of 32 positions are staged in shared
 //    memory and every warp keeps an online softmax for its query vectors.
 // Both write the attention output as split bf16 (lo half at rows * q_dim), the input of the o projection.
 //
-// Head dims 32, 64 and 128 are compiled (E = head_dim / 32 values per lane, element d = e * 32 + lane).
+// Head dims 32, 64 and 128 are compiled (E = head_dim / 32).
 #include "common.cuh"
 
 namespace {
 
 constexpr int DECODE_MAX_HEADS = 8;   // query heads one decode block handles (grid z covers the rest)
 constexpr int DECODE_WARPS = 4;       // block of 128 threads
+constexpr int DECODE_MIN_CHUNK = 16;  // fewest positions per decode range (io.lorafleet.cuda.Kernels)
 constexpr int PREFILL_MAX_QUERIES = 16;  // query vectors (rows x heads) one prefill block handles
 constexpr int PREFILL_KV_TILE = 32;   // positions per shared-memory K/V tile (one per lane)
 
@@ -28,90 +32,115 @@ __device__ __forceinline__ const float* kv_row(const float* pool, long long page
   return pool + (long long)page * page_floats + layer_offset + (long long)slot * kv_dim + kv_head * head_dim;
 }
 
+/** Ranges a decode row of context ctx is split into when the launch allows up to `splits`. */
+__device__ __forceinline__ int decode_ranges(int ctx, int splits) {
+  return min(splits, (ctx + DECODE_MIN_CHUNK - 1) / DECODE_MIN_CHUNK);
+}
+
 template <int E>
 __device__ void attention_decode_impl(const float* __restrict__ q, float* __restrict__ partial,
-                                      const int* __restrict__ items, const int* __restrict__ positions,
+                                      bf16_t* __restrict__ out, const int* __restrict__ decode_rows, int splits,
+                                      int total_rows, const int* __restrict__ positions,
                                       const int* __restrict__ page_table, const int* __restrict__ row_page_start,
                                       const float* __restrict__ pool, long long page_floats, long long layer_offset,
-                                      int block_size, int num_heads, int num_kv_heads, int chunk_size, float scale) {
+                                      int block_size, int num_heads, int num_kv_heads, float scale) {
   constexpr int HD = 32 * E;
-  __shared__ float s_m[DECODE_WARPS][DECODE_MAX_HEADS];
-  __shared__ float s_l[DECODE_WARPS][DECODE_MAX_HEADS];
-  __shared__ float s_acc[DECODE_WARPS][DECODE_MAX_HEADS][HD];
+  constexpr int LP = HD / 4;     // lanes per position: each holds 4 consecutive dims (one 16-byte load)
+  constexpr int PW = 32 / LP;    // positions a warp reads at once
+  constexpr int STATES = DECODE_WARPS * PW;
+  __shared__ float s_m[STATES][DECODE_MAX_HEADS];
+  __shared__ float s_l[STATES][DECODE_MAX_HEADS];
+  __shared__ float s_acc[STATES][DECODE_MAX_HEADS][HD];
 
-  const int item = blockIdx.x;
+  const int row = decode_rows[blockIdx.x / splits];
+  const int split = blockIdx.x % splits;
+  const int ctx = positions[row] + 1;
+  const int ranges = decode_ranges(ctx, splits);
+  if (split >= ranges) {
+    return;  // the whole block: this row's context needs fewer ranges than the launch has
+  }
+  const int chunk = (ctx + ranges - 1) / ranges;
+  const int start = split * chunk;
+  const int end = min(ctx, start + chunk);
   const int kvh = blockIdx.y;
   const int group = num_heads / num_kv_heads;
   const int g0 = blockIdx.z * DECODE_MAX_HEADS;
   const int ng = min(DECODE_MAX_HEADS, group - g0);
   const int lane = threadIdx.x & 31;
   const int warp = threadIdx.x >> 5;
-  const int row = items[2 * item];
-  const int chunk = items[2 * item + 1];
-  const int ctx = positions[row] + 1;
-  const int start = chunk * chunk_size;
-  const int end = min(ctx, start + chunk_size);
+  const int sub = lane % LP;   // dims sub * 4 .. sub * 4 + 3
+  const int slot = lane / LP;  // which of the warp's PW positions
   const int q_dim = num_heads * HD;
   const int kv_dim = num_kv_heads * HD;
   const int* pages = page_table + row_page_start[row];
 
-  float qv[DECODE_MAX_HEADS][E];
+  float qv[DECODE_MAX_HEADS][4];
   float m[DECODE_MAX_HEADS];
   float l[DECODE_MAX_HEADS];
-  float acc[DECODE_MAX_HEADS][E];
+  float acc[DECODE_MAX_HEADS][4];
 #pragma unroll
   for (int g = 0; g < DECODE_MAX_HEADS; ++g) {
     m[g] = lf::neg_inf();
     l[g] = 0.0f;
+    float4 qq = g < ng ? *reinterpret_cast<const float4*>(q + (long long)row * q_dim + (kvh * group + g0 + g) * HD
+                                                          + sub * 4)
+                       : float4{0.0f, 0.0f, 0.0f, 0.0f};
+    qv[g][0] = qq.x;
+    qv[g][1] = qq.y;
+    qv[g][2] = qq.z;
+    qv[g][3] = qq.w;
 #pragma unroll
-    for (int e = 0; e < E; ++e) {
+    for (int e = 0; e < 4; ++e) {
       acc[g][e] = 0.0f;
-      qv[g][e] = g < ng ? q[(long long)row * q_dim + (kvh * group + g0 + g) * HD + e * 32 + lane] : 0.0f;
     }
   }
 
-  for (int p = start + warp; p < end; p += DECODE_WARPS) {
-    const float* k = kv_row(pool, page_floats, layer_offset, pages[p / block_size], p % block_size, kv_dim, kvh, HD);
-    const float* v = k + (long long)block_size * kv_dim;
-    float kk[E];
-    float vv[E];
-#pragma unroll
-    for (int e = 0; e < E; ++e) {
-      kk[e] = k[e * 32 + lane];
-      vv[e] = v[e * 32 + lane];
+  for (int p0 = start + warp * PW; p0 < end; p0 += DECODE_WARPS * PW) {
+    const int p = p0 + slot;
+    const bool valid = p < end;
+    float4 kk = {0.0f, 0.0f, 0.0f, 0.0f};
+    float4 vv = {0.0f, 0.0f, 0.0f, 0.0f};
+    if (valid) {
+      const float* k = kv_row(pool, page_floats, layer_offset, pages[p / block_size], p % block_size, kv_dim, kvh, HD)
+                       + sub * 4;
+      kk = *reinterpret_cast<const float4*>(k);
+      vv = *reinterpret_cast<const float4*>(k + (long long)block_size * kv_dim);
     }
 #pragma unroll
     for (int g = 0; g < DECODE_MAX_HEADS; ++g) {
       if (g < ng) {
-        float s = 0.0f;
+        float s = qv[g][0] * kk.x + qv[g][1] * kk.y + qv[g][2] * kk.z + qv[g][3] * kk.w;
 #pragma unroll
-        for (int e = 0; e < E; ++e) {
-          s += qv[g][e] * kk[e];
+        for (int o = LP / 2; o > 0; o >>= 1) {
+          s += __shfl_xor_sync(lf::FULL_MASK, s, o);
         }
-        s = lf::warp_sum(s) * scale;
-        float m_new = fmaxf(m[g], s);
-        float alpha = expf(m[g] - m_new);
-        float w = expf(s - m_new);
-        l[g] = l[g] * alpha + w;
-#pragma unroll
-        for (int e = 0; e < E; ++e) {
-          acc[g][e] = acc[g][e] * alpha + w * vv[e];
+        if (valid) {
+          s *= scale;
+          float m_new = fmaxf(m[g], s);
+          float alpha = expf(m[g] - m_new);
+          float w = expf(s - m_new);
+          l[g] = l[g] * alpha + w;
+          acc[g][0] = acc[g][0] * alpha + w * vv.x;
+          acc[g][1] = acc[g][1] * alpha + w * vv.y;
+          acc[g][2] = acc[g][2] * alpha + w * vv.z;
+          acc[g][3] = acc[g][3] * alpha + w * vv.w;
+          m[g] = m_new;
         }
-        m[g] = m_new;
       }
     }
   }
 
+  const int state = warp * PW + slot;
 #pragma unroll
   for (int g = 0; g < DECODE_MAX_HEADS; ++g) {
     if (g < ng) {
-      if (lane == 0) {
-        s_m[warp][g] = m[g];
-        s_l[warp][g] = l[g];
+      if (sub == 0) {
+        s_m[state][g] = m[g];
+        s_l[state][g] = l[g];
       }
 #pragma unroll
-      for (int e = 0; e < E; ++e) {
-        s_acc[warp][g][e * 32 + lane] = acc[g][e];
+      for (int e = 0; e < 4; ++e) {
+        s_acc[state][g][sub * 4 + e] = acc[g][e];
       }
     }
   }
@@ -120,22 +149,27 @@ __device__ void attention_decode_impl(const float* __restrict__ q, float* __rest
     int g = idx / HD;
     int d = idx % HD;
     float mx = lf::neg_inf();
-    for (int w = 0; w < DECODE_WARPS; ++w) {
+    for (int w = 0; w < STATES; ++w) {
       mx = fmaxf(mx, s_m[w][g]);
     }
     float sum_l = 0.0f;
     float sum_a = 0.0f;
-    for (int w = 0; w < DECODE_WARPS; ++w) {
+    for (int w = 0; w < STATES; ++w) {
       float f = s_m[w][g] == lf::neg_inf() ? 0.0f : expf(s_m[w][g] - mx);
       sum_l += s_l[w][g] * f;
       sum_a += s_acc[w][g][d] * f;
     }
     int head = kvh * group + g0 + g;
-    float* out = partial + ((long long)item * num_heads + head) * (HD + 2);
-    out[d] = sum_a;
-    if (d == 0) {
-      out[HD] = mx;
-      out[HD + 1] = sum_l;
+    if (ranges == 1) {
+      long long at = (long long)row * q_dim + head * HD + d;
+      lf::store_split(out, out + (long long)total_rows * q_dim, at, sum_a / sum_l);
+    } else {
+      float* part = partial + ((long long)blockIdx.x * num_heads + head) * (HD + 2);
+      part[d] = sum_a;
+      if (d == 0) {
+        part[HD] = mx;
+        part[HD + 1] = sum_l;
+      }
     }
   }
 }
@@ -263,18 +297,23 @@ __device__ void attention_prefill_impl(const float* __restrict__ q, bf16_t* __re
 }  // namespace
 
 /**
- * Decode partials. Grid (items, num_kv_heads, ceil(group / 8)), block 128. items holds (row, chunk)
- * pairs; partial gets, per item and query head, head_dim unnormalized sums then the max and the sum of
- * exponentials ([items, num_heads, head_dim + 2]). q is already rotated ([rows, q_dim] float32).
+ * Decode. Grid (decode rows x splits, num_kv_heads, ceil(group / 8)), block 128. Block x serves decode row
+ * decode_rows[x / splits] (a batch row) and its range x % splits; a row of context ctx uses
+ * min(splits, ceil(ctx / 16)) ranges. One range: the normalized output, as split bf16, into out ([rows,
+ * q_dim], lo half at total_rows * q_dim). More: partial gets, per block x and query head, head_dim
+ * unnormalized sums then the max and the sum of exponentials ([decode rows x splits, num_heads, head_dim + 2]).
+ * q is already rotated ([rows, q_dim] float32).
  */
 #define LF_DECODE(NAME, E)                                                                                      \
-  LF_KERNEL void NAME(const float* __restrict__ q, float* __restrict__ partial, const int* __restrict__ items,     \
+  LF_KERNEL void NAME(const float* __restrict__ q, float* __restrict__ partial, bf16_t* __restrict__ out,         \
+                      const int* __restrict__ decode_rows, int splits, int total_rows,                             \
                       const int* __restrict__ positions, const int* __restrict__ page_table,                       \
                       const int* __restrict__ row_page_start, const float* __restrict__ pool,                      \
                       long long page_floats, long long layer_offset, int block_size, int num_heads,                \
-                      int num_kv_heads, int chunk_size, float scale) {                                             \
-    attention_decode_impl<E>(q, partial, items, positions, page_table, row_page_start, pool, page_floats,          \
-                             layer_offset, block_size, num_heads, num_kv_heads, chunk_size, scale);                \
+                      int num_kv_heads, float scale) {                                                             \
+    attention_decode_impl<E>(q, partial, out, decode_rows, splits, total_rows, positions, page_table,              \
+                             row_page_start, pool, page_floats, layer_offset, block_size, num_heads, num_kv_heads, \
+                             scale);                                                                               \
   }                                                                                                                \
   LF_EXPORT(NAME)
 
@@ -283,20 +322,23 @@ LF_DECODE(attention_decode_hd64, 2)
 LF_DECODE(attention_decode_hd128, 4)
 
 /**
- * Merges the chunks of each decode row: rows[i] has items item_start[i] .. item_start[i] + item_count[i]
- * - 1. Writes the normalized output as split bf16 into out ([rows, q_dim], lo half at total_rows * q_dim).
- * Grid (decode rows, num_heads), block head_dim.
+ * Merges the ranges of the decode rows that have more than one (the others were written by the decode
+ * kernel): the normalized output as split bf16 into out ([rows, q_dim], lo half at total_rows * q_dim).
+ * Grid (decode rows, num_heads), block head_dim; the same decode_rows and splits as the decode launch.
  */
-LF_KERNEL void attention_combine(const float* __restrict__ partial, const int* __restrict__ decode_rows,
-                                 const int* __restrict__ item_start, const int* __restrict__ item_count,
-                                 int num_heads, int head_dim, int total_rows, bf16_t* __restrict__ out) {
-  int i = blockIdx.x;
-  int head = blockIdx.y;
-  int d = threadIdx.x;
-  int first = item_start[i];
-  int n = item_count[i];
-  long long stride = (long long)num_heads * (head_dim + 2);
-  const float* base = partial + (long long)first * stride + (long long)head * (head_dim + 2);
+LF_KERNEL void attention_combine(const float* __restrict__ partial, const int* __restrict__ decode_rows, int splits,
+                                 const int* __restrict__ positions, int num_heads, int head_dim, int total_rows,
+                                 bf16_t* __restrict__ out) {
+  const int i = blockIdx.x;
+  const int head = blockIdx.y;
+  const int d = threadIdx.x;
+  const int row = decode_rows[i];
+  const int n = decode_ranges(positions[row] + 1, splits);
+  if (n <= 1) {
+    return;
+  }
+  const long long stride = (long long)num_heads * (head_dim + 2);
+  const float* base = partial + (long long)i * splits * stride + (long long)head * (head_dim + 2);
   float mx = lf::neg_inf();
   for (int c = 0; c < n; ++c) {
     mx = fmaxf(mx, base[c * stride + head_dim]);
@@ -305,12 +347,12 @@ LF_KERNEL void attention_combine(const float* __restrict__ partial, const int* _
   float sum_a = 0.0f;
   for (int c = 0; c < n; ++c) {
     const float* p = base + c * stride;
-    float f = expf(p[head_dim] - mx);
+    float f = p[head_dim] == lf::neg_inf() ? 0.0f : expf(p[head_dim] - mx);
     sum_l += p[head_dim + 1] * f;
     sum_a += p[d] * f;
   }
-  int q_dim = num_heads * head_dim;
-  long long at = (long long)decode_rows[i] * q_dim + head * head_dim + d;
+  const int q_dim = num_heads * head_dim;
+  const long long at = (long long)row * q_dim + head * head_dim + d;
   lf::store_split(out, out + (long long)total_rows * q_dim, at, sum_a / sum_l);
 }
 LF_EXPORT(attention_combine)

@@ -81,6 +81,80 @@ __device__ __forceinline__ float warp_max(float v) {
   return v;
 }
 
+/** 8 bf16 values at p (16-byte aligned), widened to float: one 16-byte load. */
+__device__ __forceinline__ void load8(const bf16_t* p, float* out) {
+  uint4 v = *reinterpret_cast<const uint4*>(p);
+  unsigned w[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    out[2 * i] = __uint_as_float(w[i] << 16);
+    out[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u);
+  }
+}
+
+/** 8 floats at p (16-byte aligned): two 16-byte loads. */
+__device__ __forceinline__ void load8(const float* p, float* out) {
+  float4 a = *reinterpret_cast<const float4*>(p);
+  float4 b = *reinterpret_cast<const float4*>(p + 4);
+  out[0] = a.x;
+  out[1] = a.y;
+  out[2] = a.z;
+  out[3] = a.w;
+  out[4] = b.x;
+  out[5] = b.y;
+  out[6] = b.z;
+  out[7] = b.w;
+}
+
+__device__ __forceinline__ double warp_sum_d(double v) {
+  for (int o = 16; o > 0; o >>= 1) {
+    v += __shfl_xor_sync(FULL_MASK, v, o);
+  }
+  return v;
+}
+
+__device__ __forceinline__ double warp_max_d(double v) {
+  for (int o = 16; o > 0; o >>= 1) {
+    v = fmax(v, __shfl_xor_sync(FULL_MASK, v, o));
+  }
+  return v;
+}
+
+/** Sum over the block in double, in a fixed order (so the same inputs give the same bits); every thread gets it. */
+__device__ __forceinline__ double block_sum_d(double v, double* scratch) {
+  int lane = threadIdx.x & 31;
+  int warp = threadIdx.x >> 5;
+  int warps = blockDim.x >> 5;
+  v = warp_sum_d(v);
+  __syncthreads();
+  if (lane == 0) {
+    scratch[warp] = v;
+  }
+  __syncthreads();
+  double t = lane < warps ? scratch[lane] : 0.0;
+  return warp_sum_d(t);
+}
+
+/** Sum of ints over the block; every thread gets it. {@code scratch} holds 32 ints. */
+__device__ __forceinline__ int block_sum_i(int v, int* scratch) {
+  int lane = threadIdx.x & 31;
+  int warp = threadIdx.x >> 5;
+  int warps = blockDim.x >> 5;
+  for (int o = 16; o > 0; o >>= 1) {
+    v += __shfl_xor_sync(FULL_MASK, v, o);
+  }
+  __syncthreads();
+  if (lane == 0) {
+    scratch[warp] = v;
+  }
+  __syncthreads();
+  int t = lane < warps ? scratch[lane] : 0;
+  for (int o = 16; o > 0; o >>= 1) {
+    t += __shfl_xor_sync(FULL_MASK, t, o);
+  }
+  return t;
+}
+
 /** Sum over the block; every thread gets the result. {@code scratch} holds 32 floats. */
 __device__ __forceinline__ float block_sum(float v, float* scratch) {
   int lane = threadIdx.x & 31;

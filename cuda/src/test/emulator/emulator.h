@@ -22,6 +22,13 @@ struct dim3 {
 struct uint3 {
   unsigned x = 0, y = 0, z = 0;
 };
+// The 16-byte vector types the kernels load with (one 128-bit load on the device).
+struct alignas(16) uint4 {
+  unsigned x, y, z, w;
+};
+struct alignas(16) float4 {
+  float x, y, z, w;
+};
 
 #define __global__
 #define __device__
@@ -120,6 +127,12 @@ inline int min(int a, int b) {
 inline int max(int a, int b) {
   return a > b ? a : b;
 }
+inline int __popc(unsigned v) {
+  return __builtin_popcount(v);
+}
+using std::exp;
+using std::log;
+using std::fmax;
 
 template <class T>
 T __shfl_xor_sync(unsigned, T v, int lane_mask) {

@@ -25,6 +25,11 @@ final class CublasGemm implements Gemm {
     zero = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 0.0f);
   }
 
+  /** cuBLAS's own device workspace (see {@link CublasLibrary#setWorkspace}); the caller owns the memory. */
+  void setWorkspace(long address, long bytes) {
+    lib.setWorkspace(handle, address, bytes);
+  }
+
   int version() {
     return lib.version(handle);
   }

@@ -18,11 +18,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * cuBLAS through the FFM API: the five functions the backend calls, bound by hand. JCuda's own cuBLAS
+ * cuBLAS through the FFM API: the six functions the backend calls, bound by hand. JCuda's own cuBLAS
  * binding links libcublas.so.12 and does not load where only CUDA 13 is installed; this finds whichever
  * cuBLAS is there (13 or 12; 12 runs on a CUDA 13 driver): the path in {@code LORAFLEET_CUBLAS} or
- * {@code -Dlorafleet.cuda.cublas}, the loader's search path, the CUDA toolkit, and the NVIDIA wheels a
- * Python install of torch brings.
+ * {@code -Dlorafleet.cuda.cublas}, the loader's search path, the CUDA toolkit, and the NVIDIA wheels
+ * ({@code site-packages/nvidia/*}{@code /lib}) of Python installs and virtual environments ({@link
+ * #pythonLibDirs}).
  */
 final class CublasLibrary {
   private static final Logger log = LoggerFactory.getLogger(CublasLibrary.class);
@@ -43,6 +44,7 @@ final class CublasLibrary {
   private final MethodHandle setStream;
   private final MethodHandle getVersion;
   private final MethodHandle gemmEx;
+  private final MethodHandle setWorkspace;
 
   private CublasLibrary(String path, SymbolLookup lib) {
     this.path = path;
@@ -52,6 +54,7 @@ final class CublasLibrary {
     getVersion = bind(lib, "cublasGetVersion_v2", FunctionDescriptor.of(INT, ADDR, ADDR));
     gemmEx = bind(lib, "cublasGemmEx", FunctionDescriptor.of(INT,
         ADDR, INT, INT, INT, INT, INT, ADDR, ADDR, INT, INT, ADDR, INT, INT, ADDR, ADDR, INT, INT, INT, INT));
+    setWorkspace = bind(lib, "cublasSetWorkspace_v2", FunctionDescriptor.of(INT, ADDR, ADDR, ValueLayout.JAVA_LONG));
   }
 
   @SuppressWarnings("restricted")
@@ -101,6 +104,13 @@ final class CublasLibrary {
     }
   }
 
+  /** The message when no cuBLAS loads: where it looked and what to do. */
+  static String notFound() {
+    return "cuBLAS not found (looked for " + candidates() + "): set LORAFLEET_CUBLAS to the path of libcublas.so.13"
+        + " or .12 (pip's nvidia-cublas wheel has it under site-packages/nvidia/cublas/lib), or"
+        + " -Dlorafleet.cuda.gemm=kernel to run the products on the own (much slower) kernel";
+  }
+
   static List<String> candidates() {
     List<String> out = new ArrayList<>();
     String explicit = System.getProperty("lorafleet.cuda.cublas", System.getenv("LORAFLEET_CUBLAS"));
@@ -112,9 +122,8 @@ final class CublasLibrary {
     List<Path> roots = new ArrayList<>(List.of(Path.of("/usr/local/cuda/lib64"),
         Path.of("/usr/local/cuda/targets/x86_64-linux/lib"), Path.of("/usr/lib/x86_64-linux-gnu")));
     roots.addAll(glob(Path.of("/usr/local"), "cuda-*", "lib64"));
-    for (Path py : List.of(Path.of("/usr/local/lib"), Path.of("/usr/lib"), Path.of("/opt/conda/lib"),
-        Path.of(System.getProperty("user.home", "/root"), ".local/lib"))) {
-      for (Path site : glob(py, "python3*", null)) {
+    for (Path lib : pythonLibDirs()) {
+      for (Path site : glob(lib, "python3*", null)) {
         for (String kind : List.of("site-packages", "dist-packages")) {
           Path nvidia = site.resolve(kind).resolve("nvidia");
           roots.addAll(glob(nvidia, "*", "lib"));
@@ -130,6 +139,43 @@ final class CublasLibrary {
       }
     }
     return out;
+  }
+
+  /**
+   * The {@code lib} folders Python installs keep their packages under: the system's, conda's, the user's,
+   * the active virtual environment ({@code VIRTUAL_ENV}, {@code CONDA_PREFIX}), the environment of every
+   * {@code python3} on the PATH, and virtual environments in the usual places ({@code ~/.venv}, {@code
+   * ~/venv*}, {@code /opt/*}, {@code /opt/conda/envs/*}, {@code /tmp/*}).
+   */
+  static List<Path> pythonLibDirs() {
+    Path home = Path.of(System.getProperty("user.home", "/root"));
+    List<Path> out = new ArrayList<>(List.of(Path.of("/usr/local/lib"), Path.of("/usr/lib"), Path.of("/opt/conda/lib"),
+        home.resolve(".local/lib")));
+    for (String env : List.of("VIRTUAL_ENV", "CONDA_PREFIX")) {
+      String v = System.getenv(env);
+      if (v != null && !v.isBlank()) {
+        out.add(Path.of(v, "lib"));
+      }
+    }
+    String path = System.getenv("PATH");
+    if (path != null) {
+      for (String dir : path.split(java.io.File.pathSeparator)) {
+        if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "python3"))) {
+          Path parent = Path.of(dir).toAbsolutePath().getParent();
+          if (parent != null) {
+            out.add(parent.resolve("lib"));
+          }
+        }
+      }
+    }
+    for (Path venvs : List.of(home, Path.of("/opt"), Path.of("/opt/conda/envs"), Path.of("/tmp"))) {
+      for (Path env : glob(venvs, "*", null)) {
+        if (Files.isRegularFile(env.resolve("pyvenv.cfg")) || Files.isDirectory(env.resolve("conda-meta"))) {
+          out.add(env.resolve("lib"));
+        }
+      }
+    }
+    return out.stream().distinct().toList();
   }
 
   private static List<Path> glob(Path dir, String pattern, String child) {
@@ -179,6 +225,20 @@ final class CublasLibrary {
       throw e;
     } catch (Throwable t) {
       throw new GpuException("cublasSetStream: " + t);
+    }
+  }
+
+  /**
+   * Gives cuBLAS a workspace of its own on the device, so that it allocates nothing while a stream is being
+   * captured into a graph (cuBLAS inside a CUDA graph needs this).
+   */
+  void setWorkspace(MemorySegment handle, long address, long bytes) {
+    try {
+      check((int) setWorkspace.invokeExact(handle, MemorySegment.ofAddress(address), bytes), "cublasSetWorkspace");
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new GpuException("cublasSetWorkspace: " + t);
     }
   }
 

@@ -11,7 +11,10 @@ import jcuda.driver.JCudaDriver;
 /**
  * Whether the CUDA backend can run here, decided once per JVM without printing anything: the driver
  * library, then JCuda's native binding (a {@link LinkageError} is caught once and remembered, since the
- * binding's class cannot be retried), then a device, then the kernels the build produced.
+ * binding's class cannot be retried), then a device, then the kernels the build produced and whether this
+ * driver can load them, then cuBLAS (unless {@code -Dlorafleet.cuda.gemm=kernel} asks for the own kernel).
+ * So {@code --backend cuda} fails at once with the reason instead of running on a slow path, and {@code
+ * --backend auto} moves on to the next backend, saying why.
  */
 final class CudaProbe {
   /** Empty reason when usable; {@code device} describes device 0 when there is one. */
@@ -46,6 +49,7 @@ final class CudaProbe {
     int count;
     String device;
     int cc;
+    int driverVersion;
     try {
       int r = JCudaDriver.cuInit(0);
       if (r == CUresult.CUDA_ERROR_NO_DEVICE) {
@@ -73,6 +77,9 @@ final class CudaProbe {
       JCudaDriver.cuDeviceGetAttribute(major, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, d);
       JCudaDriver.cuDeviceGetAttribute(minor, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, d);
       cc = major[0] * 10 + minor[0];
+      int[] v = new int[1];
+      JCudaDriver.cuDriverGetVersion(v);
+      driverVersion = v[0];
       device = new String(name, 0, len, java.nio.charset.StandardCharsets.UTF_8) + " (sm_" + cc + ")"
           + (count > 1 ? " and " + (count - 1) + " more" : "");
     } catch (LinkageError e) {
@@ -85,6 +92,13 @@ final class CudaProbe {
     if (KernelImages.select(manifest.get(), cc).isEmpty()) {
       return unavailable(device + " has compute capability " + cc / 10 + "." + cc % 10 + "; the kernels need "
           + KernelImages.MIN_COMPUTE_CAPABILITY / 10 + ".0 or newer");
+    }
+    var mismatch = KernelImages.driverMismatch(manifest.get(), driverVersion);
+    if (mismatch.isPresent()) {
+      return unavailable(device + ": " + mismatch.get());
+    }
+    if (CudaOptions.fromSystemProperties().gemm() != CudaOptions.GemmChoice.KERNEL && CublasLibrary.load().isEmpty()) {
+      return unavailable(CublasLibrary.notFound());
     }
     return new Result(Optional.empty(), device);
   }

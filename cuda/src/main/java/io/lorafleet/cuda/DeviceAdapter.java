@@ -4,8 +4,9 @@ import io.lorafleet.runtime.model.LoraAdapter;
 import io.lorafleet.runtime.model.LoraModule;
 
 /**
- * An adapter resident in device pages: where its root table is, which pages it holds, and the event its
- * upload completes with (until the compute stream has waited for it once).
+ * An adapter resident in device pages: where its root table is, which pages it holds, its packing while
+ * that runs ({@link LoraUploader}), and the event its upload completes with (until the compute stream has
+ * waited for it once).
  */
 final class DeviceAdapter {
   private final LoraAdapter adapter;
@@ -14,7 +15,10 @@ final class DeviceAdapter {
   private final AdapterLayout layout;
   private final int maxRank;
   private final int[] layerTargets;
+  private final int allTargets;
   private GpuEvent uploaded;
+  private LoraUploader.Packing packing;
+  private long lastStep = -1;
 
   public DeviceAdapter(LoraAdapter adapter, int[] pages, long root, AdapterLayout layout, GpuEvent uploaded) {
     this.adapter = adapter;
@@ -24,11 +28,14 @@ final class DeviceAdapter {
     this.uploaded = uploaded;
     this.maxRank = adapter.maxRank();
     this.layerTargets = new int[adapter.numLayers()];
+    int all = 0;
     for (int l = 0; l < adapter.numLayers(); l++) {
       for (LoraModule m : adapter.layer(l).values()) {
         layerTargets[l] |= 1 << m.target().ordinal();
       }
+      all |= layerTargets[l];
     }
+    this.allTargets = all;
   }
 
   public LoraAdapter adapter() {
@@ -59,6 +66,34 @@ final class DeviceAdapter {
   /** Bit t set when the adapter changes target t (LoraTarget ordinal) of {@code layer}. */
   public int targets(int layer) {
     return layerTargets[layer];
+  }
+
+  /** Bit t set when the adapter changes target t (LoraTarget ordinal) of some layer. */
+  public int allTargets() {
+    return allTargets;
+  }
+
+  /** Marks the adapter used by step {@code stamp}; true the first time for that step (the engine thread only). */
+  boolean markUsed(long stamp) {
+    if (lastStep == stamp) {
+      return false;
+    }
+    lastStep = stamp;
+    return true;
+  }
+
+  /** The packing under way before the copy is queued, or null (LoraUploader, engine thread). */
+  LoraUploader.Packing packing() {
+    return packing;
+  }
+
+  void packing(LoraUploader.Packing p) {
+    packing = p;
+  }
+
+  /** Sets the event the copy into the pages completes with. */
+  void uploaded(GpuEvent e) {
+    uploaded = e;
   }
 
   /** The upload's completion event, handed out once (null afterwards or when already complete). */

@@ -4,7 +4,7 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The device operations the CUDA backend needs: memory, copies, two kinds of ordering (streams and
- * events) and kernel launches. {@link JCudaGpu} implements it with the JCuda driver API; the tests also
+ * events), kernel launches, and graphs (work captured once and launched again as a whole). {@link JCudaGpu} implements it with the JCuda driver API; the tests also
  * run the backend on a CPU emulation of the same kernels. Device memory is named by raw 64-bit
  * addresses, which is what kernels take as pointer arguments and what cuBLAS takes through FFM.
  *
@@ -86,6 +86,23 @@ interface Gpu extends AutoCloseable {
   /** Queues {@code kernel} on a grid of blocks of {@code blockThreads} threads (a 1-D block). */
   void launch(GpuKernel kernel, int gridX, int gridY, int gridZ, int blockThreads, int sharedBytes, GpuStream stream,
       KernelArgs args);
+
+  /**
+   * From now until {@link #endCapture}, work queued on {@code stream} (kernel launches, {@link #zero},
+   * {@link #copyOnDevice}) is recorded into a graph instead of run; nothing may synchronize meanwhile, and
+   * copies between host and device stay outside a capture (the captured step's inputs are copied into
+   * fixed device buffers before each launch). CUDA's stream capture, in thread-local mode.
+   */
+  void beginCapture(GpuStream stream);
+
+  /** Ends the capture on {@code stream} and returns the recorded work, ready to launch. */
+  GpuGraph endCapture(GpuStream stream);
+
+  /** Queues all the work of {@code graph} on {@code stream}, with the arguments it was captured with. */
+  void launch(GpuGraph graph, GpuStream stream);
+
+  /** Frees a graph (it must not be running). */
+  void destroy(GpuGraph graph);
 
   /** Binds this device's context to the calling thread. */
   void makeCurrent();

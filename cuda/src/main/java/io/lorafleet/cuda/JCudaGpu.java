@@ -14,6 +14,11 @@ import static jcuda.driver.JCudaDriver.cuEventElapsedTime;
 import static jcuda.driver.JCudaDriver.cuEventQuery;
 import static jcuda.driver.JCudaDriver.cuEventRecord;
 import static jcuda.driver.JCudaDriver.cuEventSynchronize;
+import static jcuda.driver.JCudaDriver.cuGraphDestroy;
+import static jcuda.driver.JCudaDriver.cuGraphExecDestroy;
+import static jcuda.driver.JCudaDriver.cuGraphGetNodes;
+import static jcuda.driver.JCudaDriver.cuGraphInstantiate;
+import static jcuda.driver.JCudaDriver.cuGraphLaunch;
 import static jcuda.driver.JCudaDriver.cuInit;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
 import static jcuda.driver.JCudaDriver.cuMemAlloc;
@@ -31,6 +36,8 @@ import static jcuda.driver.JCudaDriver.cuModuleUnload;
 import static jcuda.driver.JCudaDriver.cuStreamCreate;
 import static jcuda.driver.JCudaDriver.cuStreamDestroy;
 import static jcuda.driver.JCudaDriver.cuStreamSynchronize;
+import static jcuda.driver.JCudaDriver.cuStreamBeginCapture;
+import static jcuda.driver.JCudaDriver.cuStreamEndCapture;
 import static jcuda.driver.JCudaDriver.cuStreamWaitEvent;
 
 import java.lang.foreign.MemorySegment;
@@ -39,6 +46,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
@@ -46,9 +56,12 @@ import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUdeviceptr;
 import jcuda.driver.CUevent;
 import jcuda.driver.CUfunction;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
 import jcuda.driver.CUmodule;
 import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
+import jcuda.driver.CUstreamCaptureMode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,9 +85,12 @@ final class JCudaGpu implements Gpu {
   private final int multiprocessors;
   private final long totalMemory;
   private final List<CUmodule> modules = new ArrayList<>();
-  private final Map<String, CUfunction> functions = new HashMap<>();
+  private final Map<String, FunctionHandle> functions = new HashMap<>();
   private final List<StreamHandle> streams = new ArrayList<>();
   private final GpuStream compute;
+  private final DriverLibrary driver;
+  /** The thread this device's context was last made current on (cuCtxSetCurrent is skipped for it). */
+  private Thread currentOn;
   private boolean closed;
 
   /** A CUdeviceptr for a raw address, and the address of one the driver filled in. */
@@ -109,12 +125,29 @@ final class JCudaGpu implements Gpu {
     }
   }
 
-  /** A CUstream that tells its raw handle (for cublasSetStream). */
+  /** A CUstream that tells its raw handle (for cublasSetStream and the FFM calls). */
   static final class StreamHandle extends CUstream {
     long handle() {
       return getNativePointer();
     }
   }
+
+  /** A CUfunction that tells its raw handle (for the FFM cuLaunchKernel). */
+  static final class FunctionHandle extends CUfunction {
+    long handle() {
+      return getNativePointer();
+    }
+  }
+
+  /** An instantiated graph that tells its raw handle (for the FFM cuGraphLaunch). */
+  static final class GraphExecHandle extends CUgraphExec {
+    long handle() {
+      return getNativePointer();
+    }
+  }
+
+  /** A captured graph and its executable form. */
+  private record Captured(CUgraph graph, GraphExecHandle exec) {}
 
   private JCudaGpu(int ordinal, List<KernelImages.Image> images) {
     check(cuInit(0), "cuInit");
@@ -133,6 +166,7 @@ final class JCudaGpu implements Gpu {
     check(cuDeviceTotalMem(total, device), "cuDeviceTotalMem");
     totalMemory = total[0];
     check(cuDevicePrimaryCtxRetain(context, device), "cuDevicePrimaryCtxRetain");
+    driver = DriverLibrary.load().orElse(null);
     makeCurrent();
     compute = newStream("compute");
     if (images != null) {
@@ -163,18 +197,27 @@ final class JCudaGpu implements Gpu {
     boolean jit = false;
     for (KernelImages.Image image : images) {
       CUmodule module = new CUmodule();
-      check(cuModuleLoadData(module, KernelImages.bytes(image)), "cuModuleLoadData(" + image.resource() + ")");
+      int r = cuModuleLoadData(module, KernelImages.bytes(image));
+      if (r != CUresult.CUDA_SUCCESS) {
+        throw new GpuException("cuModuleLoadData(" + image.resource() + ") failed: " + CUresult.stringFor(r)
+            + KernelImages.driverHint(r, driverVersion()));
+      }
       modules.add(module);
       jit |= image.ptx();
       for (String kernel : Kernels.NAMES) {
         if (functions.containsKey(kernel)) {
           continue;
         }
-        CUfunction f = new CUfunction();
+        FunctionHandle f = new FunctionHandle();
         if (cuModuleGetFunction(f, module, kernel) == CUresult.CUDA_SUCCESS) {
           functions.put(kernel, f);
         }
       }
+    }
+    Set<String> missing = new TreeSet<>(Kernels.NAMES);
+    missing.removeAll(functions.keySet());
+    if (!missing.isEmpty()) {
+      throw new GpuException("the kernel images lack " + missing + " (a stale or partial build of cuda/src/main/cuda)");
     }
     log.info("{} (sm_{}, {} SMs, {} MiB): {} kernel modules loaded{} in {} ms", name, computeCapability,
         multiprocessors, totalMemory >> 20, images.size(), jit ? " (PTX compiled by the driver)" : "",
@@ -285,15 +328,17 @@ final class JCudaGpu implements Gpu {
   @Override
   public void copyToDevice(long dst, MemorySegment src, GpuStream stream) {
     requireNative(src);
-    check(cuMemcpyHtoDAsync(new DevicePointer(dst), new HostPointer(src.address()), src.byteSize(), cu(stream)),
-        "cuMemcpyHtoDAsync(" + src.byteSize() + " bytes)");
+    int r = driver != null ? driver.copyToDevice(dst, src, rawStream(stream))
+        : cuMemcpyHtoDAsync(new DevicePointer(dst), new HostPointer(src.address()), src.byteSize(), cu(stream));
+    check(r, "cuMemcpyHtoDAsync(" + src.byteSize() + " bytes)");
   }
 
   @Override
   public void copyToHost(MemorySegment dst, long src, GpuStream stream) {
     requireNative(dst);
-    check(cuMemcpyDtoHAsync(new HostPointer(dst.address()), new DevicePointer(src), dst.byteSize(), cu(stream)),
-        "cuMemcpyDtoHAsync(" + dst.byteSize() + " bytes)");
+    int r = driver != null ? driver.copyToHost(dst, src, rawStream(stream))
+        : cuMemcpyDtoHAsync(new HostPointer(dst.address()), new DevicePointer(src), dst.byteSize(), cu(stream));
+    check(r, "cuMemcpyDtoHAsync(" + dst.byteSize() + " bytes)");
   }
 
   @Override
@@ -364,12 +409,53 @@ final class JCudaGpu implements Gpu {
 
   @Override
   public void synchronize(GpuStream stream) {
-    check(cuStreamSynchronize(cu(stream)), "cuStreamSynchronize(" + stream.name() + ")");
+    int r = driver != null ? driver.synchronize(rawStream(stream)) : cuStreamSynchronize(cu(stream));
+    check(r, "cuStreamSynchronize(" + stream.name() + ")");
+  }
+
+  @Override
+  public void beginCapture(GpuStream stream) {
+    check(cuStreamBeginCapture(cu(stream), CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL),
+        "cuStreamBeginCapture");
+  }
+
+  @Override
+  public GpuGraph endCapture(GpuStream stream) {
+    CUgraph graph = new CUgraph();
+    check(cuStreamEndCapture(cu(stream), graph), "cuStreamEndCapture");
+    GraphExecHandle exec = new GraphExecHandle();
+    int r = cuGraphInstantiate(exec, graph, 0);
+    if (r != CUresult.CUDA_SUCCESS) {
+      cuGraphDestroy(graph);
+      check(r, "cuGraphInstantiate");
+    }
+    long[] nodes = new long[1];
+    check(cuGraphGetNodes(graph, null, nodes), "cuGraphGetNodes");
+    return new GpuGraph(new Captured(graph, exec), (int) nodes[0]);
+  }
+
+  @Override
+  public void launch(GpuGraph graph, GpuStream stream) {
+    GraphExecHandle exec = ((Captured) graph.handle()).exec();
+    int r = driver != null ? driver.graphLaunch(exec.handle(), rawStream(stream)) : cuGraphLaunch(exec, cu(stream));
+    check(r, "cuGraphLaunch");
+  }
+
+  @Override
+  public void destroy(GpuGraph graph) {
+    Captured c = (Captured) graph.handle();
+    check(cuGraphExecDestroy(c.exec()), "cuGraphExecDestroy");
+    check(cuGraphDestroy(c.graph()), "cuGraphDestroy");
+  }
+
+  /** Whether the per-step calls go through FFM (false: through JCuda). */
+  boolean boundThroughFfm() {
+    return driver != null;
   }
 
   @Override
   public GpuKernel kernel(String kernelName) {
-    CUfunction f = functions.get(kernelName);
+    FunctionHandle f = functions.get(kernelName);
     if (f == null) {
       throw new GpuException("kernel " + kernelName + " is not in the loaded modules");
     }
@@ -382,6 +468,12 @@ final class JCudaGpu implements Gpu {
     if (gridX == 0 || gridY == 0 || gridZ == 0) {
       return;
     }
+    FunctionHandle f = (FunctionHandle) kernel.handle();
+    if (driver != null) {
+      check(driver.launchKernel(f.handle(), gridX, gridY, gridZ, blockThreads, sharedBytes, rawStream(stream), args),
+          "cuLaunchKernel(" + kernel.name() + ")");
+      return;
+    }
     Pointer[] params = new Pointer[args.size()];
     for (int i = 0; i < args.size(); i++) {
       params[i] = switch (args.kind(i)) {
@@ -390,13 +482,21 @@ final class JCudaGpu implements Gpu {
         case FLOAT -> Pointer.to(new float[] {args.floatValue(i)});
       };
     }
-    check(cuLaunchKernel((CUfunction) kernel.handle(), gridX, gridY, gridZ, blockThreads, 1, 1, sharedBytes,
+    check(cuLaunchKernel(f, gridX, gridY, gridZ, blockThreads, 1, 1, sharedBytes,
         cu(stream), Pointer.to(params), null), "cuLaunchKernel(" + kernel.name() + ")");
   }
 
+  /**
+   * Binds the context to the calling thread; a no-op on the thread it was last bound to (nothing else in
+   * the process switches contexts: every JCuda and cuBLAS user here shares this primary context).
+   */
   @Override
   public void makeCurrent() {
-    check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
+    Thread t = Thread.currentThread();
+    if (t != currentOn) {
+      check(cuCtxSetCurrent(context), "cuCtxSetCurrent");
+      currentOn = t;
+    }
   }
 
   @Override

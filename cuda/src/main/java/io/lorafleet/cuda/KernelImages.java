@@ -98,6 +98,52 @@ final class KernelImages {
     return Optional.of(out);
   }
 
+  /** The CUDA major version a toolkit version ("13.0") stands for, or 0 when unknown. */
+  static int cudaMajor(String nvccVersion) {
+    try {
+      return Integer.parseInt(nvccVersion.split("\\.")[0]);
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  /** The oldest NVIDIA driver branch that loads what a CUDA {@code major} toolkit builds (13: 580, 12: 525). */
+  static int minimumDriver(int major) {
+    return switch (major) {
+      case 11 -> 450;
+      case 12 -> 525;
+      case 13 -> 580;
+      default -> 0;
+    };
+  }
+
+  /**
+   * Empty when a driver of CUDA API version {@code driverVersion} (e.g. 12040 for 12.4) loads kernels built
+   * by {@code m}'s nvcc; otherwise why not and what to do.
+   */
+  static Optional<String> driverMismatch(Manifest m, int driverVersion) {
+    int built = cudaMajor(m.nvccVersion());
+    int driverMajor = driverVersion / 1000;
+    if (built == 0 || driverMajor >= built) {
+      return Optional.empty();
+    }
+    return Optional.of("the kernels were built by nvcc " + m.nvccVersion() + " and need an NVIDIA driver for CUDA "
+        + built + " (driver " + minimumDriver(built) + " or newer); this driver supports CUDA " + driverMajor + "."
+        + driverVersion % 1000 / 10 + ": rebuild them with a CUDA " + driverMajor + " nvcc (NVCC=...), or install "
+        + "the CUDA forward-compatibility package (see cuda/README.md)");
+  }
+
+  /** What to add to a failed cuModuleLoadData's message: the driver's part in it, when that is likely. */
+  static String driverHint(int result, int driverVersion) {
+    // CUDA_ERROR_INVALID_IMAGE, NO_BINARY_FOR_GPU, INVALID_PTX, UNSUPPORTED_PTX_VERSION
+    if (result == 200 || result == 209 || result == 218 || result == 222) {
+      return " (the driver supports CUDA " + driverVersion / 1000 + "." + driverVersion % 1000 / 10
+          + "; kernels built by a newer nvcc than the driver need an older nvcc or the CUDA forward-compatibility"
+          + " package: see cuda/README.md)";
+    }
+    return "";
+  }
+
   /** The bytes to hand to cuModuleLoadData (PTX text is NUL-terminated). */
   public static byte[] bytes(Image image) {
     byte[] b = read(image.resource());

@@ -13,16 +13,24 @@ final class Kernels {
       "embed_rows", "residual_rmsnorm", "rope_kv_write",
       "attention_decode_hd32", "attention_decode_hd64", "attention_decode_hd128", "attention_combine",
       "attention_prefill_hd32", "attention_prefill_hd64", "attention_prefill_hd128",
-      "lora_shrink", "lora_expand", "silu_mul", "fold_rows", "argmax_rows", "sample_rows", "gemm_bf16");
+      "lora_shrink", "lora_expand", "silu_mul", "fold_rows", "sample_tokens", "gemm_bf16");
 
   /** Head dims with compiled attention kernels. */
   public static final List<Integer> HEAD_DIMS = List.of(32, 64, 128);
   /** Query heads per decode block (attention.cu DECODE_MAX_HEADS). */
   public static final int DECODE_MAX_HEADS = 8;
+  /** Fewest positions per decode range (attention.cu DECODE_MIN_CHUNK). */
+  public static final int DECODE_MIN_CHUNK = 16;
+  /** Most ranges one decode row's context is split into. */
+  public static final int DECODE_MAX_SPLITS = 64;
   /** Query vectors (rows x heads) per prefill block (attention.cu PREFILL_MAX_QUERIES). */
   public static final int PREFILL_MAX_QUERIES = 16;
   /** Rows per LoRA work item (lora.cu LORA_ITEM_ROWS). */
-  public static final int LORA_ITEM_ROWS = 8;
+  public static final int LORA_ITEM_ROWS = 4;
+  /** Blocks the rank rows of one LoRA shrink item and target are spread over (the shrink grid's z). */
+  public static final int LORA_SHRINK_SPLITS = 4;
+  /** Outputs one LoRA expand block writes (128 threads x 8). */
+  public static final int LORA_EXPAND_OUTPUTS = 128 * 8;
   /** Largest LoRA rank the kernels take (lora.cu LORA_MAX_RANK). */
   public static final int LORA_MAX_RANK = 256;
   /** LoRA targets one launch handles (the t buffer has this many rank vectors per row). */
@@ -37,8 +45,7 @@ final class Kernels {
   private final GpuKernel loraExpand;
   private final GpuKernel siluMul;
   private final GpuKernel foldRows;
-  private final GpuKernel argmaxRows;
-  private final GpuKernel sampleRows;
+  private final GpuKernel sampleTokens;
   private final GpuKernel gemm;
   private final GpuKernel[] decode = new GpuKernel[HEAD_DIMS.size()];
   private final GpuKernel[] prefill = new GpuKernel[HEAD_DIMS.size()];
@@ -53,8 +60,7 @@ final class Kernels {
     loraExpand = gpu.kernel("lora_expand");
     siluMul = gpu.kernel("silu_mul");
     foldRows = gpu.kernel("fold_rows");
-    argmaxRows = gpu.kernel("argmax_rows");
-    sampleRows = gpu.kernel("sample_rows");
+    sampleTokens = gpu.kernel("sample_tokens");
     gemm = gpu.kernel("gemm_bf16");
     for (int i = 0; i < HEAD_DIMS.size(); i++) {
       decode[i] = gpu.kernel("attention_decode_hd" + HEAD_DIMS.get(i));
@@ -103,23 +109,36 @@ final class Kernels {
         .i64(layerOffset).i32(blockSize).i32(numHeads).i32(numKvHeads).i32(headDim));
   }
 
-  /** Flash-decoding partials for {@code items} (row, chunk) pairs. */
-  public void attentionDecode(GpuStream s, int headDim, long q, long partial, long items, int numItems, long positions,
-      long pageTable, long rowPageStart, long pool, long pageFloats, long layerOffset, int blockSize, int numHeads,
-      int numKvHeads, int chunkSize, float scale) {
-    int group = numHeads / numKvHeads;
-    gpu.launch(decode[headDimIndex(headDim)], numItems, numKvHeads, blocks(group, DECODE_MAX_HEADS), 128, 0, s,
-        new KernelArgs().pointer(q).pointer(partial).pointer(items).pointer(positions).pointer(pageTable)
-            .pointer(rowPageStart).pointer(pool).i64(pageFloats).i64(layerOffset).i32(blockSize).i32(numHeads)
-            .i32(numKvHeads).i32(chunkSize).f32(scale));
+  /**
+   * Ranges each decode row's context is split into, at most: enough that rows x KV heads x ranges is at
+   * least twice the device's SMs (a row of context c uses at most ceil(c / DECODE_MIN_CHUNK) of them).
+   */
+  public static int decodeSplits(int decodeRows, int numKvHeads, int multiprocessors) {
+    long blocks = (long) Math.max(1, decodeRows) * numKvHeads;
+    long want = (2L * multiprocessors + blocks - 1) / blocks;
+    return (int) Math.max(1, Math.min(DECODE_MAX_SPLITS, want));
   }
 
-  /** Merges decode partials into the split attention output. */
-  public void attentionCombine(GpuStream s, long partial, long decodeRows, long itemStart, long itemCount,
-      int numDecodeRows, int numHeads, int headDim, int totalRows, long out) {
+  /**
+   * Flash-decoding over {@code numDecodeRows} rows ({@code decodeRows[i]}: a batch row) split into up to
+   * {@code splits} ranges each: rows that need one range get their output in {@code out}, the others
+   * partials for {@link #attentionCombine}.
+   */
+  public void attentionDecode(GpuStream s, int headDim, long q, long partial, long out, long decodeRows,
+      int numDecodeRows, int splits, int totalRows, long positions, long pageTable, long rowPageStart, long pool,
+      long pageFloats, long layerOffset, int blockSize, int numHeads, int numKvHeads, float scale) {
+    int group = numHeads / numKvHeads;
+    gpu.launch(decode[headDimIndex(headDim)], numDecodeRows * splits, numKvHeads, blocks(group, DECODE_MAX_HEADS), 128,
+        0, s, new KernelArgs().pointer(q).pointer(partial).pointer(out).pointer(decodeRows).i32(splits).i32(totalRows)
+            .pointer(positions).pointer(pageTable).pointer(rowPageStart).pointer(pool).i64(pageFloats)
+            .i64(layerOffset).i32(blockSize).i32(numHeads).i32(numKvHeads).f32(scale));
+  }
+
+  /** Merges the partials of the decode rows that needed more than one range (same rows and splits). */
+  public void attentionCombine(GpuStream s, long partial, long decodeRows, int numDecodeRows, int splits,
+      long positions, int numHeads, int headDim, int totalRows, long out) {
     gpu.launch(attentionCombine, numDecodeRows, numHeads, 1, headDim, 0, s, new KernelArgs().pointer(partial)
-        .pointer(decodeRows).pointer(itemStart).pointer(itemCount).i32(numHeads).i32(headDim).i32(totalRows)
-        .pointer(out));
+        .pointer(decodeRows).i32(splits).pointer(positions).i32(numHeads).i32(headDim).i32(totalRows).pointer(out));
   }
 
   /** Causal attention for prefill tiles. */
@@ -133,21 +152,24 @@ final class Kernels {
             .i32(headsPerBlock).f32(scale));
   }
 
-  /** LoRA shrink for up to three targets reading the same split input (target -1: none). */
-  public void loraShrink(GpuStream s, long x, int rows, int inDim, long t, int maxRank, long itemRow, long itemCount,
+  /**
+   * LoRA shrink for up to three targets reading the same split input (target -1: none): {@code t} is
+   * {@code [rows, 3, tStride]}.
+   */
+  public void loraShrink(GpuStream s, long x, int rows, int inDim, long t, int tStride, long itemRow, long itemCount,
       long itemRoot, int numItems, int layer, int[] targets) {
-    gpu.launch(loraShrink, numItems, targets.length, 1, 128, 0, s, new KernelArgs().pointer(x).i32(rows).i32(inDim)
-        .pointer(t).i32(maxRank).pointer(itemRow).pointer(itemCount).pointer(itemRoot).i32(layer)
-        .i32(targets[0]).i32(targetOr(targets, 1)).i32(targetOr(targets, 2)));
+    gpu.launch(loraShrink, numItems, targets.length, LORA_SHRINK_SPLITS, 256, 0, s, new KernelArgs().pointer(x)
+        .i32(rows).i32(inDim).pointer(t).i32(tStride).pointer(itemRow).pointer(itemCount).pointer(itemRoot)
+        .i32(layer).i32(targets[0]).i32(targetOr(targets, 1)).i32(targetOr(targets, 2)));
   }
 
   /** LoRA expand: target i adds into columns {@code [cols[i], cols[i] + out_i)} of {@code y}. */
-  public void loraExpand(GpuStream s, long y, int ldy, long t, int maxRank, long itemRow, long itemCount, long itemRoot,
+  public void loraExpand(GpuStream s, long y, int ldy, long t, int tStride, long itemRow, long itemCount, long itemRoot,
       int numItems, int layer, int[] targets, int[] cols, int maxOut) {
-    gpu.launch(loraExpand, numItems, targets.length, blocks(maxOut, 256), 256, 0, s, new KernelArgs().pointer(y)
-        .i32(ldy).pointer(t).i32(maxRank).pointer(itemRow).pointer(itemCount).pointer(itemRoot).i32(layer)
-        .i32(targets[0]).i32(targetOr(targets, 1)).i32(targetOr(targets, 2))
-        .i32(cols[0]).i32(cols.length > 1 ? cols[1] : 0).i32(cols.length > 2 ? cols[2] : 0));
+    gpu.launch(loraExpand, numItems, targets.length, blocks(maxOut, LORA_EXPAND_OUTPUTS), 128, 0, s,
+        new KernelArgs().pointer(y).i32(ldy).pointer(t).i32(tStride).pointer(itemRow).pointer(itemCount)
+            .pointer(itemRoot).i32(layer).i32(targets[0]).i32(targetOr(targets, 1)).i32(targetOr(targets, 2))
+            .i32(cols[0]).i32(cols.length > 1 ? cols[1] : 0).i32(cols.length > 2 ? cols[2] : 0));
   }
 
   private static int targetOr(int[] targets, int i) {
@@ -166,16 +188,15 @@ final class Kernels {
         new KernelArgs().pointer(y).i32(ld).i64(yLo).i32(cols).pointer(out));
   }
 
-  /** Greedy token per row. */
-  public void argmaxRows(GpuStream s, long logits, int vocab, int rows, long out) {
-    gpu.launch(argmaxRows, rows, 1, 1, 256, 0, s, new KernelArgs().pointer(logits).i32(vocab).pointer(out));
-  }
-
-  /** Sampled token per row (temperature, top-k, top-p, uniform number per row). */
-  public void sampleRows(GpuStream s, long logits, int vocab, int rows, long temperature, long topK, long topP,
-      long uniform, long out) {
-    gpu.launch(sampleRows, rows, 1, 1, 256, 0, s, new KernelArgs().pointer(logits).i32(vocab).pointer(temperature)
-        .pointer(topK).pointer(topP).pointer(uniform).pointer(out));
+  /**
+   * The token of each logits row chosen on the device as the host Sampler would ({@link SamplingInputs}
+   * lays out {@code params}, {@code penaltyTokens} and {@code masks}); {@code scores} and {@code probs} are
+   * {@code [rows, vocab]} scratch (float32, double). Writes {@code outToken[r]} and {@code outLogprob[r]}.
+   */
+  public void sampleTokens(GpuStream s, long logits, int vocab, int rows, long params, long penaltyTokens, long masks,
+      long scores, long probs, long outToken, long outLogprob) {
+    gpu.launch(sampleTokens, rows, 1, 1, 256, 0, s, new KernelArgs().pointer(logits).i32(vocab).pointer(params)
+        .pointer(penaltyTokens).pointer(masks).pointer(scores).pointer(probs).pointer(outToken).pointer(outLogprob));
   }
 
   /** The fallback product {@code y[m, n] = x[m, k] . w[n, k]^T}, bf16 inputs, float32 output. */

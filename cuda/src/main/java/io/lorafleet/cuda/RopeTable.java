@@ -9,7 +9,8 @@ import java.lang.foreign.ValueLayout;
 /**
  * The RoPE angles on the device: per position, head_dim / 2 cosines then head_dim / 2 sines, computed on
  * the host by {@link Rope#angles} (double precision, llama3 scaling included), exactly the values the CPU
- * backend uses. Grows in steps of 1024 positions as longer sequences arrive.
+ * backend uses. The backend fills it for every position the model has up front; it grows (and moves, which
+ * retires the decode graphs that name it) only for positions beyond those.
  */
 final class RopeTable implements AutoCloseable {
   private static final int STEP = 1024;
@@ -24,6 +25,11 @@ final class RopeTable implements AutoCloseable {
     this.gpu = gpu;
     this.rope = new Rope(config);
     this.headDim = config.headDim();
+  }
+
+  /** The table's device address (0 before the first {@link #ensure}); it moves when the table grows. */
+  long address() {
+    return address;
   }
 
   /** The table's device address, covering positions {@code 0..maxPosition}. Call with the compute stream idle. */

@@ -18,10 +18,8 @@ import java.util.Map;
  * @param kvOffset          offset within that block
  * @param rowPageStart    per row, where its sequence's pages start in {@code pageTable}
  * @param pageTable       pool pages of every sequence's blocks, sequence after sequence
- * @param decodeItems     (row, chunk) pairs of the decode path, grouped by row
- * @param decodeRows      rows on the decode path
- * @param decodeItemStart per decode row, its first item
- * @param decodeItemCount per decode row, its number of items (chunks)
+ * @param decodeRows      rows on the decode path (one-row sequences)
+ * @param decodeSplits    ranges each decode row's context may split into ({@link Kernels#decodeSplits})
  * @param prefillTiles    4 ints per prefill tile: first row, rows, page table offset, 0
  * @param headsPerTile    query heads per prefill block
  * @param loraItemRow     first row of each LoRA work item
@@ -41,10 +39,8 @@ record StepPlan(
     int[] kvOffset,
     int[] rowPageStart,
     int[] pageTable,
-    int[] decodeItems,
     int[] decodeRows,
-    int[] decodeItemStart,
-    int[] decodeItemCount,
+    int decodeSplits,
     int[] prefillTiles,
     int headsPerTile,
     int[] loraItemRow,
@@ -64,10 +60,7 @@ record StepPlan(
     KV_OFFSET,
     ROW_PAGE_START,
     PAGE_TABLE,
-    DECODE_ITEMS,
     DECODE_ROWS,
-    DECODE_ITEM_START,
-    DECODE_ITEM_COUNT,
     PREFILL_TILES,
     LORA_ITEM_ROW,
     LORA_ITEM_COUNT,
@@ -83,8 +76,9 @@ record StepPlan(
     adapters = List.copyOf(adapters);
   }
 
+  /** Blocks (row, range) of the decode launch: its partials buffer holds this many. */
   public int numDecodeItems() {
-    return decodeItems.length / 2;
+    return decodeRows.length * decodeSplits;
   }
 
   public int numPrefillTiles() {
@@ -107,10 +101,7 @@ record StepPlan(
       case KV_OFFSET -> kvOffset;
       case ROW_PAGE_START -> rowPageStart;
       case PAGE_TABLE -> pageTable;
-      case DECODE_ITEMS -> decodeItems;
       case DECODE_ROWS -> decodeRows;
-      case DECODE_ITEM_START -> decodeItemStart;
-      case DECODE_ITEM_COUNT -> decodeItemCount;
       case PREFILL_TILES -> prefillTiles;
       case LORA_ITEM_ROW -> loraItemRow;
       case LORA_ITEM_COUNT -> loraItemCount;

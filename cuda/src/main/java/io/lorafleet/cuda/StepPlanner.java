@@ -14,7 +14,7 @@ import java.util.function.IntUnaryOperator;
 /**
  * Turns a {@link ForwardBatch} into a {@link StepPlan}: checks it against the cache, resolves KV blocks
  * to pool pages and adapter indexes to device adapters, and cuts the work into the pieces the kernels take
- * (decode chunks, prefill tiles, LoRA items). Pure Java.
+ * (decode rows and how many ranges their contexts split into, prefill tiles, LoRA items). Pure Java.
  */
 final class StepPlanner {
   /**
@@ -25,9 +25,10 @@ final class StepPlanner {
    * @param numKvHeads  KV heads
    * @param blockSize   tokens per KV block
    * @param numBlocks   KV block ids are {@code 0 .. numBlocks - 1}
-   * @param decodeChunk positions per flash-decoding chunk
+   * @param multiprocessors the device's SMs (decode rows split their contexts to fill them)
    */
-  public record Shape(int numLayers, int numHeads, int numKvHeads, int blockSize, int numBlocks, int decodeChunk) {
+  public record Shape(int numLayers, int numHeads, int numKvHeads, int blockSize, int numBlocks,
+      int multiprocessors) {
     public int group() {
       return numHeads / numKvHeads;
     }
@@ -62,10 +63,7 @@ final class StepPlanner {
     int[] rowSeq = new int[rows];
     Arrays.fill(rowSeq, -1);
     IntList pageTable = new IntList();
-    IntList decodeItems = new IntList();
     IntList decodeRows = new IntList();
-    IntList decodeStart = new IntList();
-    IntList decodeCount = new IntList();
     IntList tiles = new IntList();
     int maxPosition = 0;
 
@@ -106,16 +104,7 @@ final class StepPlanner {
         maxPosition = Math.max(maxPosition, pos);
       }
       if (s.rowCount() == 1) {
-        int r = s.rowStart();
-        int ctx = b.positions()[r] + 1;
-        int chunks = (ctx + shape.decodeChunk() - 1) / shape.decodeChunk();
-        decodeRows.add(r);
-        decodeStart.add(decodeItems.size() / 2);
-        decodeCount.add(chunks);
-        for (int c = 0; c < chunks; c++) {
-          decodeItems.add(r);
-          decodeItems.add(c);
-        }
+        decodeRows.add(s.rowStart());
       } else {
         for (int r = s.rowStart() + 1; r < s.rowEnd(); r++) {
           if (b.positions()[r] != b.positions()[r - 1] + 1) {
@@ -182,9 +171,10 @@ final class StepPlanner {
       }
     }
 
+    int splits = Kernels.decodeSplits(decodeRows.size(), shape.numKvHeads(), shape.multiprocessors());
     return new StepPlan(rows, b.tokenIds().clone(), b.positions().clone(), kvPage, kvOffset, rowPageStart,
-        pageTable.toArray(), decodeItems.toArray(), decodeRows.toArray(), decodeStart.toArray(), decodeCount.toArray(),
-        tiles.toArray(), shape.prefillHeadsPerBlock(), itemRow.toArray(), itemCount.toArray(),
+        pageTable.toArray(), decodeRows.toArray(), splits, tiles.toArray(), shape.prefillHeadsPerBlock(),
+        itemRow.toArray(), itemCount.toArray(),
         itemRoot.stream().mapToLong(Long::longValue).toArray(), loraTargets, maxRank, logitRows, maxPosition,
         List.copyOf(used));
   }

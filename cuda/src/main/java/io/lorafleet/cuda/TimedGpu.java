@@ -132,6 +132,27 @@ final class TimedGpu implements Gpu {
   }
 
   @Override
+  public void beginCapture(GpuStream stream) {
+    gpu.beginCapture(stream);
+  }
+
+  @Override
+  public GpuGraph endCapture(GpuStream stream) {
+    return gpu.endCapture(stream);
+  }
+
+  /** A graph is one operation to the profile (the backend runs steps eagerly while profiling). */
+  @Override
+  public void launch(GpuGraph graph, GpuStream stream) {
+    timed(stream, "graph", () -> gpu.launch(graph, stream));
+  }
+
+  @Override
+  public void destroy(GpuGraph graph) {
+    gpu.destroy(graph);
+  }
+
+  @Override
   public GpuKernel kernel(String name) {
     return gpu.kernel(name);
   }

@@ -58,7 +58,7 @@ abstract class BackendContract {
   abstract boolean checksBatch(JsonNode batch);
 
   CudaOptions options() {
-    return CudaOptions.DEFAULTS.withAdapterPoolBytes(64L << 20).withDecodeChunk(64);
+    return CudaOptions.DEFAULTS.withAdapterPoolBytes(64L << 20);
   }
 
   private String skipReason;

@@ -27,7 +27,7 @@ final class DeviceIo implements AutoCloseable {
     return a;
   }
 
-  private long upload(MemorySegment src) {
+  long upload(MemorySegment src) {
     long a = gpu.allocate(Math.max(src.byteSize(), 4));
     allocations.add(a);
     if (src.byteSize() > 0) {

@@ -9,7 +9,9 @@ import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -20,6 +22,12 @@ import java.util.TreeMap;
  * once, events are always done. Every launch checks the argument kinds against the kernel's own
  * signature and every pointer argument against the live allocations, so a wrong argument order or a
  * stale buffer fails the test instead of crashing the JVM.
+ *
+ * <p>Graphs as CUDA makes them: while a stream is captured, launches, zeroing and device copies on it are
+ * recorded (not run) with their arguments; host copies, synchronization and events are refused there (the
+ * driver refuses the synchronizing ones; the backend keeps host copies outside by design); a graph launch
+ * runs the recorded operations in order with the recorded arguments, checking each pointer again, so a
+ * graph that names a buffer freed or moved since its capture fails.
  */
 final class EmulatedGpu implements Gpu {
   private static final Linker LINKER = Linker.nativeLinker();
@@ -35,6 +43,10 @@ final class EmulatedGpu implements Gpu {
   private final GpuStream compute = new GpuStream("emulated-compute", null);
   private long allocated;
   private long launches;
+  private long graphLaunches;
+  /** The stream being captured and what it recorded so far, or null. */
+  private GpuStream capturing;
+  private List<Runnable> captured;
 
   EmulatedGpu(long totalMemory) {
     this.totalMemory = totalMemory;
@@ -80,6 +92,20 @@ final class EmulatedGpu implements Gpu {
 
   long launches() {
     return launches;
+  }
+
+  long graphLaunches() {
+    return graphLaunches;
+  }
+
+  private boolean recording(GpuStream stream) {
+    return capturing != null && capturing == stream;
+  }
+
+  private void refuseWhileCapturing(String what) {
+    if (capturing != null) {
+      throw new GpuException(what + " while a stream is being captured (CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED)");
+    }
   }
 
   long allocatedBytes() {
@@ -169,37 +195,55 @@ final class EmulatedGpu implements Gpu {
 
   @Override
   public void copyToDevice(long dst, MemorySegment src, GpuStream stream) {
+    refuseWhileCapturing("a host-to-device copy");
     requireLive(dst, src.byteSize(), "copyToDevice");
     MemorySegment.copy(src, 0, segment(dst, src.byteSize()), 0, src.byteSize());
   }
 
   @Override
   public void copyToHost(MemorySegment dst, long src, GpuStream stream) {
+    refuseWhileCapturing("a device-to-host copy");
     requireLive(src, dst.byteSize(), "copyToHost");
     MemorySegment.copy(segment(src, dst.byteSize()), 0, dst, 0, dst.byteSize());
   }
 
   @Override
   public void zero(long dst, long bytes, GpuStream stream) {
-    requireLive(dst, bytes, "zero");
-    segment(dst, bytes).fill((byte) 0);
+    Runnable op = () -> {
+      requireLive(dst, bytes, "zero");
+      segment(dst, bytes).fill((byte) 0);
+    };
+    if (recording(stream)) {
+      captured.add(op);
+    } else {
+      op.run();
+    }
   }
 
   @Override
   public void copyOnDevice(long dst, long src, long bytes, GpuStream stream) {
-    requireLive(dst, bytes, "copyOnDevice destination");
-    requireLive(src, bytes, "copyOnDevice source");
-    MemorySegment.copy(segment(src, bytes), 0, segment(dst, bytes), 0, bytes);
+    Runnable op = () -> {
+      requireLive(dst, bytes, "copyOnDevice destination");
+      requireLive(src, bytes, "copyOnDevice source");
+      MemorySegment.copy(segment(src, bytes), 0, segment(dst, bytes), 0, bytes);
+    };
+    if (recording(stream)) {
+      captured.add(op);
+    } else {
+      op.run();
+    }
   }
 
   @Override
   public GpuEvent record(GpuStream stream) {
+    refuseWhileCapturing("an event record");
     return new GpuEvent(null);
   }
 
   /** Everything runs at once here, so an event's time is the host's time when it is recorded. */
   @Override
   public GpuEvent recordTimed(GpuStream stream) {
+    refuseWhileCapturing("an event record");
     return new GpuEvent(System.nanoTime());
   }
 
@@ -209,7 +253,9 @@ final class EmulatedGpu implements Gpu {
   }
 
   @Override
-  public void await(GpuStream stream, GpuEvent event) {}
+  public void await(GpuStream stream, GpuEvent event) {
+    refuseWhileCapturing("a wait for an event recorded outside the capture");
+  }
 
   @Override
   public boolean isDone(GpuEvent event) {
@@ -217,13 +263,48 @@ final class EmulatedGpu implements Gpu {
   }
 
   @Override
-  public void synchronize(GpuEvent event) {}
+  public void synchronize(GpuEvent event) {
+    refuseWhileCapturing("an event synchronization");
+  }
 
   @Override
   public void release(GpuEvent event) {}
 
   @Override
-  public void synchronize(GpuStream stream) {}
+  public void synchronize(GpuStream stream) {
+    refuseWhileCapturing("a stream synchronization");
+  }
+
+  @Override
+  public void beginCapture(GpuStream stream) {
+    refuseWhileCapturing("a second capture");
+    capturing = stream;
+    captured = new ArrayList<>();
+  }
+
+  @Override
+  public GpuGraph endCapture(GpuStream stream) {
+    if (capturing != stream) {
+      throw new GpuException("endCapture on a stream that is not being captured");
+    }
+    List<Runnable> ops = List.copyOf(captured);
+    capturing = null;
+    captured = null;
+    return new GpuGraph(ops, ops.size());
+  }
+
+  @Override
+  @SuppressWarnings("unchecked")
+  public void launch(GpuGraph graph, GpuStream stream) {
+    refuseWhileCapturing("a graph launch");
+    graphLaunches++;
+    for (Runnable op : (List<Runnable>) graph.handle()) {
+      op.run();
+    }
+  }
+
+  @Override
+  public void destroy(GpuGraph graph) {}
 
   @Override
   public GpuKernel kernel(String name) {
@@ -241,6 +322,15 @@ final class EmulatedGpu implements Gpu {
       throw new IllegalArgumentException("kernel " + kernel.name() + " takes (" + expected + "), launched with ("
           + args.signature() + ")");
     }
+    if (recording(stream)) {
+      captured.add(() -> run(kernel, gridX, gridY, gridZ, blockThreads, sharedBytes, args));
+    } else {
+      run(kernel, gridX, gridY, gridZ, blockThreads, sharedBytes, args);
+    }
+  }
+
+  private void run(GpuKernel kernel, int gridX, int gridY, int gridZ, int blockThreads, int sharedBytes,
+      KernelArgs args) {
     for (int i = 0; i < args.size(); i++) {
       if (args.kind(i) == KernelArgs.Kind.POINTER && args.value(i) != 0) {
         requireLive(args.value(i), 0, kernel.name() + " argument " + i);

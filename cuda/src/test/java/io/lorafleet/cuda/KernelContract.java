@@ -8,7 +8,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.lorafleet.runtime.backend.ForwardBatch;
 import io.lorafleet.runtime.backend.ForwardBatch.AdapterSegment;
 import io.lorafleet.runtime.backend.ForwardBatch.SequenceRows;
+import io.lorafleet.runtime.backend.RowSampling;
 import io.lorafleet.runtime.backend.cpu.VectorKernels;
+import io.lorafleet.runtime.engine.Sampler;
+import io.lorafleet.runtime.engine.SamplingParams;
 import io.lorafleet.runtime.format.LlamaConfig;
 import io.lorafleet.runtime.format.RopeScaling;
 import io.lorafleet.runtime.model.LlamaModel;
@@ -337,9 +340,10 @@ abstract class KernelContract {
     int[] positions = pos.stream().mapToInt(Integer::intValue).toArray();
     ForwardBatch b = new ForwardBatch(new int[rows], positions, seqs, List.of(new AdapterSegment(-1, 0, rows)),
         new int[] {rows - 1});
-    int chunk = 64;
-    StepPlan plan = StepPlanner.plan(b, new StepPlanner.Shape(layers, heads, kvHeads, bs, numBlocks, chunk),
+    // 32 SMs: the long decode row splits into many ranges, the one-token row into one (written directly).
+    StepPlan plan = StepPlanner.plan(b, new StepPlanner.Shape(layers, heads, kvHeads, bs, numBlocks, 32),
         id -> pageOf[id], index -> null);
+    assertTrue(plan.decodeSplits() > 1, "the decode rows split");
     DevicePlan p = upload(plan);
     float[] q = randoms(rows * qd, 1f);
     long qd0 = io.floats(q);
@@ -347,11 +351,11 @@ abstract class KernelContract {
     long partial = io.zeros(4L * plan.numDecodeItems() * heads * (headDim + 2));
     float scale = (float) (1.0 / Math.sqrt(headDim));
     long layerOffset = 2L * layer * bs * kvd;
-    kernels.attentionDecode(s, headDim, qd0, partial, p.at(StepPlan.Section.DECODE_ITEMS), plan.numDecodeItems(),
-        p.at(StepPlan.Section.POSITIONS), p.at(StepPlan.Section.PAGE_TABLE), p.at(StepPlan.Section.ROW_PAGE_START),
-        pool, pageFloats, layerOffset, bs, heads, kvHeads, chunk, scale);
-    kernels.attentionCombine(s, partial, p.at(StepPlan.Section.DECODE_ROWS), p.at(StepPlan.Section.DECODE_ITEM_START),
-        p.at(StepPlan.Section.DECODE_ITEM_COUNT), plan.decodeRows().length, heads, headDim, rows, out);
+    kernels.attentionDecode(s, headDim, qd0, partial, out, p.at(StepPlan.Section.DECODE_ROWS), plan.decodeRows().length,
+        plan.decodeSplits(), rows, p.at(StepPlan.Section.POSITIONS), p.at(StepPlan.Section.PAGE_TABLE),
+        p.at(StepPlan.Section.ROW_PAGE_START), pool, pageFloats, layerOffset, bs, heads, kvHeads, scale);
+    kernels.attentionCombine(s, partial, p.at(StepPlan.Section.DECODE_ROWS), plan.decodeRows().length,
+        plan.decodeSplits(), p.at(StepPlan.Section.POSITIONS), heads, headDim, rows, out);
     kernels.attentionPrefill(s, headDim, qd0, out, rows, p.at(StepPlan.Section.PREFILL_TILES), plan.numPrefillTiles(),
         p.at(StepPlan.Section.POSITIONS), p.at(StepPlan.Section.PAGE_TABLE), pool, pageFloats, layerOffset, bs, heads,
         kvHeads, plan.headsPerTile(), scale);
@@ -416,7 +420,8 @@ abstract class KernelContract {
           device.add(uploader.upload(a, layout, pages));
         }
         device.forEach(uploader::finish);
-        // Rows: base 0..2, qv-r8 3..12 (two items), qkvo-r16 13, all-r4 14..20, kod-r8 21..22.
+        // Rows: base 0..2, qv-r8 3..12 (three items), qkvo-r16 13, all-r4 14..20, kod-r8 21..22: ranks 8, 16,
+        // 4 and 8 in one launch.
         int[][] segs = {{-1, 0, 3}, {0, 3, 13}, {1, 13, 14}, {2, 14, 21}, {3, 21, 23}};
         int rows = 23;
         List<SequenceRows> seqs = new ArrayList<>();
@@ -431,7 +436,7 @@ abstract class KernelContract {
         }
         ForwardBatch b = new ForwardBatch(new int[rows], new int[rows], seqs, segments, new int[0]);
         StepPlan plan = StepPlanner.plan(b, new StepPlanner.Shape(c.numLayers(), c.numHeads(), c.numKvHeads(), 16, 1,
-            256), id -> 0, device::get);
+            4), id -> 0, device::get);
         DevicePlan p = upload(plan);
         int qd = c.queryDim();
         int kvd = c.kvDim();
@@ -501,90 +506,126 @@ abstract class KernelContract {
 
   // ---------------------------------------------------------------- token choice
 
-  @Test
-  void argmaxTakesTheLowestIdAmongEqualMaxima() {
-    int vocab = 1000;
-    int rows = 3;
-    float[] logits = randoms(rows * vocab, 1f);
-    logits[0 * vocab + 700] = 9f;
-    logits[0 * vocab + 300] = 9f;
-    logits[1 * vocab + 999] = 12f;
-    logits[2 * vocab] = 50f;
-    long out = io.zeros(4L * rows);
-    kernels.argmaxRows(s, io.floats(logits), vocab, rows, out);
+  /** The device's (token, logprob) for {@code rows} rows of {@code logits} sampled as {@code sampling} says. */
+  private record Sampled(int[] tokens, float[] logprobs) {}
+
+  private Sampled sampleOnDevice(float[] logits, int vocab, RowSampling[] sampling) {
+    int rows = sampling.length;
+    SamplingInputs.Sizes sizes = SamplingInputs.sizes(sampling, 0, rows);
+    long penaltyAt = 48L * rows;
+    long masksAt = penaltyAt + 4L * sizes.penaltyTokens() + 16;
+    long bytes = masksAt + 4L * SamplingInputs.maskWords(vocab) * sizes.maskRows() + 16;
+    long inputs;
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment host = arena.allocate(bytes, 16);
+      SamplingInputs.write(host, sampling, 0, rows, vocab, 0, penaltyAt, masksAt);
+      inputs = io.upload(host);
+    }
+    long tokens = io.zeros(4L * rows);
+    long logprobs = io.zeros(4L * rows);
+    kernels.sampleTokens(s, io.floats(logits), vocab, rows, inputs, inputs + penaltyAt, inputs + masksAt,
+        io.zeros(4L * rows * vocab), io.zeros(8L * rows * vocab), tokens, logprobs);
     sync();
-    assertArrayEquals(new int[] {300, 999, 0}, io.readInts(out, rows));
+    return new Sampled(io.readInts(tokens, rows), io.readFloats(logprobs, rows));
+  }
+
+  /** A random stream whose next double is {@code u} (the uniform number the engine hands the device). */
+  private static java.util.random.RandomGenerator fixed(double u) {
+    return new java.util.random.RandomGenerator() {
+      @Override
+      public long nextLong() {
+        throw new UnsupportedOperationException();
+      }
+
+      @Override
+      public double nextDouble() {
+        return u;
+      }
+    };
   }
 
   @Test
-  void samplingFollowsTemperatureTopKAndTopP() {
-    int vocab = 40;
-    int n = samplingRows();
-    float[] row = randoms(vocab, 2f);
-    float temperature = 0.7f;
-    int topK = 12;
-    float topP = 0.8f;
-    float[] logits = new float[n * vocab];
-    float[] temps = new float[n];
-    int[] ks = new int[n];
-    float[] ps = new float[n];
-    float[] us = new float[n];
-    for (int i = 0; i < n; i++) {
-      System.arraycopy(row, 0, logits, i * vocab, vocab);
-      temps[i] = temperature;
-      ks[i] = topK;
-      ps[i] = topP;
-      us[i] = (i + 0.5f) / n;
+  void greedyTakesTheLowestIdAmongEqualMaximaAndReportsTheHostLogprob() {
+    int vocab = 1000;
+    int rows = 3;
+    float[] logits = randoms(rows * vocab, 1f);
+    logits[700] = 9f;
+    logits[300] = 9f;
+    logits[vocab + 999] = 12f;
+    logits[2 * vocab] = 50f;
+    RowSampling[] greedy = {RowSampling.GREEDY, RowSampling.GREEDY, RowSampling.GREEDY};
+    Sampled got = sampleOnDevice(logits, vocab, greedy);
+    assertArrayEquals(new int[] {300, 999, 0}, got.tokens());
+    for (int r = 0; r < rows; r++) {
+      assertEquals(Sampler.logprob(logits, r * vocab, vocab, got.tokens()[r]), got.logprobs()[r], 1e-6f);
     }
-    long out = io.zeros(4L * n);
-    kernels.sampleRows(s, io.floats(logits), vocab, n, io.floats(temps), io.ints(ks), io.floats(ps), io.floats(us), out);
-    sync();
-    int[] got = io.readInts(out, n);
-    // Expected: top-k, then the smallest top-p prefix by probability, renormalized (no ties in random data).
-    Integer[] order = IntStream.range(0, vocab).boxed().toArray(Integer[]::new);
-    Arrays.sort(order, (a, b2) -> Float.compare(row[b2], row[a]));
-    double[] p = new double[vocab];
-    double z = 0;
-    for (int i = 0; i < topK; i++) {
-      p[order[i]] = Math.exp((row[order[i]] - row[order[0]]) / temperature);
-      z += p[order[i]];
-    }
-    double cum = 0;
-    int keep = topK;
-    for (int i = 0; i < topK; i++) {
-      cum += p[order[i]] / z;
-      if (cum >= topP) {
-        keep = i + 1;
-        break;
+  }
+
+  /**
+   * The device picks what the engine's host Sampler picks from the same logits and the same uniform number:
+   * greedy, temperature, top-k (ties included), top-p, repetition penalty, their mixes, and allowed-token masks
+   * (compared with the host on logits whose disallowed tokens are -infinity), row by row in one launch.
+   */
+  @Test
+  void samplingOnTheDeviceChoosesWhatTheHostSamplerChooses() {
+    int vocab = 300;
+    int rows = samplingRows() / 4;
+    java.util.SplittableRandom rnd = new java.util.SplittableRandom(17);
+    float[] logits = new float[rows * vocab];
+    RowSampling[] sampling = new RowSampling[rows];
+    SamplingParams[] params = new SamplingParams[rows];
+    int[][] contexts = new int[rows][];
+    float[][] hostScores = new float[rows][];
+    for (int r = 0; r < rows; r++) {
+      for (int i = 0; i < vocab; i++) {
+        // Coarse values so that ties happen (top-k and top-p boundaries among equal scores).
+        logits[r * vocab + i] = (float) Math.round(rnd.nextGaussian() * 8) / 4f;
       }
-    }
-    double kept = 0;
-    for (int i = 0; i < keep; i++) {
-      kept += p[order[i]];
-    }
-    int[] counts = new int[vocab];
-    for (int t : got) {
-      counts[t]++;
-    }
-    for (int i = 0; i < vocab; i++) {
-      boolean in = false;
-      for (int j = 0; j < keep; j++) {
-        in |= order[j] == i;
+      double temperature = r % 7 == 0 ? 0 : 0.3 + rnd.nextDouble() * 1.5;
+      int topK = r % 3 == 0 ? 0 : 1 + rnd.nextInt(60);
+      double topP = r % 4 == 0 ? 1.0 : 0.2 + rnd.nextDouble() * 0.79;
+      double penalty = r % 5 == 0 ? 1.0 + rnd.nextDouble() : 1.0;
+      params[r] = SamplingParams.builder().temperature(temperature).topK(topK).topP(topP).repetitionPenalty(penalty)
+          .build();
+      int[] context = rnd.ints(20 + rnd.nextInt(40), 0, vocab).toArray();
+      contexts[r] = context;
+      int[] distinct = Arrays.stream(context).distinct().toArray();
+      double u = rnd.nextDouble();
+      long[] allowed = null;
+      float[] scores = Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab);
+      if (r % 6 == 1) {
+        allowed = new long[(vocab + 63) / 64];
+        for (int i = 0; i < vocab; i++) {
+          if (rnd.nextInt(3) == 0) {
+            allowed[i >>> 6] |= 1L << i;
+          } else {
+            scores[i] = Float.NEGATIVE_INFINITY;
+          }
+        }
+        params[r] = SamplingParams.builder().temperature(temperature).topK(0).topP(topP).repetitionPenalty(penalty)
+            .build();
       }
-      double want = in ? n * p[i] / kept : 0;
-      assertTrue(Math.abs(counts[i] - want) <= 2, "token " + i + " drawn " + counts[i] + " times, expected "
-          + want + " (kept " + in + ")");
+      hostScores[r] = scores;
+      sampling[r] = new RowSampling(params[r].temperature(), params[r].topK(), params[r].topP(),
+          params[r].repetitionPenalty(), u, distinct, allowed, false);
     }
-    // Greedy rows: temperature 0, and top-k 1.
-    long greedy = io.zeros(8);
-    kernels.sampleRows(s, io.floats(Arrays.copyOf(row, 2 * vocab)), vocab, 1, io.floats(new float[] {0f}),
-        io.ints(new int[] {0}), io.floats(new float[] {1f}), io.floats(new float[] {0.99f}), greedy);
-    long topOne = io.zeros(8);
-    kernels.sampleRows(s, io.floats(row), vocab, 1, io.floats(new float[] {1.3f}), io.ints(new int[] {1}),
-        io.floats(new float[] {1f}), io.floats(new float[] {0.99f}), topOne);
-    sync();
-    assertEquals(order[0], io.readInts(greedy, 1)[0]);
-    assertEquals(order[0], io.readInts(topOne, 1)[0]);
+    Sampled got = sampleOnDevice(logits, vocab, sampling);
+    Sampler host = new Sampler();
+    for (int r = 0; r < rows; r++) {
+      int expected = host.sample(hostScores[r], 0, vocab, params[r], contexts[r], contexts[r].length,
+          fixed(sampling[r].uniform())).tokenId();
+      assertEquals(expected, got.tokens()[r], "row " + r + ": " + params[r] + ", u " + sampling[r].uniform());
+      assertEquals(Sampler.logprob(logits, r * vocab, vocab, expected), got.logprobs()[r], 1e-6f, "row " + r);
+    }
+  }
+
+  @Test
+  void hostRowsAreSkipped() {
+    int vocab = 64;
+    Sampled got = sampleOnDevice(randoms(2 * vocab, 1f), vocab, new RowSampling[] {RowSampling.HOST,
+        RowSampling.GREEDY});
+    assertEquals(-1, got.tokens()[0]);
+    assertTrue(got.tokens()[1] >= 0);
   }
 
   // ---------------------------------------------------------------- matrix products

@@ -87,7 +87,7 @@ class KernelImagesTest {
     k.residualRmsnorm(s, 1, 2, 3, 4, 5, 1e-5f, 6, 7, 8, 9);
     k.ropeKvWrite(s, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 32);
     for (int hd : Kernels.HEAD_DIMS) {
-      k.attentionDecode(s, hd, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 16, 8, 2, 64, 0.1f);
+      k.attentionDecode(s, hd, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16, 8, 2, 0.1f);
       k.attentionPrefill(s, hd, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 16, 8, 2, 4, 0.1f);
     }
     k.attentionCombine(s, 1, 2, 3, 4, 5, 6, 32, 7, 8);
@@ -95,12 +95,11 @@ class KernelImagesTest {
     k.loraExpand(s, 1, 2, 3, 4, 5, 6, 7, 8, 0, new int[] {0, 1}, new int[] {0, 64}, 128);
     k.siluMul(s, 1, 2, 3, 4, 5, 6);
     k.foldRows(s, 1, 2, 3, 4, 5, 6);
-    k.argmaxRows(s, 1, 2, 3, 4);
-    k.sampleRows(s, 1, 2, 3, 4, 5, 6, 7, 8);
+    k.sampleTokens(s, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
     k.gemm(s, 1, 2, 3, 4, 5, 6, 7);
     Set<String> launched = new HashSet<>();
     List<String> wrong = new ArrayList<>();
-    for (RecordingGpu.Launch l : rec.launches) {
+    for (RecordingGpu.Launch l : rec.launches()) {
       launched.add(l.kernel());
       String java = l.signature().replace('l', 'p');
       if (!java.equals(entries.get(l.kernel()))) {

@@ -51,21 +51,24 @@ class StepPlannerTest {
   }
 
   @Test
-  void decodeRowsAreChunkedAndPrefillRowsTiled() {
+  void decodeRowsSplitToFillTheDeviceAndPrefillRowsAreTiled() {
     StepPlan p = StepPlanner.plan(batch(List.of(new AdapterSegment(-1, 0, 8))), SHAPE, StepPlannerTest::page,
         s -> null);
-    // Row 0 sees 20 positions: chunks of 8 -> 3 items; row 7 sees 1 -> 1 item.
-    assertArrayEquals(new int[] {0, 0, 0, 1, 0, 2, 7, 0}, p.decodeItems());
+    // 2 decode rows x 2 KV heads on 8 SMs: ranges for 2 x 8 blocks -> 4 per row (each row uses at most
+    // ceil(context / 16) of them; the kernel decides).
     assertArrayEquals(new int[] {0, 7}, p.decodeRows());
-    assertArrayEquals(new int[] {0, 3}, p.decodeItemStart());
-    assertArrayEquals(new int[] {3, 1}, p.decodeItemCount());
+    assertEquals(4, p.decodeSplits());
+    assertEquals(8, p.numDecodeItems());
+    assertEquals(1, Kernels.decodeSplits(128, 4, 132), "a full batch needs no split");
+    assertEquals(66, Kernels.decodeSplits(1, 4, 132), "one row on an H200: 4 KV heads x 66 ranges = 2 x 132 SMs");
+    assertEquals(Kernels.DECODE_MAX_SPLITS, Kernels.decodeSplits(1, 1, 1000));
     // Group 4: 4 heads per block, 16 / 4 = 4 rows per tile: rows 1..4 and 5..6.
     assertEquals(4, p.headsPerTile());
     assertArrayEquals(new int[] {1, 4, 5, 0, 5, 2, 5, 0}, p.prefillTiles());
   }
 
   @Test
-  void adapterSegmentsBecomeLoraItemsOfAtMostEightRows() {
+  void adapterSegmentsBecomeLoraItemsOfAtMostFourRows() {
     try (LlamaModel model = CudaFixtures.model()) {
       Map<String, LoraAdapter> all = CudaFixtures.adapters(model);
       DeviceAdapter a = new DeviceAdapter(all.get("adapter-qv-r8"), new int[] {1}, 0xA000, null, null);
@@ -81,9 +84,9 @@ class StepPlannerTest {
       // Positions restart per sequence in real batches; here they only need to be consecutive.
       StepPlan p = StepPlanner.plan(fb, new StepPlanner.Shape(4, 4, 2, 4, 100, 256), id -> id,
           index -> index == 0 ? a : b);
-      assertArrayEquals(new int[] {2, 10, 13}, p.loraItemRow());
-      assertArrayEquals(new int[] {8, 3, 7}, p.loraItemCount());
-      assertArrayEquals(new long[] {0xA000, 0xA000, 0xB000}, p.loraItemRoot());
+      assertArrayEquals(new int[] {2, 6, 10, 13, 17}, p.loraItemRow());
+      assertArrayEquals(new int[] {4, 4, 3, 4, 3}, p.loraItemCount());
+      assertArrayEquals(new long[] {0xA000, 0xA000, 0xA000, 0xB000, 0xB000}, p.loraItemRoot());
       assertEquals(16, p.maxRank());
       assertEquals(List.of(a, b), p.adapters());
       // qv-r8 changes q and v; all-r16 every projection: the union per layer.

@@ -47,6 +47,31 @@ public interface Backend extends AutoCloseable {
    */
   Logits forward(ForwardBatch batch);
 
+  /**
+   * Whether this backend picks tokens itself in {@link #forwardSampled} (then only a token and its
+   * log-probability per row come back, and full rows only where the engine asks for them). The CPU
+   * backend returns logits and the engine's Sampler picks on the host.
+   */
+  default boolean samplesOnDevice() {
+    return false;
+  }
+
+  /**
+   * One model step like {@link #forward}, then the token of each logits row picked on the device as
+   * {@code sampling[i]} says for {@code batch.logitRows()[i]}, with the host Sampler's semantics; rows marked
+   * {@link RowSampling#onHost} come back whole instead. Only when {@link #samplesOnDevice}.
+   */
+  default SampledLogits forwardSampled(ForwardBatch batch, RowSampling[] sampling) {
+    throw new UnsupportedOperationException(name() + " samples on the host: call forward");
+  }
+
+  /**
+   * The engine's step limits, before {@link #allocateKvCache}: at most {@code maxBatchTokens} rows and
+   * {@code maxNumSeqs} sequences per step. A device backend reserves all the memory a step can need now,
+   * so that no step fails for memory later.
+   */
+  default void reserveStepMemory(int maxBatchTokens, int maxNumSeqs) {}
+
   @Override
   void close();
 }

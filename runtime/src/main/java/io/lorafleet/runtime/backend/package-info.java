@@ -5,5 +5,14 @@
  * io.lorafleet.runtime.backend.ForwardBatch}): token ids, positions, per-sequence block tables, and rows
  * grouped into segments by adapter (the SGMV layout). The engine above it never knows which device runs
  * the math; {@code io.lorafleet.runtime.backend.cpu} is the reference implementation.
+ *
+ * <p>A device backend may also pick the tokens ({@link io.lorafleet.runtime.backend.Backend#samplesOnDevice},
+ * {@link io.lorafleet.runtime.backend.Backend#forwardSampled}): the engine then sends each logits row's
+ * sampling parameters ({@link io.lorafleet.runtime.backend.RowSampling}, with the request's next uniform
+ * number drawn by the engine so seeded streams stay the engine's) and gets back a token and its logprob
+ * per row ({@link io.lorafleet.runtime.backend.SampledLogits}), plus full rows only for the rows it samples
+ * itself (top logprobs, prompt logprobs, constraints whose mask is not ready before the step; a constraint
+ * whose mask is known goes down as {@code RowSampling.allowedTokens}). {@link
+ * io.lorafleet.runtime.backend.Backend#reserveStepMemory} tells a device backend the step limits up front.
  */
 package io.lorafleet.runtime.backend;

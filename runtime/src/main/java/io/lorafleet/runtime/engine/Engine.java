@@ -80,6 +80,7 @@ public final class Engine implements AutoCloseable {
       long fit = config.kvCacheBytes() / backend.kvBytesPerBlock(config.blockSize());
       numBlocks = (int) Math.max(1, Math.min(fit, (long) config.maxNumSeqs() * blocksPerSeq));
     }
+    backend.reserveStepMemory(config.maxBatchTokens(), config.maxNumSeqs());
     backend.allocateKvCache(numBlocks, config.blockSize());
     this.residency = new AdapterResidency(backend, config.maxResidentAdapters(), this::publish);
     this.scheduler = new Scheduler(
@@ -295,8 +296,9 @@ public final class Engine implements AutoCloseable {
         recordPromptLogprobs(s, logits, logits.firstRow()[i], start, sc.numTokens());
       }
       int row = logits.sampleRow()[i];
-      if (row >= 0) {
-        FinishReason done = onSampled(s, logits, row);
+      Sampler.Choice device = logits.deviceChoice(i);
+      if (row >= 0 || device != null) {
+        FinishReason done = onSampled(s, logits, row, device);
         if (done != null) {
           finished.add(s);
           scheduler.finish(s);
@@ -379,11 +381,12 @@ public final class Engine implements AutoCloseable {
     }
   }
 
-  private FinishReason onSampled(Sequence s, ModelRunner.StepLogits logits, int row) {
+  /** A sampled token: chosen on the device ({@code device}), or here from logits row {@code row}. */
+  private FinishReason onSampled(Sequence s, ModelRunner.StepLogits logits, int row, Sampler.Choice device) {
     SamplingParams p = s.request().params();
     int vocab = logits.logits().vocab();
-    Sampler.Choice choice = sampler.sample(logits.logits().values(), row * vocab, vocab, p, s.tokenArray(),
-        s.numTokens(), s.samplerState.random);
+    Sampler.Choice choice = device != null ? device : sampler.sample(logits.logits().values(), row * vocab, vocab, p,
+        s.tokenArray(), s.numTokens(), s.samplerState.random);
     int token = choice.tokenId();
     s.append(token);
     generatedTokens++;
@@ -470,17 +473,36 @@ public final class Engine implements AutoCloseable {
         residency.size(), steps, promptTokens, generatedTokens, preemptions, lastTokens, lastNanos);
   }
 
+  /**
+   * Returns only once the loop thread has ended, so that whoever closes the backend next cannot free memory
+   * a step still uses (a step is never abandoned half-way; a slow one is waited for, and said so).
+   */
+  private static void awaitLoopEnd(Thread t) {
+    boolean interrupted = false;
+    long t0 = System.nanoTime();
+    while (t.isAlive()) {
+      try {
+        t.join(5000);
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+      if (t.isAlive()) {
+        log.warn("waiting for the engine thread to finish its step ({} s so far)",
+            (System.nanoTime() - t0) / 1_000_000_000);
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   @Override
   public void close() {
     closed = true;
     Thread t = loopThread;
     if (t != null) {
       t.interrupt();
-      try {
-        t.join(5000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+      awaitLoopEnd(t);
     }
     // Whatever is still queued or running ends with an explicit error, never silently.
     drainInbox();

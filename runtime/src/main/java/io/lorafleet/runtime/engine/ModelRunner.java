@@ -5,7 +5,10 @@ import io.lorafleet.runtime.backend.ForwardBatch;
 import io.lorafleet.runtime.backend.ForwardBatch.AdapterSegment;
 import io.lorafleet.runtime.backend.ForwardBatch.SequenceRows;
 import io.lorafleet.runtime.backend.Logits;
+import io.lorafleet.runtime.backend.RowSampling;
+import io.lorafleet.runtime.backend.SampledLogits;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 
@@ -13,6 +16,13 @@ import java.util.List;
  * Turns a schedule into one flattened {@link ForwardBatch} (sequences grouped by adapter, so each adapter's
  * rows form one segment) and runs it on the backend. The adapters of the schedule must be on the device
  * already ({@link AdapterResidency#acquire}); the runner only looks their indexes up.
+ *
+ * <p>On a backend that samples on the device ({@link Backend#samplesOnDevice}) each sampled row goes down
+ * with its sequence's sampling parameters ({@link RowSampling}) and comes back as a token and its logprob;
+ * the rows the engine must see whole (top logprobs, prompt logprobs) go down as {@link RowSampling#HOST}
+ * and come back as logits. The runner draws a non-greedy row's uniform number from the sequence's random
+ * stream here, exactly once per sampled token as the host Sampler would, so a seeded request samples the
+ * same stream on either side.
  */
 public final class ModelRunner {
   private final Backend backend;
@@ -25,8 +35,19 @@ public final class ModelRunner {
    * @param sampleRow  per sequence, the logits row to sample from, or -1 when this chunk does not reach its end
    * @param firstRow   per sequence, the logits row of its first row this step when all its rows were
    *                   requested (prompt logprobs), or -1
+   * @param deviceChoice per sequence, the token the backend chose on the device (then its sampleRow is -1),
+   *                   or null; the array is null when the backend samples nothing
    */
-  public record StepLogits(Logits logits, int[] sampleRow, int[] firstRow) {}
+  public record StepLogits(Logits logits, int[] sampleRow, int[] firstRow, Sampler.Choice[] deviceChoice) {
+    /** The device's choice for sequence {@code i}, or null when the engine samples it from {@link #logits}. */
+    Sampler.Choice deviceChoice(int i) {
+      return deviceChoice == null ? null : deviceChoice[i];
+    }
+  }
+
+  /** Per token id, the call of {@link #distinctTokens} that last saw it. */
+  private int[] seen = new int[0];
+  private int seenStamp;
 
   ModelRunner(Backend backend, AdapterResidency adapters) {
     this.backend = backend;
@@ -92,7 +113,69 @@ public final class ModelRunner {
     }
     // Rows are laid out in adapter order and logits rows were added as rows were, so they ascend.
     int[] lr = logitRows.stream().mapToInt(Integer::intValue).toArray();
-    Logits logits = backend.forward(new ForwardBatch(tokens, positions, seqRows, segments, lr));
-    return new StepLogits(logits, sampleRow, firstRow);
+    ForwardBatch batch = new ForwardBatch(tokens, positions, seqRows, segments, lr);
+    if (!backend.samplesOnDevice()) {
+      return new StepLogits(backend.forward(batch), sampleRow, firstRow, null);
+    }
+    RowSampling[] sampling = new RowSampling[lr.length];
+    Arrays.fill(sampling, RowSampling.HOST); // prompt-logprob rows
+    for (int i = 0; i < n; i++) {
+      if (sampleRow[i] >= 0 && firstRow[i] < 0) {
+        sampling[sampleRow[i]] = sampling(scheduled.get(i).sequence());
+      }
+    }
+    SampledLogits out = backend.forwardSampled(batch, sampling);
+    Sampler.Choice[] device = new Sampler.Choice[n];
+    int[] hostSample = new int[n];
+    int[] hostFirst = new int[n];
+    for (int i = 0; i < n; i++) {
+      hostFirst[i] = firstRow[i] < 0 ? -1 : out.hostRow()[firstRow[i]];
+      hostSample[i] = -1;
+      if (sampleRow[i] >= 0) {
+        int at = sampleRow[i];
+        if (out.hostRow()[at] >= 0) {
+          hostSample[i] = out.hostRow()[at];
+        } else {
+          device[i] = new Sampler.Choice(out.tokens()[at], out.logprobs()[at], List.of());
+        }
+      }
+    }
+    return new StepLogits(out.hostLogits(), hostSample, hostFirst, device);
+  }
+
+  /** A sequence's next token on the device, or on the host when it wants its top logprobs. */
+  private RowSampling sampling(Sequence s) {
+    SamplingParams p = s.request().params();
+    if (p.topLogprobs() > 0) {
+      return RowSampling.HOST;
+    }
+    double uniform = p.isGreedy() ? 0 : s.samplerState.random.nextDouble();
+    int[] penalty = p.repetitionPenalty() != 1.0 ? distinctTokens(s) : null;
+    return new RowSampling(p.temperature(), p.topK(), p.topP(), p.repetitionPenalty(), uniform, penalty, null, false);
+  }
+
+  /** The distinct tokens of {@code s}'s context, in first-seen order (what the repetition penalty touches). */
+  private int[] distinctTokens(Sequence s) {
+    int vocab = backend.config().vocabSize();
+    if (seen.length != vocab) {
+      seen = new int[vocab];
+      seenStamp = 0;
+    }
+    if (++seenStamp == 0) {
+      Arrays.fill(seen, 0);
+      seenStamp = 1;
+    }
+    int[] context = s.tokenArray();
+    int len = s.numTokens();
+    int[] out = new int[len];
+    int k = 0;
+    for (int i = 0; i < len; i++) {
+      int t = context[i];
+      if (t >= 0 && t < vocab && seen[t] != seenStamp) {
+        seen[t] = seenStamp;
+        out[k++] = t;
+      }
+    }
+    return Arrays.copyOf(out, k);
   }
 }

@@ -13,5 +13,15 @@
  * one in use), and publishes every change as an {@link io.lorafleet.runtime.engine.AdapterResidencyEvent}
  * to the engine's subscribers ({@link io.lorafleet.runtime.engine.Engine#subscribe}). Backends only upload
  * and free.
+ *
+ * <p>Where tokens are picked: on a backend that samples on the device ({@code Backend.samplesOnDevice}), the
+ * {@link io.lorafleet.runtime.engine.ModelRunner} sends each sampled row's parameters down with the batch
+ * (drawing the request's uniform number from its own stream, exactly when the host {@code Sampler} would)
+ * and gets a token and its logprob back; rows whose full distribution the engine needs (top logprobs,
+ * prompt logprobs) still come back as logits and go through the host {@code Sampler}. A constrained row
+ * (issue 17) goes down with its allowed-token bitmask when it is known before the step, and as a host row
+ * otherwise. The engine tells the backend its step limits before the KV cache is allocated
+ * ({@code Backend.reserveStepMemory}), and {@link io.lorafleet.runtime.engine.Engine#close} returns only
+ * after the loop thread has ended, so the backend is closed after the last step.
  */
 package io.lorafleet.runtime.engine;
