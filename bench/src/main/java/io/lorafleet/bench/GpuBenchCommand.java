@@ -9,7 +9,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "gpu-bench", mixinStandardHelpOptions = true,
     description = "LoraFleet on a GPU against HF transformers + PEFT (ops/gpu/bench runs all parts in order).",
-    subcommands = {GenerateCommand.class, EngineBenchCommand.class, HttpBenchCommand.class, ReportCommand.class})
+    subcommands = {GenerateCommand.class, EngineBenchCommand.class, HttpBenchCommand.class, ReportCommand.class,
+        HostOverheadCommand.class})
 final class GpuBenchCommand implements Runnable {
   @Spec
   CommandSpec spec;

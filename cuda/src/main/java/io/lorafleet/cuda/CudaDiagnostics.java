@@ -1,6 +1,7 @@
 package io.lorafleet.cuda;
 
 import io.lorafleet.runtime.backend.Backend;
+import io.lorafleet.runtime.model.LlamaModel;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
@@ -8,9 +9,10 @@ import java.util.Optional;
 
 /**
  * The one door into the CUDA backend for measuring tools (the GPU benchmark): which device and products
- * run, the device's copy bandwidth, waiting for adapter uploads, and a per-kernel profile of steps.
- * Everything else in this package is internal; the backend itself is found through {@link
- * CudaBackendProvider}.
+ * run, the device's copy bandwidth, waiting for adapter uploads, a per-kernel profile of steps, the decode
+ * graphs, and a CUDA backend on a recording device ({@link #onRecordingDevice}) that runs all its host work
+ * and no device work, for measuring the host's share of a step without a GPU. Everything else in this
+ * package is internal; the backend itself is found through {@link CudaBackendProvider}.
  */
 public final class CudaDiagnostics {
   private final CudaBackend backend;
@@ -22,6 +24,63 @@ public final class CudaDiagnostics {
   /** The diagnostics of {@code backend} when it is the CUDA backend; empty for any other. */
   public static Optional<CudaDiagnostics> of(Backend backend) {
     return backend instanceof CudaBackend cb ? Optional.of(new CudaDiagnostics(cb)) : Optional.empty();
+  }
+
+  /**
+   * A CUDA backend for {@code model} on a device that does nothing and counts the driver calls the real one
+   * would make ({@code RecordingGpu}): {@code memory} bytes and {@code multiprocessors} SMs as the device it
+   * stands for (e.g. an H200: 141 GiB, 132). Default options (cuBLAS calls become the own gemm kernel's
+   * launches there, one launch per product either way; decode graphs and device sampling on).
+   */
+  public static RecordingDevice onRecordingDevice(LlamaModel model, String deviceName, long memory,
+      int multiprocessors) {
+    RecordingGpu gpu = new RecordingGpu(deviceName, memory, multiprocessors);
+    CudaBackend backend = new CudaBackend(model, gpu, CudaOptions.DEFAULTS);
+    return new RecordingDevice(backend, gpu);
+  }
+
+  /** A CUDA backend on a recording device and the device's counters. */
+  public static final class RecordingDevice {
+    private final CudaBackend backend;
+    private final RecordingGpu gpu;
+
+    private RecordingDevice(CudaBackend backend, RecordingGpu gpu) {
+      this.backend = backend;
+      this.gpu = gpu;
+    }
+
+    public Backend backend() {
+      return backend;
+    }
+
+    /** Driver calls so far (as {@code JCudaGpu} would make them). */
+    public long driverCalls() {
+      return gpu.driverCalls();
+    }
+
+    /** Kernel launches so far (including those recorded while capturing graphs). */
+    public long kernelLaunches() {
+      return gpu.kernelLaunches();
+    }
+
+    public long graphLaunches() {
+      return gpu.graphLaunches();
+    }
+
+    /** Decode graphs captured so far. */
+    public int capturedGraphs() {
+      return backend.capturedGraphs();
+    }
+  }
+
+  /** Decode graphs captured so far (0 while graphs are off). */
+  public int capturedGraphs() {
+    return backend.capturedGraphs();
+  }
+
+  /** Whether decode steps run as CUDA graphs (off by {@code -Dlorafleet.cuda.graphs=false} or after a failed capture). */
+  public boolean graphsOn() {
+    return backend.graphsOn();
   }
 
   public String deviceName() {

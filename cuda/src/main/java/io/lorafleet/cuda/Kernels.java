@@ -22,7 +22,7 @@ final class Kernels {
   /** Fewest positions per decode range (attention.cu DECODE_MIN_CHUNK). */
   public static final int DECODE_MIN_CHUNK = 16;
   /** Most ranges one decode row's context is split into. */
-  public static final int DECODE_MAX_SPLITS = 64;
+  public static final int DECODE_MAX_SPLITS = 128;
   /** Query vectors (rows x heads) per prefill block (attention.cu PREFILL_MAX_QUERIES). */
   public static final int PREFILL_MAX_QUERIES = 16;
   /** Rows per LoRA work item (lora.cu LORA_ITEM_ROWS). */
