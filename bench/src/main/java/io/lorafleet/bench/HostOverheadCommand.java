@@ -39,8 +39,10 @@ import picocli.CommandLine.Option;
  * recording device that does no device work and counts the driver calls the real device would get
  * ({@link CudaDiagnostics#onRecordingDevice}, standing for an H200: 141 GiB, 132 SMs). For each batch size,
  * base model only and one distinct rank-16 q/k/v/o adapter per sequence: the wall time of each engine step
- * once every sequence decodes, and the driver calls, kernel launches and graph launches per step. On a GPU
- * the device's own time comes on top; the step is GPU-bound when this host time stays under it.
+ * once every sequence decodes, and the driver calls, kernel launches and graph launches per step (a first,
+ * unreported run warms the JIT). On a GPU the device's own time comes on top; the step is GPU-bound when
+ * this host time stays under it. Each case's backend and engine are fresh, so their graphs are captured
+ * during the warm-up steps.
  */
 @Command(name = "host-overhead", mixinStandardHelpOptions = true,
     description = "Host time and driver calls per steady-state decode step of the CUDA backend, on a recording "
@@ -93,6 +95,9 @@ final class HostOverheadCommand implements Callable<Integer> {
     double loadStart = HostInfo.loadAverage();
     List<Case> cases = new ArrayList<>();
     try (LlamaModel model = LlamaModel.load(ckpt.modelDir()); HfTokenizer tokenizer = HfTokenizer.load(ckpt.modelDir())) {
+      // A first, unreported run of the first case lets the JIT compile the step's code, so that the first
+      // reported case is not measured half-interpreted.
+      measure(model, tokenizer, ckpt.adapterDirs().get(0), batches[0], true);
       for (int batch : batches) {
         for (boolean adapters : new boolean[] {false, true}) {
           Case c = measure(model, tokenizer, ckpt.adapterDirs().get(0), batch, adapters);
@@ -122,6 +127,7 @@ final class HostOverheadCommand implements Callable<Integer> {
     try (Engine engine = new Engine(device.backend(), tokenizer, model.eosTokenIds(), config)) {
       SplittableRandom rnd = new SplittableRandom(batch * 31L + (withAdapters ? 1 : 0));
       SamplingParams p = SamplingParams.builder().maxNewTokens(maxNew).ignoreEos(true).build();
+      Quiet listener = new Quiet();
       for (int i = 0; i < batch; i++) {
         int[] prompt = new int[promptTokens];
         prompt[0] = SyntheticTokenizer.BOS_ID;
@@ -129,11 +135,12 @@ final class HostOverheadCommand implements Callable<Integer> {
           prompt[t] = 3 + rnd.nextInt(model.config().vocabSize() - 3);
         }
         LoraAdapter a = withAdapters ? LoraAdapter.load("a" + i, adapterDir, model.config(), 0) : null;
-        engine.submit(new GenerateRequest("r" + i, prompt, a, p), new Quiet());
+        engine.submit(new GenerateRequest("r" + i, prompt, a, p), listener);
       }
       // Until every sequence decodes (prefill chunks first), then the warm-up decode steps.
       while (engine.stats().running() < batch || engine.stats().generatedTokens() < (long) batch * (warmup + 1)) {
         engine.step();
+        listener.check();
       }
       long[] nanos = new long[steps];
       long calls0 = device.driverCalls();
@@ -144,6 +151,7 @@ final class HostOverheadCommand implements Callable<Integer> {
         engine.step();
         nanos[i] = System.nanoTime() - t0;
       }
+      listener.check();
       double perStep = 1.0 / steps;
       double[] us = Arrays.stream(nanos).mapToDouble(n -> n / 1e3).toArray();
       Percentiles pc = new Percentiles(us);
@@ -212,8 +220,10 @@ final class HostOverheadCommand implements Callable<Integer> {
     return Math.round(v * 10) / 10.0;
   }
 
-  /** Drops the tokens: only the engine's own work on them is measured. */
+  /** Drops the tokens (only the engine's own work on them is measured); keeps the first error. */
   private static final class Quiet implements GenerationListener {
+    private LoraFleetException error;
+
     @Override
     public void onToken(String requestId, TokenOutput token) {}
 
@@ -221,8 +231,16 @@ final class HostOverheadCommand implements Callable<Integer> {
     public void onFinish(GenerationResult result) {}
 
     @Override
-    public void onError(String requestId, LoraFleetException error) {
-      throw new IllegalStateException("request " + requestId + " failed: " + error.getMessage(), error);
+    public void onError(String requestId, LoraFleetException e) {
+      if (error == null) {
+        error = e;
+      }
+    }
+
+    void check() {
+      if (error != null) {
+        throw new IllegalStateException("a request failed: " + error.getMessage(), error);
+      }
     }
   }
 }

@@ -75,6 +75,39 @@ class CudaBackendProviderTest {
   }
 
   @Test
+  void cublasIsFoundInAPythonVirtualEnvironment() throws Exception {
+    Path home = Files.createTempDirectory("lf-home");
+    Path venv = home.resolve(".venv");
+    Path lib = venv.resolve("lib/python3.12/site-packages/nvidia/cublas/lib");
+    Files.createDirectories(lib);
+    Files.writeString(venv.resolve("pyvenv.cfg"), "home = /usr/bin\n");
+    Files.writeString(lib.resolve("libcublas.so.12"), "");
+    String old = System.getProperty("user.home");
+    System.setProperty("user.home", home.toString());
+    try {
+      assertTrue(CublasLibrary.candidates().contains(lib.resolve("libcublas.so.12").toString()),
+          CublasLibrary.candidates().toString());
+      assertTrue(CublasLibrary.notFound().contains("LORAFLEET_CUBLAS") && CublasLibrary.notFound().contains("gemm=kernel"));
+    } finally {
+      System.setProperty("user.home", old);
+    }
+  }
+
+  @Test
+  void kernelsFromANewerNvccThanTheDriverAreRefusedWithTheWayOut() {
+    KernelImages.Manifest m = KernelImages.parse("nvcc 13.0\ntargets compute_80 sm_80 sm_90\nmodule a\n");
+    String why = KernelImages.driverMismatch(m, 12040).orElseThrow();
+    assertTrue(why.contains("nvcc 13.0") && why.contains("580") && why.contains("CUDA 12.4")
+        && why.contains("forward-compatibility"), why);
+    assertTrue(KernelImages.driverMismatch(m, 13000).isEmpty());
+    assertTrue(KernelImages.driverMismatch(m, 13020).isEmpty());
+    KernelImages.Manifest old = KernelImages.parse("nvcc 12.4\ntargets compute_80\nmodule a\n");
+    assertTrue(KernelImages.driverMismatch(old, 12020).isEmpty(), "CUDA 12.x code runs on any 12.x driver");
+    assertTrue(KernelImages.driverHint(222, 12040).contains("CUDA 12.4"));
+    assertEquals("", KernelImages.driverHint(2, 12040));
+  }
+
+  @Test
   void noCublasHereIsAnEmptyAnswerNotAnError() {
     boolean installed = CublasLibrary.candidates().stream().anyMatch(c -> c.contains("/") && Files.exists(Path.of(c)));
     assumeFalse(installed, "this machine has cuBLAS");
