@@ -157,4 +157,4 @@ if (( tree_kb + size_kb > 62 * 1024 )); then
   echo "bundle: the working tree and .device/ come to more than 62 MiB; the device tool carries 64 MiB at most" >&2
   exit 1
 fi
-echo "run on the GPU machine (with .device carried along): bash ops/gpu/run-gpu-tests.sh   or   bash ops/gpu/bench"
+echo "run on the GPU machine (with .device carried along): bash ops/gpu/device-run   (the tests, the host overhead and a quick bench in ~8 minutes)"

@@ -45,4 +45,4 @@ exec "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAM
   -Djava.io.tmpdir="${TMPDIR:-/tmp}" \
   -jar "$LF_TESTS/junit-platform-console-standalone.jar" execute \
   --class-path "$cp" --scan-class-path "$LF_TESTS/lorafleet-cuda-tests.jar" \
-  --include-tag gpu --fail-if-no-tests --disable-banner --details=tree ${reports[@]+"${reports[@]}"} "$@"
+  --include-tag gpu --fail-if-no-tests --disable-banner --disable-ansi-colors --details=tree ${reports[@]+"${reports[@]}"} "$@"

@@ -287,13 +287,13 @@ final class CudaBackend implements Backend {
     dropGraphs();
     int maxBucket = maxBucket(rows, maxNumSeqs);
     int r = Math.max(rows, maxBucket);
-    int decodeRows = Math.max(maxBucket, Math.min(rows, maxNumSeqs));
+    int decodeRows = Math.max(maxBucket, Math.min(r, maxNumSeqs));
     int items = 0;
     for (int d = 1; d <= decodeRows; d++) {
       items = Math.max(items, d * Kernels.decodeSplits(d, c.numKvHeads(), gpu.multiprocessors()));
     }
     long plan = 4L * 14 * r + 8L * r + (long) SamplingInputs.PARAMS_BYTES * r + (64 << 10);
-    workspace.reserve(new Workspace.Limits(r, maxBucket, maxBucket, items, 0, plan));
+    workspace.reserve(new Workspace.Limits(r, maxBucket, decodeRows, items, plan));
     long result = 8L * r;
     long hostRows = 4L * maxBucket * c.vocabSize();
     if (resultHost != null) {
@@ -652,11 +652,12 @@ final class CudaBackend implements Backend {
         gpu.multiprocessors());
     StepPlan plan = StepPlanner.plan(b, shape, id -> kvPages[id],
         index -> index < uploaded.size() ? uploaded.get(index) : null);
-    if (plan.rows() > workspace.limits().rows()) {
-      log.warn("a step of {} rows exceeds the {} rows the step memory was reserved for: reserving again",
-          plan.rows(), workspace.limits().rows());
+    if (plan.rows() > workspace.limits().rows() || plan.numDecodeItems() > workspace.limits().partialItems()) {
+      log.warn("a step of {} rows ({} decode rows) exceeds what the step memory was reserved for ({} rows): "
+          + "reserving again", plan.rows(), plan.decodeRows().length, workspace.limits().rows());
       gpu.synchronize(stream);
-      reserveWorkspace(plan.rows(), Math.max(plan.rows(), workspace.limits().decodeRows()));
+      reserveWorkspace(Math.max(plan.rows(), workspace.limits().rows()),
+          Math.max(plan.decodeRows().length, workspace.limits().decodeRows()));
     }
     final int n = plan.logitRows().length;
     final int vocab = c.vocabSize();

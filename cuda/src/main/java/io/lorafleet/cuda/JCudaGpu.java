@@ -429,8 +429,12 @@ final class JCudaGpu implements Gpu {
       cuGraphDestroy(graph);
       check(r, "cuGraphInstantiate");
     }
-    long[] nodes = new long[1];
-    check(cuGraphGetNodes(graph, null, nodes), "cuGraphGetNodes");
+    long[] nodes = {-1};
+    try {
+      cuGraphGetNodes(graph, null, nodes); // only for the log line: -1 when the binding cannot count
+    } catch (RuntimeException e) {
+      nodes[0] = -1;
+    }
     return new GpuGraph(new Captured(graph, exec), (int) nodes[0]);
   }
 

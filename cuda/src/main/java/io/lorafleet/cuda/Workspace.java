@@ -6,8 +6,8 @@ import java.util.Map;
 
 /**
  * The step's scratch memory on the device, one buffer per role, all sized from the step limits
- * ({@link Limits}: rows per step from {@code max-batch-tokens}, logits rows per slice, decode rows per
- * graph) and the model, and allocated together up front ({@link #reserve}), so that no step allocates and
+ * ({@link Limits}: rows per step from {@code max-batch-tokens}, logits rows per slice and decode graph,
+ * decode rows per step) and the model, and allocated together up front ({@link #reserve}), so that no step allocates and
  * a long prompt cannot fail for memory mid-serving. The captured decode graphs name these buffers, so
  * they never move while graphs exist; {@link #generation} changes when they are reserved again (a caller
  * that skipped the engine's limits), which retires the graphs. The general step's plan buffer is apart:
@@ -31,21 +31,20 @@ final class Workspace implements AutoCloseable {
     LOGITS,
     SCORES,
     PROBS,
-    RESULT,
-    DECODE_INPUTS
+    RESULT
   }
 
   /**
    * What a step may hold.
    *
    * @param rows         rows (tokens) per step
-   * @param logitRows    logits rows per LM-head slice (a step with more goes slice by slice)
-   * @param decodeRows   rows of the largest decode graph
+   * @param logitRows    logits rows per LM-head slice (a step with more goes slice by slice); also the rows
+   *                     of the largest decode graph
+   * @param decodeRows   most decode rows (one-row sequences) a step may have
    * @param partialItems flash-decoding blocks (row x range) of the largest decode launch
-   * @param decodeInputs bytes of the decode graphs' input region ({@link DecodeInputs})
    * @param planBytes    bytes the general step's plan is reserved for (it grows past them if needed)
    */
-  record Limits(int rows, int logitRows, int decodeRows, int partialItems, long decodeInputs, long planBytes) {}
+  record Limits(int rows, int logitRows, int decodeRows, int partialItems, long planBytes) {}
 
   private record Allocation(long address, long bytes) {}
 
@@ -85,7 +84,6 @@ final class Workspace implements AutoCloseable {
     m.put(Buffer.SCORES, 4L * n * c.vocabSize());
     m.put(Buffer.PROBS, 8L * n * c.vocabSize());
     m.put(Buffer.RESULT, 8L * Math.max(r, n));
-    m.put(Buffer.DECODE_INPUTS, Math.max(256, l.decodeInputs()));
     return m;
   }
 
