@@ -2,7 +2,6 @@ package io.lorafleet.actors.http;
 
 import io.lorafleet.actors.adapters.AdapterStore;
 import io.lorafleet.actors.adapters.SourcePolicy;
-import io.lorafleet.actors.batch.BatchBuilder;
 import io.lorafleet.actors.cluster.ClusterSupervisor;
 import io.lorafleet.actors.routing.FleetView;
 import io.lorafleet.actors.routing.GenerationRouter;
@@ -19,7 +18,6 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * @param system             the node's actor system
  * @param engine             the model, tokenizer and engine (read-only use: tokenizing, limits, stats)
  * @param store              the node's adapter cache
- * @param batchBuilder       the batch builder of the engine
  * @param metrics            the node's metrics
  * @param sources            which adapter sources are accepted
  * @param maxBodyBytes       request body limit
@@ -28,8 +26,8 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * @param fleet              the node's fleet actors (routing, supervisor, drain)
  */
 public record NodeHandles(
-    ActorSystem<?> system, LocalEngine engine, ActorRef<AdapterStore.Command> store,
-    ActorRef<BatchBuilder.Command> batchBuilder, ServerMetrics metrics, SourcePolicy sources, long maxBodyBytes,
+    ActorSystem<?> system, LocalEngine engine, ActorRef<AdapterStore.Command> store, ServerMetrics metrics,
+    SourcePolicy sources, long maxBodyBytes,
     Duration adapterWaitTimeout, String adminToken, FleetHandles fleet) {
 
   /**

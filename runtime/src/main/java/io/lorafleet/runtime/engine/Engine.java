@@ -130,8 +130,10 @@ public final class Engine implements AutoCloseable {
 
   /**
    * Queues a request. Throws at once, without side effects, when the request is invalid ({@link
-   * InvalidRequestException}) or the queue is full ({@link OverloadedException}); otherwise the listener
-   * hears about it exactly once more at the end.
+   * InvalidRequestException}: the prompt, its length against the context and the KV cache, the adapter; its
+   * {@link SamplingParams} were checked when they were made) or the queue is full ({@link
+   * OverloadedException}); otherwise the listener hears about it exactly once more at the end. This is the
+   * one validation of a request.
    */
   public void submit(GenerateRequest request, GenerationListener listener) {
     validate(request);
@@ -220,7 +222,6 @@ public final class Engine implements AutoCloseable {
         throw new InvalidRequestException("prompt token id " + t + " is outside the vocabulary [0, " + model.vocabSize() + ")");
       }
     }
-    r.params().validate();
     if (prompt.length >= maxModelLen) {
       throw new InvalidRequestException("the prompt is " + prompt.length + " tokens; this model's context is "
           + maxModelLen + " tokens");

@@ -5,7 +5,9 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * How to pick tokens and when to stop, with Hugging Face semantics.
+ * How to pick tokens and when to stop, with Hugging Face semantics. Checked once, when made: an instance
+ * with a value out of range cannot exist (the constructor throws {@link InvalidRequestException} naming the
+ * parameter and its range), so nobody downstream checks again.
  *
  * @param maxNewTokens      upper bound on generated tokens (≥ 1)
  * @param temperature       0 for greedy (argmax); otherwise logits are divided by it before sampling
@@ -39,6 +41,7 @@ public record SamplingParams(
   public static final int MAX_STOP_SEQUENCES = 16;
 
   public SamplingParams {
+    check(maxNewTokens, temperature, topK, topP, repetitionPenalty, stop, topLogprobs);
     stop = List.copyOf(stop);
     stopTokenIds = Set.copyOf(stopTokenIds);
   }
@@ -57,7 +60,8 @@ public record SamplingParams(
   }
 
   /** Checks every field; the message names the parameter and the accepted range. */
-  public void validate() {
+  private static void check(int maxNewTokens, double temperature, int topK, double topP, double repetitionPenalty,
+      List<String> stop, int topLogprobs) {
     if (maxNewTokens < 1) {
       throw new InvalidRequestException("max_new_tokens must be at least 1, got " + maxNewTokens);
     }

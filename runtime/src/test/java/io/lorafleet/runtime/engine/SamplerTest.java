@@ -111,15 +111,19 @@ class SamplerTest {
   }
 
   @Test
-  void parameterValidationNamesTheParameter() {
+  void invalidParametersCannotBeMadeAndTheErrorNamesTheParameter() {
     var e = org.junit.jupiter.api.Assertions.assertThrows(io.lorafleet.runtime.errors.InvalidRequestException.class,
-        () -> SamplingParams.builder().topP(0).build().validate());
+        () -> SamplingParams.builder().topP(0).build());
     assertTrue(e.getMessage().contains("top_p"));
     e = org.junit.jupiter.api.Assertions.assertThrows(io.lorafleet.runtime.errors.InvalidRequestException.class,
-        () -> SamplingParams.builder().temperature(-1).build().validate());
+        () -> SamplingParams.builder().temperature(-1).build());
     assertTrue(e.getMessage().contains("temperature"));
     e = org.junit.jupiter.api.Assertions.assertThrows(io.lorafleet.runtime.errors.InvalidRequestException.class,
-        () -> SamplingParams.builder().maxNewTokens(0).build().validate());
+        () -> SamplingParams.builder().maxNewTokens(0).build());
     assertTrue(e.getMessage().contains("max_new_tokens"));
+    e = org.junit.jupiter.api.Assertions.assertThrows(io.lorafleet.runtime.errors.InvalidRequestException.class,
+        () -> new SamplingParams(4, 0, 0, 1, 1, null, java.util.List.of(""), java.util.Set.of(), false, 0, false,
+            false));
+    assertTrue(e.getMessage().contains("stop sequences"));
   }
 }
