@@ -10,14 +10,14 @@ import io.lorafleet.bench.SystemResult.LatencyFigure;
 import io.lorafleet.bench.SystemResult.StepFigure;
 import io.lorafleet.bench.SystemResult.ThroughputFigure;
 import io.lorafleet.cuda.CudaDiagnostics;
-import io.lorafleet.runtime.backend.BackendOptions;
+import io.lorafleet.runtime.backend.BackendConfig;
 import io.lorafleet.runtime.bench.EnginePhases;
 import io.lorafleet.runtime.bench.HostInfo;
 import io.lorafleet.runtime.bench.MemoryBandwidth;
 import io.lorafleet.runtime.bench.PhaseResult;
 import io.lorafleet.runtime.engine.Engine;
 import io.lorafleet.runtime.engine.EngineConfig;
-import io.lorafleet.runtime.engine.LocalEngine;
+import io.lorafleet.runtime.engine.LoadedModel;
 import io.lorafleet.runtime.model.LoraAdapter;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -58,7 +58,7 @@ final class EngineBench {
    * @param loaderThreads   threads reading the untimed adapters
    * @param profileSteps    decode steps per profiled batch (0: no profile)
    */
-  record Settings(Workload workload, String backend, BackendOptions backendOptions, EngineConfig engineConfig,
+  record Settings(Workload workload, String backend, BackendConfig backendOptions, EngineConfig engineConfig,
       long bandwidthBytes, int bandwidthReps, int loadTimed, int loaderThreads, int profileSteps) {}
 
   private final BenchManifest manifest;
@@ -98,7 +98,7 @@ final class EngineBench {
     EngineConfig config = base.toBuilder().maxNumSeqs(Math.max(base.maxNumSeqs(), c))
         .maxWaiting(Math.max(base.maxWaiting(), w.throughputRequests())).build();
     HostInfo host = HostInfo.detect();
-    try (LocalEngine le = LocalEngine.open(manifest.modelPath(), s.backend(), s.backendOptions(), config)) {
+    try (LoadedModel le = LoadedModel.open(manifest.modelPath(), s.backend(), s.backendOptions(), config)) {
       Engine engine = le.engine();
       CudaDiagnostics cuda = CudaDiagnostics.of(le.backend()).orElse(null);
       environment.put("backend", le.backend().name());
@@ -162,7 +162,7 @@ final class EngineBench {
   }
 
   /** Loads every adapter of the manifest and makes it resident; the first {@code loadTimed} one by one, timed. */
-  private List<LoraAdapter> loadAdapters(LocalEngine le, CudaDiagnostics cuda) {
+  private List<LoraAdapter> loadAdapters(LoadedModel le, CudaDiagnostics cuda) {
     List<BenchManifest.Adapter> all = manifest.adapters();
     int n = all.size();
     int timed = Math.min(n, Math.max(1, s.loadTimed()));
@@ -242,7 +242,7 @@ final class EngineBench {
     return adapters.subList(0, Math.min(adapters.size(), Math.min(batch, w.throughputAdapters())));
   }
 
-  private DecodeFigure decodeFigure(LocalEngine le, EnginePhases phases, List<LoraAdapter> adapters,
+  private DecodeFigure decodeFigure(LoadedModel le, EnginePhases phases, List<LoraAdapter> adapters,
       BandwidthFigure bandwidth) {
     long weightBytes = le.model().weights().bytesReadPerStep();
     double floorMs = weightBytes / (bandwidth.gbPerS() * 1e9) * 1e3;

@@ -49,7 +49,7 @@ final class EngineBenchCommand implements Callable<Integer> {
       throw new CliInputException("bandwidth, load and profile options must be positive");
     }
     EngineBench.Settings s = new EngineBench.Settings(workloadOptions.workload(), engineOptions.backend,
-        engineOptions.backendOptions(), engineOptions.engineConfig(), (long) bandwidthMib << 20, bandwidthReps,
+        engineOptions.backendConfig(), engineOptions.engineConfig(), (long) bandwidthMib << 20, bandwidthReps,
         loadTimed, loaderThreads, profileSteps);
     SystemResult.runWritingAsItGoes(json, "engine run", progress -> new EngineBench(m, s, System.out, progress).run());
     return 0;

@@ -50,7 +50,7 @@ final class CudaBackend implements Backend {
 
   private final LlamaConfig c;
   private final Gpu gpu;
-  private final CudaOptions options;
+  private final CudaConfig cudaConfig;
   private final Kernels plainKernels;
   private final Gemm plainGemm;
   /** What the step queues its work through: the device itself, or its timed view while a profile is on. */
@@ -79,10 +79,10 @@ final class CudaBackend implements Backend {
   private boolean closed;
 
   /** Takes ownership of {@code gpu}; uploads the model's weights. */
-  public CudaBackend(LlamaModel model, Gpu gpu, CudaOptions options) {
+  public CudaBackend(LlamaModel model, Gpu gpu, CudaConfig cudaConfig) {
     this.c = model.config();
     this.gpu = gpu;
-    this.options = options;
+    this.cudaConfig = cudaConfig;
     if (!Kernels.HEAD_DIMS.contains(c.headDim())) {
       throw new UnsupportedOperationException("the CUDA backend has attention kernels for head_dim "
           + Kernels.HEAD_DIMS + ", not " + c.headDim());
@@ -91,7 +91,7 @@ final class CudaBackend implements Backend {
     long t0 = System.nanoTime();
     this.stream = gpu.computeStream();
     this.plainKernels = new Kernels(gpu);
-    this.plainGemm = chooseGemm(gpu, plainKernels, options.gemm());
+    this.plainGemm = chooseGemm(gpu, plainKernels, cudaConfig.gemm());
     this.ops = gpu;
     this.kernels = plainKernels;
     this.gemm = plainGemm;
@@ -102,13 +102,13 @@ final class CudaBackend implements Backend {
         weights.bytes() >> 20, (System.nanoTime() - t0) / 1_000_000, gemm.name());
   }
 
-  private static Gemm chooseGemm(Gpu gpu, Kernels kernels, CudaOptions.GemmChoice choice) {
-    if (choice != CudaOptions.GemmChoice.KERNEL && gpu instanceof JCudaGpu jg) {
+  private static Gemm chooseGemm(Gpu gpu, Kernels kernels, CudaConfig.GemmChoice choice) {
+    if (choice != CudaConfig.GemmChoice.KERNEL && gpu instanceof JCudaGpu jg) {
       Optional<CublasLibrary> lib = CublasLibrary.load();
       if (lib.isPresent()) {
         return new CublasGemm(lib.get(), jg.rawStream(gpu.computeStream()));
       }
-      if (choice == CudaOptions.GemmChoice.CUBLAS) {
+      if (choice == CudaConfig.GemmChoice.CUBLAS) {
         throw new GpuException("cuBLAS not found (looked for " + CublasLibrary.candidates()
             + "); set LORAFLEET_CUBLAS to libcublas.so.13 or .12");
       }
@@ -231,8 +231,8 @@ final class CudaBackend implements Backend {
     long pageBytes = DevicePool.pageBytesFor(kvBytesPerBlock(blockSize), minPiece);
     long free = gpu.freeMemory();
     long kvBytes = pageBytes * numBlocks;
-    long adapterBytes = options.adapterPoolBytes() > 0 ? options.adapterPoolBytes()
-        : Math.max(0, free - kvBytes - options.reserveBytes());
+    long adapterBytes = cudaConfig.adapterPoolBytes() > 0 ? cudaConfig.adapterPoolBytes()
+        : Math.max(0, free - kvBytes - cudaConfig.reserveBytes());
     if (kvBytes + adapterBytes > free) {
       throw new IllegalStateException("KV cache of " + numBlocks + " blocks (" + (kvBytes >> 20) + " MiB) and "
           + (adapterBytes >> 20) + " MiB for adapters do not fit in the " + (free >> 20) + " MiB free on "
@@ -252,8 +252,8 @@ final class CudaBackend implements Backend {
   public int uploadAdapter(LoraAdapter adapter) {
     gpu.makeCurrent();
     requirePool();
-    if (live >= options.maxAdapters()) {
-      throw new DeviceFullException("all " + options.maxAdapters() + " adapter places of " + name() + " are taken");
+    if (live >= cudaConfig.maxAdapters()) {
+      throw new DeviceFullException("all " + cudaConfig.maxAdapters() + " adapter places of " + name() + " are taken");
     }
     AdapterLayout layout = uploader.layout(adapter);
     int[] pages = pool.pages().allocate(layout.pages(), Use.ADAPTER);
@@ -294,11 +294,11 @@ final class CudaBackend implements Backend {
   @Override
   public int adapterCapacity() {
     if (pool == null) {
-      return options.maxAdapters();
+      return cudaConfig.maxAdapters();
     }
     long adapterPages = pool.pages().pages() - (long) numBlocks;
     int per = Math.max(1, largestAdapterPages > 0 ? largestAdapterPages : referenceAdapterPages());
-    return (int) Math.min(options.maxAdapters(), adapterPages / per);
+    return (int) Math.min(cudaConfig.maxAdapters(), adapterPages / per);
   }
 
   private int referenceAdapterPages() {
@@ -379,7 +379,7 @@ final class CudaBackend implements Backend {
       }
     }
     StepPlanner.Shape shape = new StepPlanner.Shape(c.numLayers(), c.numHeads(), c.numKvHeads(), blockSize, numBlocks,
-        options.decodeChunk());
+        cudaConfig.decodeChunk());
     StepPlan plan = StepPlanner.plan(b, shape, id -> kvPages[id],
         index -> index < uploaded.size() ? uploaded.get(index) : null);
 
@@ -444,7 +444,7 @@ final class CudaBackend implements Backend {
       if (plan.numDecodeItems() > 0) {
         kernels.attentionDecode(stream, c.headDim(), q, partial, m.of(Section.DECODE_ITEMS), plan.numDecodeItems(),
             m.of(Section.POSITIONS), m.of(Section.PAGE_TABLE), m.of(Section.ROW_PAGE_START), pool.base(), pageFloats,
-            layerOffset, blockSize, c.numHeads(), c.numKvHeads(), options.decodeChunk(), scale);
+            layerOffset, blockSize, c.numHeads(), c.numKvHeads(), cudaConfig.decodeChunk(), scale);
         kernels.attentionCombine(stream, partial, m.of(Section.DECODE_ROWS), m.of(Section.DECODE_ITEM_START),
             m.of(Section.DECODE_ITEM_COUNT), plan.decodeRows().length, c.numHeads(), c.headDim(), rows, att);
       }

@@ -1,7 +1,7 @@
 package io.lorafleet.cuda;
 
 /**
- * Settings of the CUDA backend.
+ * What the CUDA backend is constructed with (read from system properties by {@link #fromSystemProperties}).
  *
  * @param gemm             which matrix products to use
  * @param adapterPoolBytes device bytes for adapter pages on top of the KV cache (0: what the device has
@@ -10,7 +10,7 @@ package io.lorafleet.cuda;
  * @param maxAdapters      most adapters on the device at once
  * @param decodeChunk      positions per flash-decoding chunk
  */
-record CudaOptions(GemmChoice gemm, long adapterPoolBytes, long reserveBytes, int maxAdapters, int decodeChunk) {
+record CudaConfig(GemmChoice gemm, long adapterPoolBytes, long reserveBytes, int maxAdapters, int decodeChunk) {
   /** Matrix products: cuBLAS if it loads (auto), cuBLAS or fail, or our own kernel. */
   public enum GemmChoice {
     AUTO,
@@ -18,9 +18,9 @@ record CudaOptions(GemmChoice gemm, long adapterPoolBytes, long reserveBytes, in
     KERNEL
   }
 
-  public static final CudaOptions DEFAULTS = new CudaOptions(GemmChoice.AUTO, 0, 1L << 30, 4096, 256);
+  public static final CudaConfig DEFAULTS = new CudaConfig(GemmChoice.AUTO, 0, 1L << 30, 4096, 256);
 
-  public CudaOptions {
+  public CudaConfig {
     if (adapterPoolBytes < 0 || reserveBytes < 0 || maxAdapters < 1 || decodeChunk < 1) {
       throw new IllegalArgumentException("invalid CUDA options " + this);
     }
@@ -31,9 +31,9 @@ record CudaOptions(GemmChoice gemm, long adapterPoolBytes, long reserveBytes, in
    * {@code lorafleet.cuda.adapterPoolMiB}, {@code lorafleet.cuda.reserveMiB},
    * {@code lorafleet.cuda.maxAdapters}, {@code lorafleet.cuda.decodeChunk}.
    */
-  public static CudaOptions fromSystemProperties() {
-    CudaOptions d = DEFAULTS;
-    return new CudaOptions(
+  public static CudaConfig fromSystemProperties() {
+    CudaConfig d = DEFAULTS;
+    return new CudaConfig(
         GemmChoice.valueOf(System.getProperty("lorafleet.cuda.gemm", d.gemm().name()).toUpperCase(java.util.Locale.ROOT)),
         Long.getLong("lorafleet.cuda.adapterPoolMiB", d.adapterPoolBytes() >> 20) << 20,
         Long.getLong("lorafleet.cuda.reserveMiB", d.reserveBytes() >> 20) << 20,
@@ -41,19 +41,11 @@ record CudaOptions(GemmChoice gemm, long adapterPoolBytes, long reserveBytes, in
         Integer.getInteger("lorafleet.cuda.decodeChunk", d.decodeChunk()));
   }
 
-  public CudaOptions withGemm(GemmChoice g) {
-    return new CudaOptions(g, adapterPoolBytes, reserveBytes, maxAdapters, decodeChunk);
+  public CudaConfig withAdapterPoolBytes(long b) {
+    return new CudaConfig(gemm, b, reserveBytes, maxAdapters, decodeChunk);
   }
 
-  public CudaOptions withAdapterPoolBytes(long b) {
-    return new CudaOptions(gemm, b, reserveBytes, maxAdapters, decodeChunk);
-  }
-
-  public CudaOptions withReserveBytes(long b) {
-    return new CudaOptions(gemm, adapterPoolBytes, b, maxAdapters, decodeChunk);
-  }
-
-  public CudaOptions withDecodeChunk(int c) {
-    return new CudaOptions(gemm, adapterPoolBytes, reserveBytes, maxAdapters, c);
+  public CudaConfig withDecodeChunk(int c) {
+    return new CudaConfig(gemm, adapterPoolBytes, reserveBytes, maxAdapters, c);
   }
 }

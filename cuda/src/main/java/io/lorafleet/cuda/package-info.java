@@ -5,6 +5,8 @@
  * (the engine finds the backend through the backend SPI) and {@link io.lorafleet.cuda.CudaDiagnostics}, the
  * one entry point of measuring tools (device, bandwidth, per-kernel profile). Adapters are uploaded into
  * pages and freed when the engine's adapter residency says so; the backend keeps no residency of its own.
+ * {@link io.lorafleet.cuda.CudaConfig} is what the backend is constructed with (read from {@code
+ * -Dlorafleet.cuda.*} system properties).
  *
  * <h2>Pieces</h2>
  * <ul>

@@ -31,7 +31,7 @@ public final class HttpApi extends AllDirectives {
     this.node = node;
     GenerationGateway gateway = new GenerationGateway(node);
     RequestMapping mapping = new RequestMapping(node);
-    TokenTexts texts = new TokenTexts(node.engine().tokenizer());
+    TokenTexts texts = new TokenTexts(node.model().tokenizer());
     this.lorax = new LoraxApi(node, gateway, new LoraxCodec(mapping, texts));
     this.openAi = new OpenAiApi(node, gateway, new OpenAiCodec(mapping, texts));
     this.admin = new AdminApi(node);

@@ -35,8 +35,8 @@ final class LoraxApi {
 
   CompletionStage<HttpResponse> info() {
     return AdapterRegistry.snapshot(node.system(), Duration.ofSeconds(3)).thenApply(adapters -> HttpResponses.json(
-        codec.info(adapters, node.engine().engine().config(), node.engine().engine().stats(),
-            node.engine().backend().name())));
+        codec.info(adapters, node.model().engine().config(), node.model().engine().stats(),
+            node.model().backend().name())));
   }
 
   HttpResponse health() {

@@ -7,7 +7,7 @@ import io.lorafleet.actors.routing.FleetView;
 import io.lorafleet.actors.routing.GenerationRouter;
 import io.lorafleet.actors.routing.GenerationService;
 import io.lorafleet.actors.metrics.ServerMetrics;
-import io.lorafleet.runtime.engine.LocalEngine;
+import io.lorafleet.runtime.engine.LoadedModel;
 import java.time.Duration;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -16,7 +16,8 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * What the HTTP API talks to on its node.
  *
  * @param system             the node's actor system
- * @param engine             the model, tokenizer and engine (read-only use: tokenizing, limits, stats)
+ * @param model              the loaded model: tokenizer, backend and engine (read-only use: tokenizing, limits,
+ *                           stats)
  * @param store              the node's adapter cache
  * @param metrics            the node's metrics
  * @param sources            which adapter sources are accepted
@@ -26,7 +27,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * @param fleet              the node's fleet actors (routing, supervisor, drain)
  */
 public record NodeHandles(
-    ActorSystem<?> system, LocalEngine engine, ActorRef<AdapterStore.Command> store, ServerMetrics metrics,
+    ActorSystem<?> system, LoadedModel model, ActorRef<AdapterStore.Command> store, ServerMetrics metrics,
     SourcePolicy sources, long maxBodyBytes,
     Duration adapterWaitTimeout, String adminToken, FleetHandles fleet) {
 
@@ -43,6 +44,6 @@ public record NodeHandles(
 
   /** The name clients use for the base model. */
   public String modelName() {
-    return engine.model().name();
+    return model.name();
   }
 }

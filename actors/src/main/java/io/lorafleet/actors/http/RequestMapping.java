@@ -26,7 +26,7 @@ final class RequestMapping {
 
   /** Longest prompt plus output the engine accepts. */
   int maxModelLen() {
-    return node.engine().engine().maxModelLen();
+    return node.model().engine().maxModelLen();
   }
 
   /**
@@ -62,6 +62,6 @@ final class RequestMapping {
   }
 
   private HfTokenizer tokenizer() {
-    return node.engine().tokenizer();
+    return node.model().tokenizer();
   }
 }

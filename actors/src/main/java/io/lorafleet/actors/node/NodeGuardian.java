@@ -18,7 +18,7 @@ import io.lorafleet.actors.routing.FleetView;
 import io.lorafleet.actors.routing.GenerationRouter;
 import io.lorafleet.actors.routing.GenerationService;
 import io.lorafleet.actors.routing.LoadReporter;
-import io.lorafleet.runtime.engine.LocalEngine;
+import io.lorafleet.runtime.engine.LoadedModel;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -66,13 +66,13 @@ public final class NodeGuardian {
   private NodeGuardian() {}
 
   /** What the guardian holds once its actors run. */
-  private record Started(NodeSettings settings, FleetSettings fleet, LocalEngine engine, NodeHandles handles,
+  private record Started(NodeSettings settings, FleetSettings fleet, LoadedModel model, NodeHandles handles,
       ActorRef<BatchBuilder.Command> batch, ActorRef<GenerationService.Command> service) {}
 
   /**
    * @param ready completed with the HTTP address once the node serves, or with the start failure
    */
-  public static Behavior<Command> create(NodeSettings settings, LocalEngine engine, ServerMetrics metrics,
+  public static Behavior<Command> create(NodeSettings settings, LoadedModel model, ServerMetrics metrics,
       String adminToken, CompletableFuture<InetSocketAddress> ready) {
     return Behaviors.setup(ctx -> {
       ClusterJoin.start(ctx.getSystem());
@@ -83,11 +83,11 @@ public final class NodeGuardian {
       AdapterFetcher fetcher = new AdapterFetcher(sources, settings.diskCacheDir(), settings.downloadMaxBytes(),
           settings.downloadTimeout());
       String node = cluster.selfMember().address().toString();
-      ActorRef<AdapterStore.Command> store = ctx.spawn(AdapterStore.create(new AdapterStore.Settings(node,
-          engine.engine(), engine.model().config(), settings.maxRank(), settings.cache(), sources, fetcher,
+      ActorRef<AdapterStore.Command> store = ctx.spawn(AdapterStore.create(new AdapterStore.Config(node,
+          model.engine(), model.model().config(), settings.maxRank(), settings.cache(), sources, fetcher,
           settings.maxPending(), metrics)), "adapter-store");
-      ActorRef<BatchBuilder.Command> batch = ctx.spawn(BatchBuilder.create(engine.engine()), "batch-builder");
-      metrics.bindEngine(engine.engine());
+      ActorRef<BatchBuilder.Command> batch = ctx.spawn(BatchBuilder.create(model.engine()), "batch-builder");
+      metrics.bindEngine(model.engine());
       ActorRef<GenerationService.Command> service = serves ? ctx.spawn(restarting(GenerationService.create(store, batch,
           settings.adapterWaitTimeout(), ctx.messageAdapter(String.class, DrainRequested::new))), "generation-service")
           : null;
@@ -106,11 +106,11 @@ public final class NodeGuardian {
                 restarting(ClusterSupervisor.create(fleet.supervisor(), provisioner, metrics)), "cluster-supervisor")
             .withSettings(ClusterSingletonSettings.create(ctx.getSystem()).withRole(SERVING_ROLE)));
       }
-      NodeHandles handles = new NodeHandles(ctx.getSystem(), engine, store, metrics, sources, settings.maxBodyBytes(),
+      NodeHandles handles = new NodeHandles(ctx.getSystem(), model, store, metrics, sources, settings.maxBodyBytes(),
           settings.adapterWaitTimeout(), adminToken, new NodeHandles.FleetHandles(view, router, service, supervisor));
       ctx.pipeToSelf(AdapterDirectory.register(ctx.getSystem(), settings.adaptersDir(), sources),
           (n, err) -> new Registered(n == null ? 0 : n, err));
-      return starting(ctx, new Started(settings, fleet, engine, handles, batch, service), ready);
+      return starting(ctx, new Started(settings, fleet, model, handles, batch, service), ready);
     });
   }
 
@@ -157,16 +157,16 @@ public final class NodeGuardian {
   private static ActorRef<NodeDrain.Command> announce(ActorContext<Command> ctx, Started s, ServerBinding binding,
       InetSocketAddress addr) {
     String node = Cluster.get(ctx.getSystem()).selfMember().address().toString();
-    var engineConfig = s.engine().engine().config();
+    var engineConfig = s.model().engine().config();
     long memory = s.fleet().deviceMemoryBytes() > 0 ? s.fleet().deviceMemoryBytes() : engineConfig.kvCacheBytes();
     NodeCapacity capacity = new NodeCapacity(memory, s.settings().cache().deviceAdapters(), engineConfig.maxNumSeqs());
-    ActorRef<LoadReporter.Command> reporter = ctx.spawn(restarting(LoadReporter.create(new LoadReporter.Settings(node,
+    ActorRef<LoadReporter.Command> reporter = ctx.spawn(restarting(LoadReporter.create(new LoadReporter.Config(node,
             "http://" + addr.getHostString() + ":" + addr.getPort(), capacity, s.fleet().announceInterval(),
-            s.fleet().rateWindow()), s.engine().engine(), s.handles().store(), s.batch(), s.service())),
+            s.fleet().rateWindow()), s.model().engine(), s.handles().store(), s.batch(), s.service())),
         "load-reporter");
     ctx.getLog().info("announced capacity: {} bytes, {} adapter slots, batch {}", capacity.deviceMemoryBytes(),
         capacity.adapterSlots(), capacity.maxBatch());
-    return ctx.spawn(NodeDrain.create(binding, reporter, s.service(), s.engine().engine()), "drain");
+    return ctx.spawn(NodeDrain.create(binding, reporter, s.service(), s.model().engine()), "drain");
   }
 
   private static Behavior<Command> serving(ActorContext<Command> ctx, ServerBinding binding,

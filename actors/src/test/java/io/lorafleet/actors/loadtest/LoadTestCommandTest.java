@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import io.lorafleet.runtime.Fixtures;
 import io.lorafleet.actors.node.LoraFleetNode;
-import io.lorafleet.runtime.backend.BackendOptions;
+import io.lorafleet.runtime.backend.BackendConfig;
 import io.lorafleet.runtime.cli.LoraFleetCli;
 import io.lorafleet.runtime.engine.EngineConfig;
 import java.io.IOException;
@@ -52,7 +52,7 @@ class LoadTestCommandTest {
         // fewer device slots than adapters, so that the device tier both hits and misses
         "lorafleet.adapters.cache.device-slots", 4);
     node = LoraFleetNode.start(ConfigFactory.parseMap(c).withFallback(ConfigFactory.load()),
-        EngineConfig.DEFAULTS.withKvCacheBytes(64L << 20), new BackendOptions(0, 0));
+        EngineConfig.DEFAULTS.withKvCacheBytes(64L << 20), new BackendConfig(0, 0));
   }
 
   @AfterAll

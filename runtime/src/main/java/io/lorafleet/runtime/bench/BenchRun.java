@@ -1,7 +1,7 @@
 package io.lorafleet.runtime.bench;
 
 import io.lorafleet.runtime.engine.EngineConfig;
-import io.lorafleet.runtime.engine.LocalEngine;
+import io.lorafleet.runtime.engine.LoadedModel;
 import io.lorafleet.runtime.model.LoraAdapter;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -40,7 +40,7 @@ public final class BenchRun {
         .stream().map(BenchRun::fmt).toList());
 
     EngineConfig config = s.engineConfig().withMaxWaiting(Math.max(s.engineConfig().maxWaiting(), s.batchSize()));
-    try (LocalEngine le = LocalEngine.open(checkpoint.modelDir(), s.backend(), s.backendOptions(), config)) {
+    try (LoadedModel le = LoadedModel.open(checkpoint.modelDir(), s.backend(), s.backendOptions(), config)) {
       checkLimits(le, s);
       List<LoraAdapter> adapters = new ArrayList<>();
       for (Path dir : checkpoint.adapterDirs()) {
@@ -86,7 +86,7 @@ public final class BenchRun {
     } while (System.nanoTime() - t0 < WARMUP_NANOS && runs < MAX_WARMUP_RUNS);
   }
 
-  private static void checkLimits(LocalEngine le, BenchSettings s) {
+  private static void checkLimits(LoadedModel le, BenchSettings s) {
     int maxLen = le.engine().maxModelLen();
     if (s.prefillTokens() + 1 > maxLen || s.promptTokens() + s.decodeTokens() + 1 > maxLen) {
       throw new IllegalArgumentException("the benchmark's prompts do not fit the context of " + maxLen

@@ -1,6 +1,6 @@
 package io.lorafleet.runtime.bench;
 
-import io.lorafleet.runtime.backend.BackendOptions;
+import io.lorafleet.runtime.backend.BackendConfig;
 import io.lorafleet.runtime.engine.EngineConfig;
 
 /**
@@ -18,7 +18,7 @@ import io.lorafleet.runtime.engine.EngineConfig;
  */
 public record BenchSettings(
     int batchSize, int decodeTokens, int promptTokens, int prefillTokens, long bandwidthBytes, int bandwidthReps,
-    String backend, BackendOptions backendOptions, EngineConfig engineConfig) {
+    String backend, BackendConfig backendOptions, EngineConfig engineConfig) {
 
   public BenchSettings {
     if (batchSize < 1 || decodeTokens < 1 || promptTokens < 1 || prefillTokens < 1 || bandwidthBytes < 1

@@ -87,7 +87,7 @@ final class BenchCommand implements Callable<Integer> {
     Path cache = cacheDir != null ? cacheDir : SyntheticCheckpoint.defaultCacheRoot();
     SyntheticCheckpoint checkpoint = SyntheticCheckpoint.ensure(s, adapters, cache);
     BenchSettings settings = new BenchSettings(BATCH, decodeTokens, promptTokens, prefillTokens,
-        (long) bandwidthMib << 20, bandwidthReps, engineOptions.backend, engineOptions.backendOptions(),
+        (long) bandwidthMib << 20, bandwidthReps, engineOptions.backend, engineOptions.backendConfig(),
         engineOptions.engineConfig());
     BenchReport report;
     try {

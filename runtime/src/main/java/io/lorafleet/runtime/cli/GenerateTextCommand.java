@@ -11,7 +11,7 @@ import io.lorafleet.runtime.engine.Engine;
 import io.lorafleet.runtime.engine.GenerateRequest;
 import io.lorafleet.runtime.engine.GenerationListener;
 import io.lorafleet.runtime.engine.GenerationResult;
-import io.lorafleet.runtime.engine.LocalEngine;
+import io.lorafleet.runtime.engine.LoadedModel;
 import io.lorafleet.runtime.engine.SamplingParams;
 import io.lorafleet.runtime.engine.TokenOutput;
 import io.lorafleet.runtime.errors.LoraFleetException;
@@ -41,7 +41,7 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 @Command(name = "generate", mixinStandardHelpOptions = true,
     description = "Generate text for a JSONL file of requests (batched together) or for one prompt.")
-final class GenerateCommand implements Callable<Integer> {
+final class GenerateTextCommand implements Callable<Integer> {
   private static final ObjectMapper STRICT = JsonMapper.builder()
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
       .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
@@ -115,11 +115,11 @@ final class GenerateCommand implements Callable<Integer> {
     if (input.requests != null) {
       List<RequestLine> lines = readRequests(input.requests);
       var config = engineOptions.engineConfig().withMaxWaiting(Math.max(lines.size(), 1));
-      try (LocalEngine le = LocalEngine.open(modelDir, engineOptions.backend, engineOptions.backendOptions(), config)) {
+      try (LoadedModel le = LoadedModel.open(modelDir, engineOptions.backend, engineOptions.backendConfig(), config)) {
         return runFile(le, lines);
       }
     }
-    try (LocalEngine le = LocalEngine.open(modelDir, engineOptions.backend, engineOptions.backendOptions(),
+    try (LoadedModel le = LoadedModel.open(modelDir, engineOptions.backend, engineOptions.backendConfig(),
         engineOptions.engineConfig())) {
       return runPrompt(le);
     }
@@ -164,7 +164,7 @@ final class GenerateCommand implements Callable<Integer> {
     return "not valid JSON: " + e.getOriginalMessage();
   }
 
-  private int runFile(LocalEngine le, List<RequestLine> lines) {
+  private int runFile(LoadedModel le, List<RequestLine> lines) {
     Engine engine = le.engine();
     Map<String, LoraAdapter> adapters = new HashMap<>();
     Map<String, GenerationResult> results = new LinkedHashMap<>();
@@ -232,7 +232,7 @@ final class GenerateCommand implements Callable<Integer> {
     return 0;
   }
 
-  private int runPrompt(LocalEngine le) {
+  private int runPrompt(LoadedModel le) {
     LoraAdapter a = adapter == null ? null : le.loadAdapter(adapter.getFileName().toString(), adapter, 0);
     String text = input.prompt;
     int[] prompt;

@@ -50,16 +50,8 @@ public record EngineConfig(
     return toBuilder().maxBatchTokens(n).build();
   }
 
-  public EngineConfig withMaxLorasPerBatch(int n) {
-    return toBuilder().maxLorasPerBatch(n).build();
-  }
-
   public EngineConfig withMaxWaiting(int n) {
     return toBuilder().maxWaiting(n).build();
-  }
-
-  public EngineConfig withMaxModelLen(int n) {
-    return toBuilder().maxModelLen(n).build();
   }
 
   public EngineConfig withMaxResidentAdapters(int n) {

@@ -1,7 +1,7 @@
 package io.lorafleet.runtime.engine;
 
 import io.lorafleet.runtime.backend.Backend;
-import io.lorafleet.runtime.backend.BackendOptions;
+import io.lorafleet.runtime.backend.BackendConfig;
 import io.lorafleet.runtime.backend.Backends;
 import io.lorafleet.runtime.model.LlamaModel;
 import io.lorafleet.runtime.model.LoraAdapter;
@@ -11,16 +11,16 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 
 /**
- * An engine with everything it runs on, opened from a model directory and closed together: the mapped
- * model, its tokenizer, a backend and the {@link Engine}.
+ * A model loaded to serve: the mapped weights ({@link LlamaModel}), its tokenizer, the backend they run on
+ * and the {@link Engine} that runs requests on them, opened from a model directory and closed together.
  */
-public final class LocalEngine implements AutoCloseable {
+public final class LoadedModel implements AutoCloseable {
   private final LlamaModel model;
   private final HfTokenizer tokenizer;
   private final Backend backend;
   private final Engine engine;
 
-  private LocalEngine(LlamaModel model, HfTokenizer tokenizer, Backend backend, Engine engine) {
+  private LoadedModel(LlamaModel model, HfTokenizer tokenizer, Backend backend, Engine engine) {
     this.model = model;
     this.tokenizer = tokenizer;
     this.backend = backend;
@@ -28,17 +28,17 @@ public final class LocalEngine implements AutoCloseable {
   }
 
   /** Loads {@code modelDir} and starts nothing: call {@link Engine#start()} or step it yourself. */
-  public static LocalEngine open(Path modelDir, String backendName, BackendOptions backendOptions, EngineConfig config) {
+  public static LoadedModel open(Path modelDir, String backendName, BackendConfig backendConfig, EngineConfig config) {
     LlamaModel model = LlamaModel.load(modelDir);
     HfTokenizer tokenizer = null;
     Backend backend = null;
     try {
       tokenizer = HfTokenizer.load(modelDir);
-      backend = Backends.create(backendName, model, backendOptions);
+      backend = Backends.create(backendName, model, backendConfig);
       Set<Integer> eos = new LinkedHashSet<>(model.eosTokenIds());
       eos.addAll(tokenizer.eosTokenIds());
       Engine engine = new Engine(backend, tokenizer, eos, config);
-      return new LocalEngine(model, tokenizer, backend, engine);
+      return new LoadedModel(model, tokenizer, backend, engine);
     } catch (RuntimeException e) {
       if (backend != null) {
         backend.close();
@@ -54,6 +54,11 @@ public final class LocalEngine implements AutoCloseable {
   /** Loads and validates a PEFT adapter against this model. */
   public LoraAdapter loadAdapter(String id, Path dir, int rankLimit) {
     return LoraAdapter.load(id, dir, model.config(), rankLimit);
+  }
+
+  /** The name clients use for the base model. */
+  public String name() {
+    return model.name();
   }
 
   public LlamaModel model() {

@@ -22,7 +22,6 @@ public final class Sequence {
   private int numComputed;
   private int[] blockTable = new int[0];
   private Status status = Status.WAITING;
-  private boolean cancelled;
   private int numPreemptions;
   // Output-side state, kept here so a preempted sequence resumes where it was.
   final List<Float> logprobs = new ArrayList<>();
@@ -143,14 +142,6 @@ public final class Sequence {
 
   void setStatus(Status s) {
     status = s;
-  }
-
-  public boolean isCancelled() {
-    return cancelled;
-  }
-
-  void cancel() {
-    cancelled = true;
   }
 
   public int numPreemptions() {

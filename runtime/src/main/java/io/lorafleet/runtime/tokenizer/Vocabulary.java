@@ -96,9 +96,4 @@ final class Vocabulary {
   int size() {
     return size;
   }
-
-  /** One past the largest id. */
-  int idLimit() {
-    return tokens.length;
-  }
 }

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** {@code lorafleet generate} end to end on the fixtures, and its answers to bad input. */
-class GenerateCommandTest {
+class GenerateTextCommandTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir
