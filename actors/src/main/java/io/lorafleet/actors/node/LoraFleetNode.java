@@ -40,7 +40,7 @@ public final class LoraFleetNode implements AutoCloseable {
    * Opens the model, starts the actor system and waits until the HTTP server listens.
    *
    * @param config         full configuration (the {@code lorafleet} and {@code pekko} blocks)
-   * @param engineConfig   engine sizing; its device slot count is replaced by the cache's
+   * @param engineConfig   engine sizing; its maxResidentAdapters is replaced by the cache's device-slots
    * @param backendConfig  backend settings
    */
   public static LoraFleetNode start(Config config, EngineConfig engineConfig, BackendConfig backendConfig) {
