@@ -18,7 +18,7 @@ import java.util.Locale;
 import javax.imageio.ImageIO;
 import org.jfree.chart.ChartRenderingInfo;
 import org.jfree.chart.JFreeChart;
-import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.LogarithmicAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.labels.StandardXYItemLabelGenerator;
@@ -186,10 +186,9 @@ public final class LineChart {
   private static ValueAxis axis(String label, boolean log, double[] range, boolean fromZero) {
     ValueAxis axis;
     if (log) {
-      LogAxis a = new LogAxis(label);
-      a.setBase(10);
+      LogarithmicAxis a = new LogarithmicAxis(label);
+      a.setStrictValuesFlag(false);
       a.setNumberFormatOverride(compactFormat());
-      a.setSmallestValue(1e-9);
       axis = a;
     } else {
       NumberAxis a = new NumberAxis(label);

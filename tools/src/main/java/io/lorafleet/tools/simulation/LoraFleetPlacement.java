@@ -6,6 +6,8 @@ import io.lorafleet.actors.node.FleetSettings;
 import io.lorafleet.actors.placement.AllocationPolicy;
 import io.lorafleet.actors.placement.NodeCapacity;
 import io.lorafleet.actors.placement.NodeLoad;
+import io.lorafleet.actors.placement.ReplicaPlacement;
+import io.lorafleet.actors.placement.ReplicationPlanner;
 import io.lorafleet.actors.placement.ReplicationPolicy;
 import io.lorafleet.actors.placement.RoutingPolicy;
 import java.time.Duration;
@@ -19,7 +21,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.TreeSet;
 
 /**
  * LoraFleet's policies in the simulator, and the one place that turns simulator state into the inputs of
@@ -32,20 +33,18 @@ import java.util.TreeSet;
  *   <li>the routers: every node routes the requests it receives with {@link RoutingPolicy#choose}, over the
  *       announced loads plus the requests it sent itself to each node since that node's last announcement
  *       visible to it (as the fleet view counts them);</li>
- *   <li>the cluster supervisor: every {@code tickSeconds} it sums the announced per-adapter rates
- *       ({@link RoutingPolicy#fleetRates}), decides replica counts with {@link ReplicationPolicy#decide},
- *       places replicas with {@link AllocationPolicy#placeReplicas} (starting from the adapter's
- *       rendezvous home, {@link RoutingPolicy#home}), and tells the nodes a dropped replica left to unload
- *       it. Adapters with one replica have no placement: routing sends them to their home. Placements
- *       reach the routers {@code gossipSeconds} after the supervisor writes them (Distributed Data too);
- *       the nodes a replica left are told at once.</li>
+ *   <li>the cluster supervisor: every {@code tickSeconds} it runs the supervisor's own
+ *       {@link ReplicationPlanner} (fleet-wide rates, {@link ReplicationPolicy#decide} for replica counts,
+ *       {@link AllocationPolicy#placeReplicas} for the nodes, starting from the adapter's rendezvous home) over
+ *       the visible announcements, and replays its changes: adapters with one replica have no placement
+ *       (routing sends them to their home), placements reach the routers {@code gossipSeconds} after the
+ *       supervisor writes them (Distributed Data too), the nodes a replica left unload it at once.</li>
  * </ul>
  *
- * <p>Two shortcuts keep it fast without changing any answer: a request whose placement nodes include one
- * with room is routed over the loads of its placement nodes only (the policy only looks further when none
- * of them has room), and a placement whose replica count did not change is not recomputed (with every node
- * accepting, {@code placeReplicas} returns the current nodes unchanged). The supervisor counts the replicas
- * each node hosts after every change it writes.
+ * <p>One shortcut keeps routing fast without changing any answer: a request whose placement nodes include
+ * one with room is routed over the loads of its placement nodes only (the policy only looks further when
+ * none of them has room). Shard allocation and scaling ({@code ScalingPlanner}) do not run: the simulated
+ * fleet has a fixed size and every node accepts.
  */
 public final class LoraFleetPlacement implements FleetPolicy {
 
@@ -123,12 +122,12 @@ public final class LoraFleetPlacement implements FleetPolicy {
   private final int[][] sentSeq;
   private final int[] homes;
   /** The supervisor's placements (its own state, current). */
-  private final Map<Integer, Placed> placements = new HashMap<>();
+  private final Map<String, ReplicaPlacement> placements = new HashMap<>();
   /** The placements as the routers see them: the supervisor's, {@code gossipSeconds} later. */
   private final Map<Integer, Placed> routed = new HashMap<>();
   private final ArrayDeque<Written> inFlight = new ArrayDeque<>();
-  private final Map<String, Integer> hosted = new HashMap<>();
-  private final Map<String, ReplicationPolicy.State> states = new HashMap<>();
+  private final ReplicationPlanner planner;
+  private Map<String, ReplicationPolicy.State> states = Map.of();
   private final SplittableRandom random;
 
   private long measured;
@@ -144,6 +143,7 @@ public final class LoraFleetPlacement implements FleetPolicy {
   LoraFleetPlacement(Settings settings, GpuNodeModel model, String[] names, GpuNode[] nodes, AdapterPopulation catalog,
       int[] homes, double warmup, long seed) {
     this.settings = settings;
+    this.planner = new ReplicationPlanner(settings.replication(), settings.allocation());
     this.names = names;
     this.nodes = nodes;
     this.catalog = catalog;
@@ -298,80 +298,41 @@ public final class LoraFleetPlacement implements FleetPolicy {
     }
   }
 
-  /** The supervisor's replication round, as the cluster supervisor runs it (manual placements aside). */
+  /**
+   * The supervisor's replication round: the cluster supervisor's own planner ({@link ReplicationPlanner}) over
+   * the announcements visible now and the supervisor's placements; its changes replayed here (placements reach
+   * the routers {@code gossipSeconds} later, the nodes a replica left unload it at once).
+   */
   @Override
   public void tick(double now) {
-    long nowMillis = Math.round(now * 1000);
-    List<NodeLoad> loads = Arrays.asList(visible);
-    Map<String, Double> rates = RoutingPolicy.fleetRates(loads);
-    TreeSet<String> adapters = new TreeSet<>(rates.keySet());
-    for (int a : placements.keySet()) {
-      adapters.add(catalog.id(a));
-    }
-    ReplicationPolicy replication = settings.replication();
-    for (String id : adapters) {
-      int a = catalog.indexOf(id);
-      Placed p = placements.get(a);
-      double rate = rates.getOrDefault(id, 0.0);
-      int current = p == null ? 1 : p.replicas();
-      ReplicationPolicy.State state = states.get(id);
-      if (state == null || state.replicas() != current) {
-        state = ReplicationPolicy.State.initial(current);
+    ReplicationPlanner.Plan plan = planner.replicate(Arrays.asList(visible), placements, states,
+        Math.round(now * 1000));
+    states = plan.states();
+    for (ReplicationPlanner.Change c : plan.changes()) {
+      int a = catalog.indexOf(c.adapter());
+      ReplicaPlacement p = c.placement();
+      if (p == null) {
+        placements.remove(c.adapter());
+        inFlight.add(new Written(now + settings.gossipSeconds(), a, null));
+      } else {
+        placements.put(c.adapter(), p);
+        int[] sorted = p.nodes().stream().mapToInt(indexOf::get).sorted().toArray();
+        inFlight.add(new Written(now + settings.gossipSeconds(), a, new Placed(p.replicas(), p.nodes(), sorted)));
       }
-      ReplicationPolicy.State next = replication.decide(state, rate, names.length, nowMillis);
-      states.put(id, next);
-      if (next.replicas() <= 1) {
-        if (p != null) {
-          placements.remove(a);
-          inFlight.add(new Written(now + settings.gossipSeconds(), a, null));
-          count(p.nodes(), -1);
-          placementChanges++;
-          for (String n : p.nodes().subList(1, p.nodes().size())) {
-            nodes[indexOf.get(n)].drop(a);
-          }
-        }
-        if (rate < 0.01) {
-          states.remove(id);
-        }
-        continue;
-      }
-      if (p != null && p.replicas() == next.replicas() && p.nodes().size() == next.replicas()) {
-        continue; // placeReplicas would keep exactly the current nodes
-      }
-      List<String> currentNodes = p != null ? p.nodes() : List.of(names[home(a)]);
-      List<String> placed = settings.allocation().placeReplicas(id, next.replicas(), loads, currentNodes, hosted);
-      if (p == null || !placed.equals(p.nodes())) {
-        if (p != null) {
-          count(p.nodes(), -1);
-        }
-        count(placed, 1);
-        int[] sorted = placed.stream().mapToInt(indexOf::get).sorted().toArray();
-        Placed written = new Placed(next.replicas(), placed, sorted);
-        placements.put(a, written);
-        inFlight.add(new Written(now + settings.gossipSeconds(), a, written));
-        placementChanges++;
-        for (String n : currentNodes) {
-          if (!placed.contains(n)) {
-            nodes[indexOf.get(n)].drop(a);
-          }
-        }
+      placementChanges++;
+      for (String n : c.unload()) {
+        nodes[indexOf.get(n)].drop(a);
       }
     }
     int replicas = 0;
     int largest = 0;
-    for (Placed p : placements.values()) {
+    for (ReplicaPlacement p : placements.values()) {
       replicas += p.nodes().size();
       largest = Math.max(largest, p.nodes().size());
     }
     peakReplicated = Math.max(peakReplicated, placements.size());
     peakReplicas = Math.max(peakReplicas, replicas);
     peakLargest = Math.max(peakLargest, largest);
-  }
-
-  private void count(List<String> on, int delta) {
-    for (String n : on) {
-      hosted.merge(n, delta, Integer::sum);
-    }
   }
 
   @Override

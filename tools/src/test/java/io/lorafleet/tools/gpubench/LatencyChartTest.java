@@ -53,7 +53,7 @@ class LatencyChartTest {
 
   @Test
   void theLatencyAxisIsLogarithmicOnlyForAWideSpread() {
-    assertTrue(chart().lineChart().chart().getXYPlot().getRangeAxis() instanceof org.jfree.chart.axis.LogAxis);
+    assertTrue(chart().lineChart().chart().getXYPlot().getRangeAxis() instanceof org.jfree.chart.axis.LogarithmicAxis);
     LatencyChart narrow = new LatencyChart("t", "s", List.of(new LatencyChart.Series("x", 0xff0000,
         List.of(new LatencyChart.Point(1, 10), new LatencyChart.Point(100, 12)))));
     assertTrue(narrow.lineChart().chart().getXYPlot().getRangeAxis() instanceof org.jfree.chart.axis.NumberAxis);
