@@ -1,12 +1,12 @@
 package io.lorafleet.tools;
 
+import io.lorafleet.runtime.cli.CliCommandProvider;
 import io.lorafleet.tools.bench.BenchCommand;
 import io.lorafleet.tools.gpubench.GpuBenchCommand;
 import io.lorafleet.tools.loadtest.LoadTestCommand;
 import io.lorafleet.tools.loadtest.LoadTestCompareCommand;
 import io.lorafleet.tools.loadtest.MakeAdaptersCommand;
 import io.lorafleet.tools.simulation.SimulateCommand;
-import io.lorafleet.runtime.cli.CliCommandProvider;
 import java.util.List;
 
 /**

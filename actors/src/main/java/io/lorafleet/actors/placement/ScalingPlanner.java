@@ -98,7 +98,8 @@ public record ScalingPlanner(ScalingPolicy policy, Duration pendingTimeout) {
         Set<String> draining = s.draining();
         String victim = loads.stream().filter(l -> l.accepting() && removable.test(l.node())
                 && !draining.contains(l.node()))
-            .min(Comparator.comparingDouble(NodeLoad::pressure).thenComparing(NodeLoad::node, Comparator.reverseOrder()))
+            .min(Comparator.comparingDouble(NodeLoad::pressure)
+                .thenComparing(NodeLoad::node, Comparator.reverseOrder()))
             .map(NodeLoad::node).orElse(null);
         if (victim != null) {
           Set<String> more = new HashSet<>(draining);

@@ -1,8 +1,8 @@
 package io.lorafleet.tools.bench;
 
-import io.lorafleet.runtime.cli.EngineOptions;
-import io.lorafleet.runtime.cli.CliInputException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lorafleet.runtime.cli.CliInputException;
+import io.lorafleet.runtime.cli.EngineOptions;
 import io.lorafleet.tools.bench.BenchReport;
 import io.lorafleet.tools.bench.BenchRun;
 import io.lorafleet.tools.bench.BenchSettings;

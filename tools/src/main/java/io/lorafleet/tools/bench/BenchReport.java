@@ -1,12 +1,12 @@
 package io.lorafleet.tools.bench;
 
-import io.lorafleet.tools.synthetic.SyntheticCheckpoint;
-import io.lorafleet.tools.synthetic.CheckpointShape;
-import io.lorafleet.tools.report.HostInfo;
-import io.lorafleet.tools.report.TextTable;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.lorafleet.tools.report.HostInfo;
+import io.lorafleet.tools.report.TextTable;
+import io.lorafleet.tools.synthetic.CheckpointShape;
+import io.lorafleet.tools.synthetic.SyntheticCheckpoint;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Locale;

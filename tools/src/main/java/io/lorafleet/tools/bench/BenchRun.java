@@ -1,11 +1,11 @@
 package io.lorafleet.tools.bench;
 
-import io.lorafleet.tools.synthetic.SyntheticTokenizer;
-import io.lorafleet.tools.synthetic.SyntheticCheckpoint;
-import io.lorafleet.tools.report.HostInfo;
 import io.lorafleet.runtime.engine.EngineConfig;
 import io.lorafleet.runtime.engine.LocalEngine;
 import io.lorafleet.runtime.model.LoraAdapter;
+import io.lorafleet.tools.report.HostInfo;
+import io.lorafleet.tools.synthetic.SyntheticCheckpoint;
+import io.lorafleet.tools.synthetic.SyntheticTokenizer;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,10 +1,10 @@
 package io.lorafleet.tools.gpubench;
 
+import io.lorafleet.runtime.cli.CliInputException;
+import io.lorafleet.runtime.format.DType;
 import io.lorafleet.tools.synthetic.CheckpointShape;
 import io.lorafleet.tools.synthetic.SyntheticCheckpoint;
 import io.lorafleet.tools.synthetic.SyntheticTokenizer;
-import io.lorafleet.runtime.cli.CliInputException;
-import io.lorafleet.runtime.format.DType;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;

@@ -1,28 +1,28 @@
 package io.lorafleet.tools.gpubench;
 
-import io.lorafleet.tools.stats.LatencyHistogram;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.lorafleet.cuda.CudaBackend;
+import io.lorafleet.cuda.DeviceCopyBandwidth;
+import io.lorafleet.cuda.JCudaGpu;
+import io.lorafleet.cuda.KernelProfile;
+import io.lorafleet.runtime.backend.BackendOptions;
+import io.lorafleet.runtime.engine.Engine;
+import io.lorafleet.runtime.engine.EngineConfig;
+import io.lorafleet.runtime.engine.LocalEngine;
+import io.lorafleet.runtime.model.LoraAdapter;
+import io.lorafleet.tools.bench.EnginePhases;
+import io.lorafleet.tools.bench.MemoryBandwidth;
+import io.lorafleet.tools.bench.PhaseResult;
 import io.lorafleet.tools.gpubench.SystemResult.AdapterLoadFigure;
 import io.lorafleet.tools.gpubench.SystemResult.BandwidthFigure;
 import io.lorafleet.tools.gpubench.SystemResult.DecodeFigure;
 import io.lorafleet.tools.gpubench.SystemResult.LatencyFigure;
 import io.lorafleet.tools.gpubench.SystemResult.StepFigure;
 import io.lorafleet.tools.gpubench.SystemResult.ThroughputFigure;
-import io.lorafleet.cuda.CudaBackend;
-import io.lorafleet.cuda.DeviceCopyBandwidth;
-import io.lorafleet.cuda.JCudaGpu;
-import io.lorafleet.cuda.KernelProfile;
-import io.lorafleet.runtime.backend.BackendOptions;
-import io.lorafleet.tools.bench.EnginePhases;
 import io.lorafleet.tools.report.HostInfo;
-import io.lorafleet.tools.bench.MemoryBandwidth;
-import io.lorafleet.tools.bench.PhaseResult;
-import io.lorafleet.runtime.engine.Engine;
-import io.lorafleet.runtime.engine.EngineConfig;
-import io.lorafleet.runtime.engine.LocalEngine;
-import io.lorafleet.runtime.model.LoraAdapter;
+import io.lorafleet.tools.stats.LatencyHistogram;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -217,8 +217,8 @@ final class EngineBench {
       notes.add("only " + resident + " of " + n + " adapters fit on the device at once; the others load when used");
     }
     LatencyHistogram p = LatencyHistogram.ofMillis(total);
-    adapterLoad = new AdapterLoadFigure(n, timed, LatencyHistogram.ofMillis(disk).p50Millis(), LatencyHistogram.ofMillis(device).p50Millis(), p.p50Millis(),
-        p.meanMillis(), allSeconds);
+    adapterLoad = new AdapterLoadFigure(n, timed, LatencyHistogram.ofMillis(disk).p50Millis(),
+        LatencyHistogram.ofMillis(device).p50Millis(), p.p50Millis(), p.meanMillis(), allSeconds);
     log.info("{} adapters loaded in {} s; one at a time: {} ms from disk to host, {} ms to the device (medians)", n,
         fmt(allSeconds), fmt(adapterLoad.diskToHostP50Ms()), fmt(adapterLoad.hostToDeviceP50Ms()));
     return adapters;

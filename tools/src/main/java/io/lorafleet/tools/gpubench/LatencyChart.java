@@ -56,8 +56,8 @@ final class LatencyChart {
     for (Series s : series) {
       List<Point> pts = s.points().stream().filter(p -> p.millis() > 0 && p.adapters() > 0)
           .sorted(Comparator.comparingInt(Point::adapters)).toList();
-      chart.add(new LineChart.Series(s.name(), new Color(s.color()), pts.stream().mapToDouble(Point::adapters).toArray(),
-          pts.stream().mapToDouble(Point::millis).toArray()));
+      chart.add(new LineChart.Series(s.name(), new Color(s.color()),
+          pts.stream().mapToDouble(Point::adapters).toArray(), pts.stream().mapToDouble(Point::millis).toArray()));
     }
     return chart;
   }

@@ -1,8 +1,8 @@
 package io.lorafleet.tools.gpubench;
 
-import io.lorafleet.tools.stats.LatencyHistogram;
 import io.lorafleet.tools.gpubench.SystemResult.LatencyFigure;
 import io.lorafleet.tools.gpubench.SystemResult.ThroughputFigure;
+import io.lorafleet.tools.stats.LatencyHistogram;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;

@@ -1,12 +1,12 @@
 package io.lorafleet.tools.gpubench;
 
-import io.lorafleet.tools.stats.LatencyHistogram;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.lorafleet.tools.stats.LatencyHistogram;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,8 +51,8 @@ public record SystemResult(
       double meanMs, double minMs, double maxMs) {
     static LatencyFigure of(int adapters, int promptTokens, int newTokens, double[] millis) {
       LatencyHistogram p = LatencyHistogram.ofMillis(millis);
-      return new LatencyFigure(adapters, (int) p.count(), promptTokens, newTokens, p.p50Millis(), p.p99Millis(), p.meanMillis(), p.minMillis(),
-          p.maxMillis());
+      return new LatencyFigure(adapters, (int) p.count(), promptTokens, newTokens, p.p50Millis(), p.p99Millis(),
+          p.meanMillis(), p.minMillis(), p.maxMillis());
     }
   }
 

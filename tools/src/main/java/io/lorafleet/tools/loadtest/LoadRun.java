@@ -1,9 +1,9 @@
 package io.lorafleet.tools.loadtest;
 
-import io.lorafleet.tools.client.MetricsScrape;
-import io.lorafleet.tools.client.RequestOutcome;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.lorafleet.tools.client.MetricsScrape;
+import io.lorafleet.tools.client.RequestOutcome;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,7 +1,7 @@
 package io.lorafleet.tools.loadtest;
 
-import io.lorafleet.tools.synthetic.RandomAdapterWriter;
 import io.lorafleet.runtime.cli.CliInputException;
+import io.lorafleet.tools.synthetic.RandomAdapterWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -88,9 +88,11 @@ final class SimulationChart {
         .xAxis("time (s)", false).yAxis("max / mean load", true).xRange(0, duration).yRange(1, maxLoad * 1.3)
         .target(targetLoad, String.format(Locale.ROOT, "target <= %.2f (whole run)", targetLoad))
         .shade(0, warmup, "warm-up");
-    LineChart nodeChart = new LineChart("Requests routed to each node / mean (after warm-up), nodes sorted busiest first")
+    LineChart nodeChart = new LineChart(
+            "Requests routed to each node / mean (after warm-up), nodes sorted busiest first")
         .xAxis("node rank", false).yAxis("load / mean", true)
-        .xRange(1, Math.max(2, ps.getFirst().routedPerNode().length)).yRange(Math.max(1e-3, minNode * 0.8), maxNode * 1.3)
+        .xRange(1, Math.max(2, ps.getFirst().routedPerNode().length))
+        .yRange(Math.max(1e-3, minNode * 0.8), maxNode * 1.3)
         .target(targetLoad, String.format(Locale.ROOT, "target <= %.2f", targetLoad));
     hits.forEach(hitChart::add);
     loads.forEach(loadChart::add);

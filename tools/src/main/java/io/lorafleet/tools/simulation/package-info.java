@@ -11,16 +11,16 @@
  *   <li><b>LoraFleet</b> ({@link io.lorafleet.tools.simulation.LoraFleetPlacement}): the real placement
  *       classes of {@code io.lorafleet.actors.placement}, not copies: {@code RoutingPolicy.choose}
  *       (rendezvous-hash affinity, power of two choices among an adapter's replicas, spill when none has
- *       room), {@code RoutingPolicy.fleetRates} and {@code ReplicationPolicy.decide} (replica counts from
- *       rates, with hysteresis), {@code AllocationPolicy.placeReplicas} (replica nodes by capacity, hosted
- *       replicas and load), {@code NodeLoad}/{@code NodeCapacity} as announced. {@code LoraFleetPlacement}
- *       is the only class that touches that package; it plays the actors around it: load reporters
- *       (announce every 0.5 s, rates weighted over 2 s), gossip (1 s until routers see an announcement),
- *       one router per node (every node receives requests; a router adds what it sent to a node since that
- *       node's last visible announcement) and the cluster supervisor (a replication round every second).
- *       Shard allocation ({@code AllocationPolicy.allocate}: where the adapter records live) and scaling
- *       ({@code ScalingPolicy}) do not change where requests run in a fleet of fixed size, so they are not
- *       simulated.</li>
+ *       room) and the cluster supervisor's own {@code ReplicationPlanner} (fleet-wide rates, {@code
+ *       ReplicationPolicy.decide} for replica counts with hysteresis, {@code AllocationPolicy.placeReplicas}
+ *       for replica nodes by capacity, hosted replicas and load), over {@code NodeLoad}/{@code NodeCapacity}
+ *       as announced. {@code LoraFleetPlacement} is the only class that touches that package; it plays the
+ *       actors around it: load reporters (announce every 0.5 s, rates weighted over 2 s), gossip (1 s until
+ *       routers see an announcement), one router per node (every node receives requests; a router adds what
+ *       it sent to a node since that node's last visible announcement) and the cluster supervisor (a
+ *       replication round every second, whose changes it replays). Shard allocation ({@code
+ *       AllocationPolicy.allocate}: where the adapter records live) and scaling ({@code ScalingPlanner}) do
+ *       not change where requests run in a fleet of fixed size, so they are not simulated.</li>
  *   <li><b>consistent hashing</b> ({@link io.lorafleet.tools.simulation.ConsistentHashing}), the
  *       baseline: a ketama ring (160 points per node), every adapter on its ring node, no replication, no
  *       load awareness.</li>
@@ -31,7 +31,7 @@
  *   <li>Events ({@link io.lorafleet.tools.simulation.EventQueue}): a heap of timestamped events, ties in
  *       scheduling order; arrivals come from the trace. Everything random derives from the seed: the same
  *       seed gives the same report (the two policies run on two threads, each on its own fleet).</li>
- *   <li>TraceSpec ({@link io.lorafleet.tools.simulation.TraceSpec},
+ *   <li>Workload ({@link io.lorafleet.tools.simulation.TraceSpec},
  *       {@link io.lorafleet.tools.simulation.RequestTrace}): Poisson arrivals, adapter by Zipf rank over a
  *       random permutation of the adapters; bursts start as a Poisson process and multiply one adapter's
  *       rate (rank log-uniform in 50..5000) by 10-50 for 30-90 s. Prompts log-normal (mean 512 tokens),
@@ -52,7 +52,11 @@
  *       after the warm-up. A hit is a request admitted on a node whose device already holds its adapter
  *       (loaded, not loading). Node load is the number of requests routed to the node (refused ones
  *       included); max/mean over the whole measured run is the target figure, the worst 10 s window is also
- *       reported. Queueing delay runs from arrival to admission into a batch, adapter transfer included.</li>
+ *       reported. Queueing delay runs from arrival to admission into a batch, adapter transfer included, kept in
+ *       a {@code LatencyHistogram} (its percentiles within 0.1%).</li>
+ *   <li>Output: {@link io.lorafleet.tools.simulation.SimulationReport} (the JSON), {@link
+ *       io.lorafleet.tools.simulation.SimulationTable} (the text table) and {@link
+ *       io.lorafleet.tools.simulation.SimulationChart} (the PNG).</li>
  * </ul>
  */
 package io.lorafleet.tools.simulation;

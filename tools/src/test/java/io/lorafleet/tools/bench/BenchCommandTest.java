@@ -1,12 +1,12 @@
 package io.lorafleet.tools.bench;
 
-import io.lorafleet.tools.synthetic.SyntheticCheckpoint;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lorafleet.runtime.cli.LoraFleetCli;
+import io.lorafleet.tools.synthetic.SyntheticCheckpoint;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

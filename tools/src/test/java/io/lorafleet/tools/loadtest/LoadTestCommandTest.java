@@ -1,6 +1,5 @@
 package io.lorafleet.tools.loadtest;
 
-import io.lorafleet.tools.synthetic.RandomAdapterWriter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,11 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
-import io.lorafleet.runtime.Fixtures;
 import io.lorafleet.actors.node.LoraFleetNode;
+import io.lorafleet.runtime.Fixtures;
 import io.lorafleet.runtime.backend.BackendOptions;
 import io.lorafleet.runtime.cli.LoraFleetCli;
 import io.lorafleet.runtime.engine.EngineConfig;
+import io.lorafleet.tools.synthetic.RandomAdapterWriter;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;

@@ -1,6 +1,5 @@
 package io.lorafleet.tools.loadtest;
 
-import io.lorafleet.tools.synthetic.RandomAdapterWriter;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,6 +12,7 @@ import io.lorafleet.runtime.format.LlamaConfig;
 import io.lorafleet.runtime.model.LoraAdapter;
 import io.lorafleet.runtime.model.LoraModule;
 import io.lorafleet.runtime.model.LoraTarget;
+import io.lorafleet.tools.synthetic.RandomAdapterWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
