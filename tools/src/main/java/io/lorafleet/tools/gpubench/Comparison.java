@@ -1,5 +1,6 @@
 package io.lorafleet.tools.gpubench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lorafleet.tools.gpubench.SystemResult.LatencyFigure;
 import io.lorafleet.tools.gpubench.SystemResult.StepFigure;
@@ -206,30 +207,37 @@ final class Comparison {
       return "";
     }
     StringBuilder sb = new StringBuilder();
-    engine.profile().forEach((name, p) -> {
-      sb.append(String.format(Locale.ROOT, "%nwhere decode time goes, %s (CUDA events per operation, %d steps): host "
-              + "%s ms/step, device busy %s ms/step, device idle %s ms/step, %d launches/step%n", name,
-          p.path("steps").asInt(), num(p.path("host_ms_per_step").asDouble()),
-          num(p.path("device_busy_ms_per_step").asDouble()), num(p.path("device_idle_ms_per_step").asDouble()),
-          p.path("launches_per_step").asLong()));
-      TextTable t = new TextTable("operation", "calls/step", "ms/step", "mean us", "share").alignRight(1)
-          .alignRight(2).alignRight(3).alignRight(4);
-      int shown = 0;
-      double rest = 0;
-      for (var op : p.path("operations")) {
-        if (shown++ < top) {
-          t.add(op.path("name").asText(), num(op.path("calls_per_step").asDouble()),
-              num(op.path("ms_per_step").asDouble()), num(op.path("mean_us").asDouble()),
-              String.format(Locale.ROOT, "%.1f%%", 100 * op.path("share").asDouble()));
-        } else {
-          rest += op.path("share").asDouble();
-        }
+    engine.profile().forEach((name, p) -> sb.append(profile(name, p, top)));
+    return sb.toString();
+  }
+
+  /**
+   * One per-kernel profile (as {@link EngineBench#profileJson} writes it) as text: a heading with the
+   * per-step times and the table of operations, most device time first, at most {@code top} of them.
+   */
+  static String profile(String name, JsonNode p, int top) {
+    StringBuilder sb = new StringBuilder();
+    sb.append(String.format(Locale.ROOT, "%nwhere decode time goes, %s (CUDA events per operation, %d steps): host "
+            + "%s ms/step, device busy %s ms/step, device idle %s ms/step, %d launches/step%n", name,
+        p.path("steps").asInt(), num(p.path("host_ms_per_step").asDouble()),
+        num(p.path("device_busy_ms_per_step").asDouble()), num(p.path("device_idle_ms_per_step").asDouble()),
+        p.path("launches_per_step").asLong()));
+    TextTable t = new TextTable("operation", "calls/step", "ms/step", "mean us", "share").numbers();
+    int shown = 0;
+    double rest = 0;
+    for (var op : p.path("operations")) {
+      if (shown++ < top) {
+        t.add(op.path("name").asText(), num(op.path("calls_per_step").asDouble()),
+            num(op.path("ms_per_step").asDouble()), num(op.path("mean_us").asDouble()),
+            String.format(Locale.ROOT, "%.1f%%", 100 * op.path("share").asDouble()));
+      } else {
+        rest += op.path("share").asDouble();
       }
-      if (rest > 0) {
-        t.add("(the others)", "", "", "", String.format(Locale.ROOT, "%.1f%%", 100 * rest));
-      }
-      sb.append(t.render());
-    });
+    }
+    if (rest > 0) {
+      t.add("(the others)", "", "", "", String.format(Locale.ROOT, "%.1f%%", 100 * rest));
+    }
+    sb.append(t.render());
     return sb.toString();
   }
 

@@ -289,12 +289,12 @@ final class EngineBench {
               p.reset();
             }
           });
-      KernelProfile.Summary sum = p.summary();
+      ObjectNode json = profileJson(p.summary());
       out.printf(Locale.ROOT, "%n== per-kernel profile: decode at batch %d, %d distinct adapters (CUDA events)%n", batch,
           batchAdapters(adapters, batch).size());
-      out.print(sum.table());
+      out.print(Comparison.profile("batch" + batch, json, Integer.MAX_VALUE));
       out.flush();
-      profiles.put("batch" + batch, profileJson(sum));
+      profiles.put("batch" + batch, json);
     } finally {
       cuda.stopProfile();
     }

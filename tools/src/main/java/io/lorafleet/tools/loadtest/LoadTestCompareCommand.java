@@ -1,6 +1,7 @@
 package io.lorafleet.tools.loadtest;
 
 import io.lorafleet.runtime.cli.CliInputException;
+import io.lorafleet.tools.report.TextTable;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,21 +45,20 @@ public final class LoadTestCompareCommand implements Callable<Integer> {
 
   static String markdown(List<LoadTestReport> rs) {
     LoadTestReport base = rs.getFirst();
-    StringBuilder sb = new StringBuilder();
-    sb.append("| adapters | req/s (offered) | tokens/s | TTFT p50 ms | TTFT p99 ms | e2e p50 ms | e2e p99 ms "
-        + "| TTFT p50 x | TTFT p99 x | e2e p50 x | e2e p99 x | hit rate device / cpu | failed / not started | load avg |\n");
-    sb.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    TextTable t = new TextTable("adapters", "req/s (offered)", "tokens/s", "TTFT p50 ms", "TTFT p99 ms", "e2e p50 ms",
+        "e2e p99 ms", "TTFT p50 x", "TTFT p99 x", "e2e p50 x", "e2e p99 x", "hit rate device / cpu",
+        "failed / not started", "load avg").alignRight(0).numbers();
     for (LoadTestReport r : rs) {
       var c = r.cache().tiers();
-      sb.append(String.format(Locale.ROOT, "| %d | %.1f (%.1f) | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %d / %d | %s |%n",
-          r.config().adapters(), r.throughput().requestsPerS(), r.throughput().offeredRequestsPerS(),
-          r.throughput().generatedTokensPerS(), ms(r.ttftMs().p50()), ms(r.ttftMs().p99()), ms(r.e2eMs().p50()),
-          ms(r.e2eMs().p99()), ratio(r.ttftMs().p50(), base.ttftMs().p50()),
+      t.add(Integer.toString(r.config().adapters()),
+          String.format(Locale.ROOT, "%.1f (%.1f)", r.throughput().requestsPerS(), r.throughput().offeredRequestsPerS()),
+          String.format(Locale.ROOT, "%.0f", r.throughput().generatedTokensPerS()), ms(r.ttftMs().p50()),
+          ms(r.ttftMs().p99()), ms(r.e2eMs().p50()), ms(r.e2eMs().p99()), ratio(r.ttftMs().p50(), base.ttftMs().p50()),
           ratio(r.ttftMs().p99(), base.ttftMs().p99()), ratio(r.e2eMs().p50(), base.e2eMs().p50()),
-          ratio(r.e2eMs().p99(), base.e2eMs().p99()), rate(c.get("device")), rate(c.get("cpu")),
-          r.requests().failed(), r.requests().notStarted(), load(r.client())));
+          ratio(r.e2eMs().p99(), base.e2eMs().p99()), rate(c.get("device")) + " / " + rate(c.get("cpu")),
+          r.requests().failed() + " / " + r.requests().notStarted(), load(r.client()));
     }
-    return sb.toString();
+    return t.markdown();
   }
 
   private static String ms(Double v) {

@@ -6,7 +6,7 @@ import java.util.List;
 /**
  * The one text-table printer of the tools: a header, a rule of dashes under it, then the rows; columns padded
  * with spaces, two apart, left-aligned unless told ({@link #alignRight}, {@link #numbers}); trailing blanks
- * stripped.
+ * stripped; or as Markdown ({@link #markdown}).
  */
 public final class TextTable {
   private final List<String> header;
@@ -56,6 +56,23 @@ public final class TextTable {
     line(sb, rule, width, right);
     for (List<String> r : rows) {
       line(sb, r, width, right);
+    }
+    return sb.toString();
+  }
+
+  /**
+   * The same table as Markdown: {@code | a | b |} lines, no padding, the alignment row saying which columns
+   * are right-aligned ({@code ---:}).
+   */
+  public String markdown() {
+    StringBuilder sb = new StringBuilder();
+    sb.append("| ").append(String.join(" | ", header)).append(" |\n|");
+    for (boolean r : right) {
+      sb.append(r ? "---:|" : "---|");
+    }
+    sb.append('\n');
+    for (List<String> row : rows) {
+      sb.append("| ").append(String.join(" | ", row)).append(" |\n");
     }
     return sb.toString();
   }

@@ -83,4 +83,27 @@ class LoadTestPartsTest {
     assertTrue(t.contains("(no /metrics)"), t);
     assertTrue(t.contains("load average 0.50 at the start, 0.75 at the end"), t);
   }
+
+  @Test
+  void theComparisonIsAMarkdownTableWithRatiosToTheFirstRow() {
+    long ms = 1_000_000L;
+    List<LoadTestReport> reports = new ArrayList<>();
+    for (int adapters : new int[] {1, 10}) {
+      LoadTestSettings s = new LoadTestSettings(URI.create("http://127.0.0.1:1"), ServingApi.LORAX, true, adapters,
+          "adapter-", 10, Duration.ofSeconds(1), Duration.ZERO, 1.1, 4, 4, 1, 0, Duration.ofSeconds(5));
+      long e2e = adapters == 1 ? 20 : 40;
+      List<RequestOutcome> outcomes = List.of(new RequestOutcome("adapter-0", false, RequestOutcome.Result.OK, null, 0,
+          0, 5 * ms, e2e * ms, 4, 7));
+      reports.add(LoadTestReport.of(s, adapters, outcomes, 0, 1_000 * ms, MetricsScrape.EMPTY, MetricsScrape.EMPTY,
+          new LoadTestReport.Client(2, 1, 2)));
+    }
+    List<String> lines = LoadTestCompareCommand.markdown(reports).lines().toList();
+    assertEquals(4, lines.size(), String.join("\n", lines));
+    assertTrue(lines.get(0).startsWith("| adapters | req/s (offered) | tokens/s | TTFT p50 ms |"), lines.get(0));
+    assertEquals("|" + "---:|".repeat(14), lines.get(1));
+    assertEquals("| 1 | 1.0 (1.0) | 4 | 5.0 | 5.0 | 20.0 | 20.0 | 1.00 | 1.00 | 1.00 | 1.00 | - / - | 0 / 0 | 1.0-2.0 |",
+        lines.get(2));
+    assertTrue(lines.get(3).startsWith("| 10 |") && lines.get(3).contains("| 40.0 | 40.0 | 1.00 | 1.00 | 2.00 | 2.00 |"),
+        lines.get(3));
+  }
 }

@@ -28,4 +28,16 @@ class TextTableTest {
         """, t);
     assertThrows(IllegalArgumentException.class, () -> new TextTable("a", "b").add("only one"));
   }
+
+  @Test
+  void rendersMarkdownWithTheAlignmentRow() {
+    String md = new TextTable("adapters", "p50 ms", "note").alignRight(0).alignRight(1).add("1", "12.5", "x")
+        .add("1000", "14.0", "y").markdown();
+    assertEquals("""
+        | adapters | p50 ms | note |
+        |---:|---:|---|
+        | 1 | 12.5 | x |
+        | 1000 | 14.0 | y |
+        """, md);
+  }
 }
