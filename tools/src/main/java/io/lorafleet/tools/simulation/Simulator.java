@@ -71,7 +71,7 @@ public final class Simulator {
     double capacity = config.nodes() * m.maxBatch() / (meanSteps * fullStep);
     SimulationReport.TraceSummary summary = new SimulationReport.TraceSummary(trace.size(),
         trace.size() / w.durationSeconds(), meanSteps, catalog.meanBytes(), capacity, trace.bursts());
-    return new SimulationReport(config, summary, reports, SimulationReport.Targets.ISSUE,
+    return new SimulationReport(config, summary, reports, SimulationReport.Targets.FLEET,
         (System.nanoTime() - start) / 1e9, Map.copyOf(cpuSeconds), SimulationReport.Machine.current());
   }
 
