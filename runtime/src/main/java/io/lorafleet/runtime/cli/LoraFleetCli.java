@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 /** Entry point of the {@code lorafleet} command. */
 @Command(name = "lorafleet", mixinStandardHelpOptions = true, version = "LoraFleet 0.1.0",
     description = "Serve one Llama-family base model with many LoRA adapters.",
-    subcommands = {GenerateTextCommand.class, BenchCommand.class})
+    subcommands = {GenerateTextCommand.class})
 public final class LoraFleetCli implements Runnable {
   /** Exit code for bad input (files, arguments, request lines). */
   public static final int EXIT_BAD_INPUT = 2;

@@ -1,8 +1,10 @@
 /**
  * The {@code lorafleet} command line (picocli): {@code generate} ({@link
  * io.lorafleet.runtime.cli.GenerateTextCommand}: text for a file of requests or one prompt, in this process)
- * and {@code bench} here; modules on the class path add commands such as {@code serve} through {@link
- * io.lorafleet.runtime.cli.CliCommandProvider}.
+ * here; modules on the class path add commands through {@link io.lorafleet.runtime.cli.CliCommandProvider}
+ * ({@code serve} from actors/, the measuring tools {@code bench}, {@code gpu-bench}, {@code loadtest}, {@code
+ * loadtest-compare}, {@code make-adapters} and {@code simulate} from tools/). {@link
+ * io.lorafleet.runtime.cli.EngineOptions} is the engine option mixin every command that runs a model shares.
  *
  * <h2>Names of settings</h2>
  * One suffix per meaning, in every module: {@code *Options} hold command-line flags (picocli, e.g. {@link
