@@ -1,5 +1,7 @@
 package io.lorafleet.runtime.engine;
 
+import io.lorafleet.runtime.constrain.ConstraintCompiler;
+import io.lorafleet.runtime.constrain.OutputConstraint;
 import io.lorafleet.runtime.errors.InvalidRequestException;
 import java.util.List;
 import java.util.Set;
@@ -20,6 +22,9 @@ import java.util.Set;
  * @param topLogprobs       how many most-likely alternatives to report per token (0: none)
  * @param promptLogprobs    also compute the log-probability of every prompt token
  * @param skipSpecialTokens leave special tokens out of the text
+ * @param constraint        what the output must match (JSON object, JSON Schema, regex), or null for none;
+ *                          {@link #validate()} compiles it, so a constraint the server cannot honour is refused
+ *                          before the request is queued
  */
 public record SamplingParams(
     int maxNewTokens,
@@ -33,7 +38,8 @@ public record SamplingParams(
     boolean ignoreEos,
     int topLogprobs,
     boolean promptLogprobs,
-    boolean skipSpecialTokens) {
+    boolean skipSpecialTokens,
+    OutputConstraint constraint) {
 
   public static final int MAX_TOP_LOGPROBS = 20;
   public static final int MAX_STOP_SEQUENCES = 16;
@@ -84,6 +90,9 @@ public record SamplingParams(
         throw new InvalidRequestException("stop sequences must be non-empty strings");
       }
     }
+    if (constraint != null) {
+      ConstraintCompiler.shared().compile(constraint);
+    }
   }
 
   /** Mutable builder with the defaults of a plain HF generate call (greedy, 16 tokens). */
@@ -100,6 +109,7 @@ public record SamplingParams(
     private int topLogprobs;
     private boolean promptLogprobs;
     private boolean skipSpecialTokens;
+    private OutputConstraint constraint;
 
     public Builder maxNewTokens(int v) {
       maxNewTokens = v;
@@ -161,9 +171,15 @@ public record SamplingParams(
       return this;
     }
 
+    /** What the output must match; null for free text. */
+    public Builder constraint(OutputConstraint v) {
+      constraint = v;
+      return this;
+    }
+
     public SamplingParams build() {
       return new SamplingParams(maxNewTokens, temperature, topK, topP, repetitionPenalty, seed, stop, stopTokenIds,
-          ignoreEos, topLogprobs, promptLogprobs, skipSpecialTokens);
+          ignoreEos, topLogprobs, promptLogprobs, skipSpecialTokens, constraint);
     }
   }
 }

@@ -30,6 +30,8 @@ public final class Sequence {
   float[] promptLogprobs;
   StopChecker stopChecker;
   SamplerState samplerState;
+  /** Where a constrained output is in its automaton; null for free text. */
+  io.lorafleet.runtime.constrain.ConstraintState constraint;
   long firstTokenNanos;
   boolean adapterRetained;
 
