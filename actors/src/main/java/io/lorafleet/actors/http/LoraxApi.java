@@ -21,7 +21,8 @@ import org.apache.pekko.util.ByteString;
 
 /**
  * LoRAX-compatible endpoints ({@code POST /generate}, {@code POST /generate_stream}, {@code GET /info},
- * {@code GET /health}) with LoRAX's request parameters and response fields.
+ * {@code GET /health}) with LoRAX's request parameters and response fields. Output constraints ({@code
+ * parameters.response_format}, {@code parameters.grammar}): {@link OutputConstraintFields}.
  */
 final class LoraxApi {
   static final int DEFAULT_MAX_NEW_TOKENS = 20;
@@ -74,6 +75,7 @@ final class LoraxApi {
         .topLogprobs(alternatives != null ? alternatives : 0)
         .promptLogprobs(decoderInputDetails)
         .skipSpecialTokens(true)
+        .constraint(OutputConstraintFields.lorax(p))
         .build();
     params.validate();
     GenerationGateway.AdapterChoice adapter = support.adapter(p.string("adapter_id"), p.string("adapter_source"));

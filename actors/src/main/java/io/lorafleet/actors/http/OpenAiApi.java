@@ -25,7 +25,8 @@ import org.apache.pekko.util.ByteString;
  * model's chat template), both streaming with {@code "stream": true} ({@code data: [DONE]} at the end), and
  * {@code GET /v1/models}. The {@code model} field names an adapter or the base model. Also accepted: vLLM's
  * extensions {@code ignore_eos}, {@code top_k}, {@code repetition_penalty}, {@code skip_special_tokens},
- * {@code return_tokens_as_token_ids}.
+ * {@code return_tokens_as_token_ids}. Output constraints ({@code response_format}, {@code guided_*}): {@link
+ * OutputConstraintFields}.
  */
 final class OpenAiApi {
   static final int DEFAULT_COMPLETION_TOKENS = 16;
@@ -107,6 +108,7 @@ final class OpenAiApi {
         .ignoreEos(b.bool("ignore_eos", false))
         .topLogprobs(topLogprobs)
         .skipSpecialTokens(b.bool("skip_special_tokens", true))
+        .constraint(OutputConstraintFields.openAi(b))
         .build();
     params.validate();
     GenerationGateway.AdapterChoice adapter = support.adapter(model, null);
