@@ -102,39 +102,7 @@ final class OutputConstraintFields {
   }
 
   private static OutputConstraint responseFormat(JsonNode rf, String field) {
-    if (!rf.isObject()) {
-      throw new InvalidRequestException("field \"" + field + "\" must be an object");
-    }
-    JsonNode type = rf.get("type");
-    if (type == null || !type.isTextual()) {
-      throw new InvalidRequestException("field \"" + field + ".type\" must be \"text\", \"json_object\" or "
-          + "\"json_schema\"");
-    }
-    switch (type.textValue()) {
-      case "text" -> {
-        return null;
-      }
-      case "json_object" -> {
-        JsonNode schema = rf.get("schema");
-        return schema == null || schema.isNull() ? OutputConstraint.jsonObject() : schemaOf(schema, field + ".schema");
-      }
-      case "json_schema" -> {
-        JsonNode js = rf.get("json_schema");
-        if (js == null || !js.isObject()) {
-          throw new InvalidRequestException("field \"" + field + ".json_schema\" must be an object with a \"schema\"");
-        }
-        JsonNode strict = js.get("strict");
-        if (strict != null && !strict.isNull() && !strict.isBoolean()) {
-          throw new InvalidRequestException("field \"" + field + ".json_schema.strict\" must be true or false");
-        }
-        JsonNode schema = js.get("schema");
-        // OpenAI makes the schema optional: without one the output is any JSON object.
-        return schema == null || schema.isNull() ? OutputConstraint.jsonObject()
-            : schemaOf(schema, field + ".json_schema.schema");
-      }
-      default -> throw new InvalidRequestException("field \"" + field + ".type\" \"" + type.textValue()
-          + "\" is not supported (use \"text\", \"json_object\" or \"json_schema\")");
-    }
+    return OutputConstraint.ofResponseFormat(rf, field);
   }
 
   private static OutputConstraint grammar(JsonNode g) {
@@ -157,16 +125,15 @@ final class OutputConstraintFields {
     };
   }
 
-  /** A schema given as an object or as its JSON text (vLLM accepts both). */
   private static OutputConstraint schemaOrText(JsonNode schema, String field) {
-    return schema.isTextual() ? OutputConstraint.jsonSchema(schema.textValue()) : schemaOf(schema, field);
+    return OutputConstraint.schemaField(schema, field);
   }
 
   private static OutputConstraint schemaOf(JsonNode schema, String field) {
-    if (schema == null || !(schema.isObject() || schema.isBoolean())) {
+    if (schema != null && schema.isTextual()) {
       throw new InvalidRequestException("field \"" + field + "\" must be a JSON Schema object");
     }
-    return OutputConstraint.jsonSchema(schema);
+    return OutputConstraint.schemaField(schema, field);
   }
 
   private static List<String> strings(JsonNode n, String field) {

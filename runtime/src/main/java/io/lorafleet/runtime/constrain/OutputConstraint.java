@@ -106,6 +106,60 @@ public record OutputConstraint(Kind kind, String source) {
     return new OutputConstraint(Kind.REGEX, sb.toString());
   }
 
+  /**
+   * An OpenAI-style {@code response_format} object: {@code {"type":"text"}} (null: no constraint), {@code
+   * {"type":"json_object"}} (any JSON object; with a {@code "schema"} beside it, LoRAX's form, that schema) or
+   * {@code {"type":"json_schema","json_schema":{"name":..,"schema":{..},"strict":..}}} (without a schema: any
+   * JSON object, as OpenAI allows).
+   *
+   * @param field the field's name in errors (e.g. {@code parameters.response_format})
+   * @throws InvalidRequestException naming the field when it is none of these
+   */
+  public static OutputConstraint ofResponseFormat(JsonNode rf, String field) {
+    if (!rf.isObject()) {
+      throw new InvalidRequestException("field \"" + field + "\" must be an object");
+    }
+    JsonNode type = rf.get("type");
+    if (type == null || !type.isTextual()) {
+      throw new InvalidRequestException("field \"" + field + ".type\" must be \"text\", \"json_object\" or "
+          + "\"json_schema\"");
+    }
+    switch (type.textValue()) {
+      case "text" -> {
+        return null;
+      }
+      case "json_object" -> {
+        JsonNode schema = rf.get("schema");
+        return schema == null || schema.isNull() ? jsonObject() : schemaField(schema, field + ".schema");
+      }
+      case "json_schema" -> {
+        JsonNode js = rf.get("json_schema");
+        if (js == null || !js.isObject()) {
+          throw new InvalidRequestException("field \"" + field + ".json_schema\" must be an object with a \"schema\"");
+        }
+        JsonNode strict = js.get("strict");
+        if (strict != null && !strict.isNull() && !strict.isBoolean()) {
+          throw new InvalidRequestException("field \"" + field + ".json_schema.strict\" must be true or false");
+        }
+        JsonNode schema = js.get("schema");
+        return schema == null || schema.isNull() ? jsonObject() : schemaField(schema, field + ".json_schema.schema");
+      }
+      default -> throw new InvalidRequestException("field \"" + field + ".type\" \"" + type.textValue()
+          + "\" is not supported (use \"text\", \"json_object\" or \"json_schema\")");
+    }
+  }
+
+  /** A schema given as an object or as its JSON text (vLLM accepts both); {@code field} names it in errors. */
+  public static OutputConstraint schemaField(JsonNode schema, String field) {
+    if (schema != null && schema.isTextual()) {
+      return jsonSchema(schema.textValue());
+    }
+    if (schema == null || !(schema.isObject() || schema.isBoolean())) {
+      throw new InvalidRequestException("field \"" + field + "\" must be a JSON Schema object");
+    }
+    return jsonSchema(schema);
+  }
+
   /** For messages: "JSON Schema", "regex", "JSON object". */
   public String describe() {
     return switch (kind) {
