@@ -155,15 +155,11 @@ public final class TokenBytes {
         }
         case SENTENCEPIECE -> {
           byte[] fallback = decoder.byteFallback() ? byteFallback(token) : null;
-          if (fallback != null) {
-            bytes[id] = fallback;
-            first[id] = fallback;
-          } else {
-            String text = token.replace(METASPACE, ' ');
-            bytes[id] = text.getBytes(StandardCharsets.UTF_8);
-            first[id] = (decoder.stripFirst() && text.startsWith(" ") ? text.substring(1) : text)
-                .getBytes(StandardCharsets.UTF_8);
-          }
+          byte[] b = fallback != null ? fallback : token.replace(METASPACE, ' ').getBytes(StandardCharsets.UTF_8);
+          bytes[id] = b;
+          // The decoder strips one space from the start of the whole text, whichever token brought it.
+          first[id] = decoder.stripFirst() && b.length > 0 && b[0] == ' ' ? java.util.Arrays.copyOfRange(b, 1, b.length)
+              : b;
         }
         case SPACE_JOINED -> {
           first[id] = token.getBytes(StandardCharsets.UTF_8);
