@@ -23,6 +23,8 @@ import java.util.Locale;
  * @param batch1             one request
  * @param base               the batch on the base model
  * @param mixed              the same batch, one adapter per request
+ * @param constrained        the base batch with every other request constrained ({@link BenchRun#BENCH_CONSTRAINT})
+ * @param constraintCost     that constraint's one-time costs (compilation, first mask)
  * @param prefill            one long prompt
  * @param timestamp          when the run ended
  * @param loadBefore         the system's 1-minute load average when the run started (NaN where unknown)
@@ -31,7 +33,8 @@ import java.util.Locale;
 public record BenchReport(
     CheckpointShape shape, Path modelDir, HostInfo host, String backend, int threads, int adapters,
     BenchSettings settings, MemoryBandwidth.Result bandwidth, long weightBytesPerStep, PhaseResult batch1,
-    PhaseResult base, PhaseResult mixed, PhaseResult prefill, Instant timestamp, double loadBefore,
+    PhaseResult base, PhaseResult mixed, PhaseResult constrained, ConstraintCost constraintCost, PhaseResult prefill,
+    Instant timestamp, double loadBefore,
     double loadAfter) {
 
   /** Issue 3's target: batch-1 decode reads weights at half the measured bandwidth or better. */
@@ -56,6 +59,14 @@ public record BenchReport(
 
   public double mixedOverBase() {
     return mixed.decodeTokensPerSecond() / base.decodeTokensPerSecond();
+  }
+
+  /**
+   * How much longer a decode step takes with half the batch constrained than with none (median steps;
+   * 0.05 = 5% longer).
+   */
+  public double constrainedStepOverhead() {
+    return constrained.medianDecodeStepMillis() / base.medianDecodeStepMillis() - 1;
   }
 
   /** The same ratio over the whole decode windows, slow steps included. */
@@ -94,6 +105,16 @@ public record BenchReport(
             num(mixed.meanDecodeTokensPerSecond())));
     t.add("mixed" + b + "_over_base", num(mixedOverBase()), "ratio", target(MIXED_OVER_BASE_TARGET, mixedTargetMet())
         + " (ratio of means " + num(meanMixedOverBase()) + ")");
+    t.add("decode_tokens_per_s_constrained" + b, num(constrained.decodeTokensPerSecond()), "tokens/s",
+        String.format(Locale.ROOT, "%d requests, base model, every other one constrained, median step %s ms", b,
+            num(constrained.medianDecodeStepMillis())));
+    t.add("constrained" + b + "_step_overhead", num(100 * constrainedStepOverhead()), "%",
+        "median decode step, half constrained over none");
+    t.add("constraint_compile_ms", num(constraintCost.compileMillis()), "ms",
+        String.format(Locale.ROOT, "regex to a %d-state DFA, cold", constraintCost.dfaStates()));
+    t.add("constraint_first_mask_ms", num(constraintCost.firstMaskMillis()), "ms",
+        String.format(Locale.ROOT, "vocabulary trie + start-state mask over %d tokens (%d allowed), cold",
+            constraintCost.vocabSize(), constraintCost.allowedAtStart()));
     t.add("prefill_tokens_per_s", num(prefill.prefillTokensPerSecond()), "tokens/s",
         String.format(Locale.ROOT, "%d-token prompt, time to first token %s s", prefill.promptTokens(),
             num(prefill.timeToFirstTokenSeconds())));
@@ -142,6 +163,15 @@ public record BenchReport(
     root.put("weight_bytes_per_step", weightBytesPerStep);
     root.put("weight_read_gb_s_batch1", batch1WeightGbPerSecond());
     root.put("time_to_first_token_s", prefill.timeToFirstTokenSeconds());
+    root.put("decode_tokens_per_s_constrained32", constrained.decodeTokensPerSecond());
+    root.put("constrained32_step_overhead", constrainedStepOverhead());
+    ObjectNode cc = root.putObject("constraint");
+    cc.put("regex", BenchRun.BENCH_CONSTRAINT.source());
+    cc.put("compile_ms", constraintCost.compileMillis());
+    cc.put("dfa_states", constraintCost.dfaStates());
+    cc.put("first_mask_ms", constraintCost.firstMaskMillis());
+    cc.put("vocab_size", constraintCost.vocabSize());
+    cc.put("allowed_at_start", constraintCost.allowedAtStart());
     ObjectNode targets = root.putObject("targets");
     targets.putObject("batch1_bandwidth_fraction").put("min", BATCH1_BANDWIDTH_TARGET).put("met", batch1TargetMet());
     targets.putObject("mixed32_over_base").put("min", MIXED_OVER_BASE_TARGET).put("met", mixedTargetMet());
@@ -185,7 +215,7 @@ public record BenchReport(
     ArrayNode reps = bw.putArray("reps_gb_s");
     bandwidth.gbPerSecondReps().forEach(reps::add);
     ObjectNode phases = root.putObject("phases");
-    for (PhaseResult p : new PhaseResult[] {batch1, base, mixed, prefill}) {
+    for (PhaseResult p : new PhaseResult[] {batch1, base, mixed, constrained, prefill}) {
       phases.set(p.name(), phaseJson(p));
     }
     return root;

@@ -5,6 +5,8 @@
  * flattened {@link io.lorafleet.runtime.backend.ForwardBatch} and runs it; {@link
  * io.lorafleet.runtime.engine.Sampler} picks tokens; {@link io.lorafleet.runtime.engine.Engine} glues them
  * into the step loop and reports tokens to each request's {@link
- * io.lorafleet.runtime.engine.GenerationListener}.
+ * io.lorafleet.runtime.engine.GenerationListener}. A request may constrain its output ({@link
+ * io.lorafleet.runtime.engine.SamplingParams#constraint()}): the engine keeps the sequence's automaton state
+ * and the sampler only sees allowed tokens (see {@link io.lorafleet.runtime.constrain}).
  */
 package io.lorafleet.runtime.engine;
