@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -24,6 +25,8 @@ import java.util.Locale;
  * @param base               the batch on the base model
  * @param mixed              the same batch, one adapter per request
  * @param constrained        the base batch with every other request constrained ({@link BenchRun#BENCH_CONSTRAINT})
+ * @param overheadRatios     median decode step of a half-constrained batch over that of a base batch measured just
+ *                           before it, per pair ({@link BenchRun#OVERHEAD_PAIRS}; the first pair is base/constrained)
  * @param constraintCost     that constraint's one-time costs (compilation, first mask)
  * @param prefill            one long prompt
  * @param timestamp          when the run ended
@@ -33,7 +36,8 @@ import java.util.Locale;
 public record BenchReport(
     CheckpointShape shape, Path modelDir, HostInfo host, String backend, int threads, int adapters,
     BenchSettings settings, MemoryBandwidth.Result bandwidth, long weightBytesPerStep, PhaseResult batch1,
-    PhaseResult base, PhaseResult mixed, PhaseResult constrained, ConstraintCost constraintCost, PhaseResult prefill,
+    PhaseResult base, PhaseResult mixed, PhaseResult constrained, List<Double> overheadRatios,
+    ConstraintCost constraintCost, PhaseResult prefill,
     Instant timestamp, double loadBefore,
     double loadAfter) {
 
@@ -62,11 +66,22 @@ public record BenchReport(
   }
 
   /**
-   * How much longer a decode step takes with half the batch constrained than with none (median steps;
-   * 0.05 = 5% longer).
+   * How much longer a decode step takes with half the batch constrained than with none: the median over the
+   * measured pairs of (median step, half constrained) / (median step, none), minus 1 (0.05 = 5% longer).
    */
   public double constrainedStepOverhead() {
-    return constrained.medianDecodeStepMillis() / base.medianDecodeStepMillis() - 1;
+    double[] r = overheadRatios.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    double median = r.length % 2 == 1 ? r[r.length / 2] : (r[r.length / 2 - 1] + r[r.length / 2]) / 2;
+    return median - 1;
+  }
+
+  /**
+   * The overhead measured inside the steps, less exposed to other processes than whole steps: how much longer
+   * the part after the forward pass (sampling with masks, emitting) takes with half the batch constrained,
+   * relative to a whole base step (median steps).
+   */
+  public double constrainedSamplingOverhead() {
+    return (constrained.medianDecodeSampleMillis() - base.medianDecodeSampleMillis()) / base.medianDecodeStepMillis();
   }
 
   /** The same ratio over the whole decode windows, slow steps included. */
@@ -109,7 +124,12 @@ public record BenchReport(
         String.format(Locale.ROOT, "%d requests, base model, every other one constrained, median step %s ms", b,
             num(constrained.medianDecodeStepMillis())));
     t.add("constrained" + b + "_step_overhead", num(100 * constrainedStepOverhead()), "%",
-        "median decode step, half constrained over none");
+        String.format(Locale.ROOT, "median decode step, half constrained over none; median of %d pairs %s",
+            overheadRatios.size(), overheadRatios.stream().map(x -> num(100 * (x - 1)) + "%").toList()));
+    t.add("constrained" + b + "_sampling_overhead", num(100 * constrainedSamplingOverhead()), "%",
+        String.format(Locale.ROOT, "sampling part of a step: %s ms half constrained, %s ms none, over a %s ms step",
+            num(constrained.medianDecodeSampleMillis()), num(base.medianDecodeSampleMillis()),
+            num(base.medianDecodeStepMillis())));
     t.add("constraint_compile_ms", num(constraintCost.compileMillis()), "ms",
         String.format(Locale.ROOT, "regex to a %d-state DFA, cold", constraintCost.dfaStates()));
     t.add("constraint_first_mask_ms", num(constraintCost.firstMaskMillis()), "ms",
@@ -165,6 +185,9 @@ public record BenchReport(
     root.put("time_to_first_token_s", prefill.timeToFirstTokenSeconds());
     root.put("decode_tokens_per_s_constrained32", constrained.decodeTokensPerSecond());
     root.put("constrained32_step_overhead", constrainedStepOverhead());
+    root.put("constrained32_sampling_overhead", constrainedSamplingOverhead());
+    ArrayNode ratios = root.putArray("constrained32_over_base_step_ratios");
+    overheadRatios.forEach(ratios::add);
     ObjectNode cc = root.putObject("constraint");
     cc.put("regex", BenchRun.BENCH_CONSTRAINT.source());
     cc.put("compile_ms", constraintCost.compileMillis());
@@ -240,6 +263,7 @@ public record BenchReport(
     putFinite(o, "mean_decode_tokens_per_s", p.meanDecodeTokensPerSecond());
     o.put("time_to_first_token_s", p.timeToFirstTokenSeconds());
     putFinite(o, "median_decode_step_ms", p.medianDecodeStepMillis());
+    putFinite(o, "median_decode_sample_ms", p.medianDecodeSampleMillis());
     ArrayNode ms = o.putArray("step_ms");
     ArrayNode engineMs = o.putArray("engine_step_ms");
     ArrayNode rows = o.putArray("step_rows");

@@ -23,6 +23,8 @@ public final class BenchRun {
   private static final int WARMUP_DECODE_PROMPT = 8;
   private static final long WARMUP_NANOS = 1_000_000_000L;
   private static final int MAX_WARMUP_RUNS = 500;
+  /** Pairs of (base, half-constrained) batches measured one after the other for the overhead figure. */
+  static final int OVERHEAD_PAIRS = 3;
   /**
    * The constraint of half the rows in the constrained phase: words of the synthetic vocabulary {@code t1} ..
    * {@code t9999} (about a third of it) separated by spaces, never complete, so every row decodes the same
@@ -75,9 +77,21 @@ public final class BenchRun {
       PhaseResult batch1 = logged(phases.decode("batch1", 1, List.of(), s.promptTokens(), s.decodeTokens()));
       PhaseResult base = logged(phases.decode("batch" + b, s.batchSize(), List.of(), s.promptTokens(),
           s.decodeTokens()));
-      // Right after the base batch, so that the two are measured under the same conditions.
+      // Right after the base batch, so that the two are measured under the same conditions; then more pairs,
+      // since one pair on a busy machine can be off by more than the overhead itself.
       PhaseResult constrained = logged(phases.decode("constrained" + b, s.batchSize(), List.of(), s.promptTokens(),
           s.decodeTokens(), BENCH_CONSTRAINT, step -> {}));
+      List<Double> overheadRatios = new ArrayList<>();
+      overheadRatios.add(constrained.medianDecodeStepMillis() / base.medianDecodeStepMillis());
+      for (int k = 2; k <= OVERHEAD_PAIRS; k++) {
+        PhaseResult pb = phases.decode("overhead-base-" + k, s.batchSize(), List.of(), s.promptTokens(),
+            s.decodeTokens());
+        PhaseResult pc = phases.decode("overhead-constrained-" + k, s.batchSize(), List.of(), s.promptTokens(),
+            s.decodeTokens(), BENCH_CONSTRAINT, step -> {});
+        overheadRatios.add(pc.medianDecodeStepMillis() / pb.medianDecodeStepMillis());
+      }
+      log.info("constrained / base median decode step, per pair: {}", overheadRatios.stream().map(BenchRun::fmt)
+          .toList());
       PhaseResult mixed = logged(phases.decode("mixed" + b, s.batchSize(), adapters, s.promptTokens(),
           s.decodeTokens()));
 
@@ -86,7 +100,7 @@ public final class BenchRun {
           fmt(prefill.timeToFirstTokenSeconds()));
       return new BenchReport(checkpoint.shape(), checkpoint.modelDir(), host, le.backend().name(), threads,
           adapters.size(), s, bandwidth, le.model().weights().bytesReadPerStep(), batch1, base, mixed, constrained,
-          cost, prefill, Instant.now(), loadBefore, HostInfo.loadAverage());
+          List.copyOf(overheadRatios), cost, prefill, Instant.now(), loadBefore, HostInfo.loadAverage());
     }
   }
 

@@ -121,7 +121,8 @@ public final class EnginePhases {
       EngineStats after = engine.stats();
       if (after.steps() != before.steps()) {
         PhaseResult.Step step = new PhaseResult.Step((now - lastEnd) / 1e6, after.lastStepNanos() / 1e6,
-            after.lastStepTokens(), after.promptTokens() - before.promptTokens(), rec.emitted - emittedBefore);
+            after.lastStepTokens(), after.promptTokens() - before.promptTokens(), rec.emitted - emittedBefore,
+            after.lastSampleNanos() / 1e6);
         steps.add(new Timed(now, step));
         afterStep.accept(step);
         lastEnd = now;

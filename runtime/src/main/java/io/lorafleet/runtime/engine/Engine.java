@@ -315,6 +315,7 @@ public final class Engine implements AutoCloseable {
       return scheduler.hasWork();
     }
     List<Sequence> finished = new ArrayList<>();
+    long sample0 = System.nanoTime();
     int tokens = 0;
     for (int i = 0; i < out.scheduled().size(); i++) {
       ScheduledSequence sc = out.scheduled().get(i);
@@ -341,7 +342,8 @@ public final class Engine implements AutoCloseable {
       }
     }
     steps++;
-    publishStats(tokens, System.nanoTime() - t0);
+    long end = System.nanoTime();
+    publishStats(tokens, end - t0, end - sample0);
     return scheduler.hasWork() || !inbox.isEmpty();
   }
 
@@ -434,7 +436,19 @@ public final class Engine implements AutoCloseable {
     SamplingParams p = s.request().params();
     TokenMask mask = c.mask();
     long[] bits = mask.copyBits();
-    boolean any = mask.count() > 0;
+    // End-of-sequence and stop tokens end the request, whatever their text: only where the output is whole.
+    if (!p.ignoreEos()) {
+      for (int id : eosTokenIds) {
+        disallow(bits, id);
+      }
+    }
+    for (int id : p.stopTokenIds()) {
+      disallow(bits, id);
+    }
+    boolean any = false;
+    for (long w : bits) {
+      any |= w != 0;
+    }
     if (c.isAccepting()) {
       if (!p.ignoreEos()) {
         for (int id : eosTokenIds) {
@@ -446,6 +460,12 @@ public final class Engine implements AutoCloseable {
       }
     }
     return any ? bits : null;
+  }
+
+  private static void disallow(long[] bits, int id) {
+    if (id >= 0 && (id >>> 6) < bits.length) {
+      bits[id >>> 6] &= ~(1L << id);
+    }
   }
 
   private static boolean allow(long[] bits, int id, int vocab) {
@@ -581,10 +601,15 @@ public final class Engine implements AutoCloseable {
   }
 
   private void publishStats(int lastTokens, long lastNanos) {
+    publishStats(lastTokens, lastNanos, 0);
+  }
+
+  private void publishStats(int lastTokens, long lastNanos, long lastSampleNanos) {
     KvBlockPool pool = scheduler.pool();
     residentAdapters = adapters.loadedIds();
     stats = new EngineStats(queued.get(), scheduler.numRunning(), pool.numUsed(), pool.numBlocks(),
-        adapters.numLoaded(), steps, promptTokens, generatedTokens, preemptions, lastTokens, lastNanos);
+        adapters.numLoaded(), steps, promptTokens, generatedTokens, preemptions, lastTokens, lastNanos,
+        lastSampleNanos);
   }
 
   @Override
