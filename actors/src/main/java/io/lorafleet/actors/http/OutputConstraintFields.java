@@ -32,7 +32,7 @@ final class OutputConstraintFields {
     OutputConstraint c = null;
     JsonNode rf = body.raw("response_format");
     if (rf != null) {
-      c = responseFormat(rf, "response_format");
+      c = OutputConstraint.ofResponseFormat(rf, "response_format");
       if (c != null) {
         given.add("response_format");
       }
@@ -55,7 +55,7 @@ final class OutputConstraintFields {
     }
     if (so.raw("json") != null) {
       given.add("structured_outputs.json");
-      c = schemaOrText(so.raw("json"), "structured_outputs.json");
+      c = OutputConstraint.schemaField(so.raw("json"), "structured_outputs.json");
     }
     if (so.string("regex") != null) {
       given.add("structured_outputs.regex");
@@ -68,7 +68,7 @@ final class OutputConstraintFields {
     JsonNode json = body.raw("guided_json");
     if (json != null) {
       given.add("guided_json");
-      c = schemaOrText(json, "guided_json");
+      c = OutputConstraint.schemaField(json, "guided_json");
     }
     String regex = body.string("guided_regex");
     if (regex != null) {
@@ -90,7 +90,7 @@ final class OutputConstraintFields {
   static OutputConstraint lorax(RequestFields parameters) {
     JsonNode rf = parameters.raw("response_format");
     JsonNode grammar = parameters.raw("grammar");
-    OutputConstraint c = rf == null ? null : responseFormat(rf, "parameters.response_format");
+    OutputConstraint c = rf == null ? null : OutputConstraint.ofResponseFormat(rf, "parameters.response_format");
     if (grammar != null) {
       if (c != null) {
         throw new InvalidRequestException("give one output constraint, not parameters.response_format and "
@@ -101,10 +101,6 @@ final class OutputConstraintFields {
     return c;
   }
 
-  private static OutputConstraint responseFormat(JsonNode rf, String field) {
-    return OutputConstraint.ofResponseFormat(rf, field);
-  }
-
   private static OutputConstraint grammar(JsonNode g) {
     if (!g.isObject() || !g.path("type").isTextual()) {
       throw new InvalidRequestException("field \"parameters.grammar\" must be {\"type\": \"json\" or \"regex\", "
@@ -112,8 +108,7 @@ final class OutputConstraintFields {
     }
     JsonNode value = g.get("value");
     return switch (g.get("type").textValue()) {
-      case "json", "json_schema" -> value != null && value.isTextual() ? OutputConstraint.jsonSchema(value.textValue())
-          : schemaOf(value, "parameters.grammar.value");
+      case "json", "json_schema" -> OutputConstraint.schemaField(value, "parameters.grammar.value");
       case "regex" -> {
         if (value == null || !value.isTextual()) {
           throw new InvalidRequestException("field \"parameters.grammar.value\" must be a regex string");
@@ -123,17 +118,6 @@ final class OutputConstraintFields {
       default -> throw new InvalidRequestException("parameters.grammar type \"" + g.get("type").textValue()
           + "\" is not supported (use \"json\" or \"regex\")");
     };
-  }
-
-  private static OutputConstraint schemaOrText(JsonNode schema, String field) {
-    return OutputConstraint.schemaField(schema, field);
-  }
-
-  private static OutputConstraint schemaOf(JsonNode schema, String field) {
-    if (schema != null && schema.isTextual()) {
-      throw new InvalidRequestException("field \"" + field + "\" must be a JSON Schema object");
-    }
-    return OutputConstraint.schemaField(schema, field);
   }
 
   private static List<String> strings(JsonNode n, String field) {

@@ -82,14 +82,19 @@ public final class BenchRun {
       PhaseResult constrained = logged(phases.decode("constrained" + b, s.batchSize(), List.of(), s.promptTokens(),
           s.decodeTokens(), BENCH_CONSTRAINT, step -> {}));
       List<Double> overheadRatios = new ArrayList<>();
+      List<Double> cpuOverheadRatios = new ArrayList<>();
       overheadRatios.add(constrained.medianDecodeStepMillis() / base.medianDecodeStepMillis());
+      cpuOverheadRatios.add(constrained.medianDecodeStepCpuMillis() / base.medianDecodeStepCpuMillis());
       for (int k = 2; k <= OVERHEAD_PAIRS; k++) {
         PhaseResult pb = phases.decode("overhead-base-" + k, s.batchSize(), List.of(), s.promptTokens(),
             s.decodeTokens());
         PhaseResult pc = phases.decode("overhead-constrained-" + k, s.batchSize(), List.of(), s.promptTokens(),
             s.decodeTokens(), BENCH_CONSTRAINT, step -> {});
         overheadRatios.add(pc.medianDecodeStepMillis() / pb.medianDecodeStepMillis());
+        cpuOverheadRatios.add(pc.medianDecodeStepCpuMillis() / pb.medianDecodeStepCpuMillis());
       }
+      log.info("constrained / base median decode step CPU time, per pair: {}", cpuOverheadRatios.stream()
+          .map(BenchRun::fmt).toList());
       log.info("constrained / base median decode step, per pair: {}", overheadRatios.stream().map(BenchRun::fmt)
           .toList());
       PhaseResult mixed = logged(phases.decode("mixed" + b, s.batchSize(), adapters, s.promptTokens(),
@@ -100,7 +105,8 @@ public final class BenchRun {
           fmt(prefill.timeToFirstTokenSeconds()));
       return new BenchReport(checkpoint.shape(), checkpoint.modelDir(), host, le.backend().name(), threads,
           adapters.size(), s, bandwidth, le.model().weights().bytesReadPerStep(), batch1, base, mixed, constrained,
-          List.copyOf(overheadRatios), cost, prefill, Instant.now(), loadBefore, HostInfo.loadAverage());
+          List.copyOf(overheadRatios), List.copyOf(cpuOverheadRatios), cost, prefill, Instant.now(), loadBefore,
+          HostInfo.loadAverage());
     }
   }
 

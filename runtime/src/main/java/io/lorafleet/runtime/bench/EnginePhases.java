@@ -116,13 +116,15 @@ public final class EnginePhases {
     boolean more = true;
     while (more) {
       int emittedBefore = rec.emitted;
+      long cpu0 = HostInfo.processCpuNanos();
       more = engine.step();
       long now = System.nanoTime();
+      long cpu = HostInfo.processCpuNanos() - cpu0;
       EngineStats after = engine.stats();
       if (after.steps() != before.steps()) {
         PhaseResult.Step step = new PhaseResult.Step((now - lastEnd) / 1e6, after.lastStepNanos() / 1e6,
             after.lastStepTokens(), after.promptTokens() - before.promptTokens(), rec.emitted - emittedBefore,
-            after.lastSampleNanos() / 1e6);
+            after.lastSampleNanos() / 1e6, cpu / 1e6);
         steps.add(new Timed(now, step));
         afterStep.accept(step);
         lastEnd = now;

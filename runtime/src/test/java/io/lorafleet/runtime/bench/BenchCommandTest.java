@@ -39,6 +39,7 @@ class BenchCommandTest {
     assertEquals(32 * 4, root.path("phases").path("constrained32").path("decode_tokens").asInt());
     assertTrue(root.path("constrained32_step_overhead").isNumber());
     assertTrue(root.path("constrained32_sampling_overhead").isNumber());
+    assertTrue(root.path("constrained32_step_cpu_overhead").isNumber());
     assertTrue(root.path("phases").path("constrained32").path("median_decode_sample_ms").asDouble() > 0);
     assertTrue(root.path("constraint").path("allowed_at_start").asInt() > 100, root.path("constraint").toString());
     assertTrue(root.path("constraint").path("first_mask_ms").asDouble() > 0);
