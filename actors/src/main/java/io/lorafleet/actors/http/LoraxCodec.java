@@ -23,6 +23,8 @@ import org.apache.pekko.util.ByteString;
  * The LoRAX API's bodies: a {@code /generate} request parsed into a checked {@link Request}, and the
  * responses rendered from a generation ({@code generated_text} with {@code details}, or the token events of
  * {@code /generate_stream}), and {@code /info}. No routing and no running here ({@link LoraxApi} does that).
+ * Output constraints ({@code parameters.response_format}, {@code parameters.grammar}): {@link
+ * OutputConstraintFields}.
  */
 final class LoraxCodec {
   static final int DEFAULT_MAX_NEW_TOKENS = 20;
@@ -89,6 +91,7 @@ final class LoraxCodec {
         .topLogprobs(alternatives != null ? alternatives : 0)
         .promptLogprobs(decoderInputDetails)
         .skipSpecialTokens(true)
+        .constraint(OutputConstraintFields.lorax(p))
         .build();
     AdapterChoice adapter = mapping.adapter(p.string("adapter_id"), p.string("adapter_source"));
     int[] prompt = mapping.encode(inputs, true);

@@ -23,6 +23,7 @@ import org.apache.pekko.util.ByteString;
  * The OpenAI API's bodies: a completion or chat completion request parsed into a checked {@link Request},
  * and the responses rendered from a generation (whole, or as Server-Sent Events chunks), with OpenAI's
  * logprobs shapes, and the model list. No routing and no running here ({@link OpenAiApi} does that).
+ * Output constraints ({@code response_format}, {@code guided_*}): {@link OutputConstraintFields}.
  */
 final class OpenAiCodec {
   static final int DEFAULT_COMPLETION_TOKENS = 16;
@@ -122,6 +123,7 @@ final class OpenAiCodec {
         .ignoreEos(b.bool("ignore_eos", false))
         .topLogprobs(topLogprobs)
         .skipSpecialTokens(b.bool("skip_special_tokens", true))
+        .constraint(OutputConstraintFields.openAi(b))
         .build();
     AdapterChoice adapter = mapping.adapter(model, null);
     RequestFields so = b.object("stream_options");

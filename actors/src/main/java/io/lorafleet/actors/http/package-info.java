@@ -12,5 +12,9 @@
  * handlers ({@code OpenAiApi}, {@code LoraxApi}) only connect the three. A request is checked once: its
  * sampling parameters when they are made, the rest by the engine when it is submitted. Every error becomes
  * a JSON body in one place ({@link io.lorafleet.actors.http.ErrorMapping}), also inside streams.
+ *
+ * <p>The output-constraint fields of both APIs ({@code response_format}, {@code guided_*}, {@code grammar})
+ * are read by {@link io.lorafleet.actors.http.OutputConstraintFields} into {@code SamplingParams.constraint()};
+ * a constraint that cannot be honoured is a {@code ConstraintException} (422).
  */
 package io.lorafleet.actors.http;

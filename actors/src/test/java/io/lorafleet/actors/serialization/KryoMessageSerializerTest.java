@@ -145,6 +145,12 @@ class KryoMessageSerializerTest {
     WireParams params = WireParams.of(sp);
     assertEquals(sp, ((WireParams) roundTrip(params)).toParams());
     assertEquals(SamplingParams.greedy(3), ((WireParams) roundTrip(WireParams.of(SamplingParams.greedy(3)))).toParams());
+    for (var c : List.of(io.lorafleet.runtime.constrain.OutputConstraint.jsonObject(),
+        io.lorafleet.runtime.constrain.OutputConstraint.regex("[a-z]+"),
+        io.lorafleet.runtime.constrain.OutputConstraint.jsonSchema("{\"type\":\"integer\"}"))) {
+      SamplingParams constrained = SamplingParams.builder().maxNewTokens(8).constraint(c).build();
+      assertEquals(constrained, ((WireParams) roundTrip(WireParams.of(constrained))).toParams());
+    }
     TokenOutput token = new TokenOutput(3, 77, "ab", -0.25f, List.of(new TopLogprob(77, -0.25f),
         new TopLogprob(5, -2f)), false, FinishReason.LENGTH);
     assertEquals(token, ((WireToken) roundTrip(WireToken.of(token))).toToken());

@@ -3,10 +3,12 @@ package io.lorafleet.runtime.cli;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.lorafleet.runtime.constrain.OutputConstraint;
 import io.lorafleet.runtime.engine.Engine;
 import io.lorafleet.runtime.engine.GenerateRequest;
 import io.lorafleet.runtime.engine.GenerationListener;
@@ -87,6 +89,21 @@ final class GenerateTextCommand implements Callable<Integer> {
   @Option(names = "--chat", description = "for --prompt: wrap it as a user message with the model's chat template")
   boolean chat;
 
+  @ArgGroup(exclusive = true)
+  Constraint constraint;
+
+  /** An output constraint for --prompt, and for the --requests lines that give none of their own. */
+  static final class Constraint {
+    @Option(names = "--json-schema", paramLabel = "FILE", description = "the output is an instance of this JSON Schema")
+    Path jsonSchema;
+
+    @Option(names = "--regex", description = "the output matches this regular expression (whole)")
+    String regex;
+
+    @Option(names = "--json-object", description = "the output is a JSON object")
+    boolean jsonObject;
+  }
+
   @Mixin
   EngineOptions engineOptions;
 
@@ -104,7 +121,69 @@ final class GenerateTextCommand implements Callable<Integer> {
       @JsonProperty("seed") Long seed,
       @JsonProperty("stop") List<String> stop,
       @JsonProperty("ignore_eos") Boolean ignoreEos,
-      @JsonProperty("top_logprobs") Integer topLogprobs) {}
+      @JsonProperty("top_logprobs") Integer topLogprobs,
+      @JsonProperty("response_format") JsonNode responseFormat,
+      @JsonProperty("guided_json") JsonNode guidedJson,
+      @JsonProperty("guided_regex") String guidedRegex,
+      @JsonProperty("guided_choice") List<String> guidedChoice) {
+
+    /** This line's own output constraint, or null. */
+    OutputConstraint constraint() {
+      List<OutputConstraint> given = new ArrayList<>();
+      if (responseFormat != null && !responseFormat.isNull()) {
+        OutputConstraint c = OutputConstraint.ofResponseFormat(responseFormat, "response_format");
+        if (c != null) {
+          given.add(c);
+        }
+      }
+      if (guidedJson != null && !guidedJson.isNull()) {
+        given.add(OutputConstraint.schemaField(guidedJson, "guided_json"));
+      }
+      if (guidedRegex != null) {
+        given.add(OutputConstraint.regex(guidedRegex));
+      }
+      if (guidedChoice != null) {
+        given.add(OutputConstraint.choice(guidedChoice));
+      }
+      if (given.size() > 1) {
+        throw new io.lorafleet.runtime.errors.InvalidRequestException(
+            "give one of \"response_format\", \"guided_json\", \"guided_regex\", \"guided_choice\"");
+      }
+      return given.isEmpty() ? null : given.getFirst();
+    }
+  }
+
+  /** The constraint of --json-schema / --regex / --json-object, or null. */
+  private OutputConstraint optionConstraint() {
+    if (constraint == null) {
+      return null;
+    }
+    if (constraint.jsonObject) {
+      return OutputConstraint.jsonObject();
+    }
+    if (constraint.regex != null) {
+      try {
+        OutputConstraint c = OutputConstraint.regex(constraint.regex);
+        io.lorafleet.runtime.constrain.ConstraintCompiler.shared().compile(c);
+        return c;
+      } catch (LoraFleetException e) {
+        throw new CliInputException("--regex: " + e.getMessage());
+      }
+    }
+    Path file = constraint.jsonSchema;
+    if (!Files.isRegularFile(file)) {
+      throw new CliInputException("--json-schema " + file + ": file not found");
+    }
+    try {
+      OutputConstraint c = OutputConstraint.jsonSchema(Files.readString(file, StandardCharsets.UTF_8));
+      io.lorafleet.runtime.constrain.ConstraintCompiler.shared().compile(c);
+      return c;
+    } catch (IOException e) {
+      throw new CliInputException("--json-schema " + file + ": cannot read: " + e.getMessage());
+    } catch (LoraFleetException e) {
+      throw new CliInputException("--json-schema " + file + ": " + e.getMessage());
+    }
+  }
 
   @Override
   public Integer call() throws IOException {
@@ -112,16 +191,17 @@ final class GenerateTextCommand implements Callable<Integer> {
     if (!Files.isDirectory(modelDir)) {
       throw new CliInputException("--model " + modelDir + ": directory not found");
     }
+    OutputConstraint defaultConstraint = optionConstraint();
     if (input.requests != null) {
       List<RequestLine> lines = readRequests(input.requests);
       var config = engineOptions.engineConfig().withMaxWaiting(Math.max(lines.size(), 1));
       try (LoadedModel le = LoadedModel.open(modelDir, engineOptions.backend, engineOptions.backendConfig(), config)) {
-        return runFile(le, lines);
+        return runFile(le, lines, defaultConstraint);
       }
     }
     try (LoadedModel le = LoadedModel.open(modelDir, engineOptions.backend, engineOptions.backendConfig(),
         engineOptions.engineConfig())) {
-      return runPrompt(le);
+      return runPrompt(le, defaultConstraint);
     }
   }
 
@@ -164,10 +244,11 @@ final class GenerateTextCommand implements Callable<Integer> {
     return "not valid JSON: " + e.getOriginalMessage();
   }
 
-  private int runFile(LoadedModel le, List<RequestLine> lines) {
+  private int runFile(LoadedModel le, List<RequestLine> lines, OutputConstraint defaultConstraint) {
     Engine engine = le.engine();
     Map<String, LoraAdapter> adapters = new HashMap<>();
     Map<String, GenerationResult> results = new LinkedHashMap<>();
+    Map<String, LoraFleetException> errors = new HashMap<>();
     List<String> ids = new ArrayList<>();
     GenerationListener listener = new GenerationListener() {
       @Override
@@ -180,7 +261,7 @@ final class GenerateTextCommand implements Callable<Integer> {
 
       @Override
       public void onError(String requestId, LoraFleetException error) {
-        throw error;
+        errors.put(requestId, error);
       }
     };
     for (int i = 0; i < lines.size(); i++) {
@@ -204,6 +285,7 @@ final class GenerateTextCommand implements Callable<Integer> {
             .stop(r.stop() != null ? r.stop() : List.of())
             .ignoreEos(Boolean.TRUE.equals(r.ignoreEos()))
             .topLogprobs(r.topLogprobs() != null ? r.topLogprobs() : 0)
+            .constraint(r.constraint() != null ? r.constraint() : defaultConstraint)
             .build();
         engine.submit(new GenerateRequest(id, prompt, adapter, params), listener);
         ids.add(id);
@@ -214,9 +296,20 @@ final class GenerateTextCommand implements Callable<Integer> {
     engine.runUntilIdle();
     PrintWriter out = spec.commandLine().getOut();
     ObjectMapper json = new ObjectMapper();
+    int failed = 0;
     for (String id : ids) {
       GenerationResult g = results.get(id);
       ObjectNode line = json.createObjectNode();
+      if (g == null) {
+        // Failed after it was accepted: said on its line, and in the exit code.
+        LoraFleetException e = errors.get(id);
+        line.put("id", id);
+        line.put("error", e == null ? "no result" : e.getMessage());
+        line.put("error_type", e == null ? "internal_error" : e.errorType());
+        out.println(line.toString());
+        failed++;
+        continue;
+      }
       line.put("id", id);
       line.set("prompt_token_ids", json.valueToTree(g.promptTokenIds()));
       line.set("token_ids", json.valueToTree(g.tokenIds()));
@@ -229,10 +322,10 @@ final class GenerateTextCommand implements Callable<Integer> {
       out.println(line.toString());
     }
     out.flush();
-    return 0;
+    return failed == 0 ? 0 : LoraFleetCli.EXIT_FAILED_REQUESTS;
   }
 
-  private int runPrompt(LoadedModel le) {
+  private int runPrompt(LoadedModel le, OutputConstraint outputConstraint) {
     LoraAdapter a = adapter == null ? null : le.loadAdapter(adapter.getFileName().toString(), adapter, 0);
     String text = input.prompt;
     int[] prompt;
@@ -244,9 +337,10 @@ final class GenerateTextCommand implements Callable<Integer> {
       prompt = le.tokenizer().encode(text, true);
     }
     SamplingParams params = SamplingParams.builder().maxNewTokens(maxNewTokens).temperature(temperature).topK(topK)
-        .topP(topP).seed(seed).skipSpecialTokens(true).build();
+        .topP(topP).seed(seed).skipSpecialTokens(true).constraint(outputConstraint).build();
     PrintWriter out = spec.commandLine().getOut();
     GenerationResult[] result = new GenerationResult[1];
+    LoraFleetException[] failure = new LoraFleetException[1];
     le.engine().submit(new GenerateRequest("prompt", prompt, a, params), new GenerationListener() {
       @Override
       public void onToken(String requestId, TokenOutput token) {
@@ -258,9 +352,17 @@ final class GenerateTextCommand implements Callable<Integer> {
       public void onFinish(GenerationResult r) {
         result[0] = r;
       }
+
+      @Override
+      public void onError(String requestId, LoraFleetException error) {
+        failure[0] = error;
+      }
     });
     le.engine().runUntilIdle();
     out.println();
+    if (failure[0] != null) {
+      throw failure[0];
+    }
     GenerationResult r = result[0];
     double secs = (r.finishNanos() - r.arrivalNanos()) / 1e9;
     spec.commandLine().getErr().printf("[%d prompt tokens, %d generated, %s, %.2f s, %.1f tokens/s]%n", r.promptTokenIds().length,

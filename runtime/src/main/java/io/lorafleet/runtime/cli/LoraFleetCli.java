@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
 public final class LoraFleetCli implements Runnable {
   /** Exit code for bad input (files, arguments, request lines). */
   public static final int EXIT_BAD_INPUT = 2;
+  /** Exit code of {@code generate --requests} when some requests failed after they were accepted (their lines say why). */
+  public static final int EXIT_FAILED_REQUESTS = 3;
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

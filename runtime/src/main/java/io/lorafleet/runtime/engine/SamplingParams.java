@@ -1,5 +1,7 @@
 package io.lorafleet.runtime.engine;
 
+import io.lorafleet.runtime.constrain.ConstraintCompiler;
+import io.lorafleet.runtime.constrain.OutputConstraint;
 import io.lorafleet.runtime.errors.InvalidRequestException;
 import java.util.List;
 import java.util.Set;
@@ -22,6 +24,9 @@ import java.util.Set;
  * @param topLogprobs       how many most-likely alternatives to report per token (0: none)
  * @param promptLogprobs    also compute the log-probability of every prompt token
  * @param skipSpecialTokens leave special tokens out of the text
+ * @param constraint        what the output must match (JSON object, JSON Schema, regex), or null for none;
+ *                          the constructor compiles it, so a constraint the server cannot honour is refused
+ *                          before the request is queued
  */
 public record SamplingParams(
     int maxNewTokens,
@@ -35,13 +40,14 @@ public record SamplingParams(
     boolean ignoreEos,
     int topLogprobs,
     boolean promptLogprobs,
-    boolean skipSpecialTokens) {
+    boolean skipSpecialTokens,
+    OutputConstraint constraint) {
 
   public static final int MAX_TOP_LOGPROBS = 20;
   public static final int MAX_STOP_SEQUENCES = 16;
 
   public SamplingParams {
-    check(maxNewTokens, temperature, topK, topP, repetitionPenalty, stop, topLogprobs);
+    check(maxNewTokens, temperature, topK, topP, repetitionPenalty, stop, topLogprobs, constraint);
     stop = List.copyOf(stop);
     stopTokenIds = Set.copyOf(stopTokenIds);
   }
@@ -61,7 +67,7 @@ public record SamplingParams(
 
   /** Checks every field; the message names the parameter and the accepted range. */
   private static void check(int maxNewTokens, double temperature, int topK, double topP, double repetitionPenalty,
-      List<String> stop, int topLogprobs) {
+      List<String> stop, int topLogprobs, OutputConstraint constraint) {
     if (maxNewTokens < 1) {
       throw new InvalidRequestException("max_new_tokens must be at least 1, got " + maxNewTokens);
     }
@@ -88,6 +94,9 @@ public record SamplingParams(
         throw new InvalidRequestException("stop sequences must be non-empty strings");
       }
     }
+    if (constraint != null) {
+      ConstraintCompiler.shared().compile(constraint);
+    }
   }
 
   /** Mutable builder with the defaults of a plain HF generate call (greedy, 16 tokens). */
@@ -104,6 +113,7 @@ public record SamplingParams(
     private int topLogprobs;
     private boolean promptLogprobs;
     private boolean skipSpecialTokens;
+    private OutputConstraint constraint;
 
     public Builder maxNewTokens(int v) {
       maxNewTokens = v;
@@ -165,9 +175,15 @@ public record SamplingParams(
       return this;
     }
 
+    /** What the output must match; null for free text. */
+    public Builder constraint(OutputConstraint v) {
+      constraint = v;
+      return this;
+    }
+
     public SamplingParams build() {
       return new SamplingParams(maxNewTokens, temperature, topK, topP, repetitionPenalty, seed, stop, stopTokenIds,
-          ignoreEos, topLogprobs, promptLogprobs, skipSpecialTokens);
+          ignoreEos, topLogprobs, promptLogprobs, skipSpecialTokens, constraint);
     }
   }
 }

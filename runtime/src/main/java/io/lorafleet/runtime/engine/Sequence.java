@@ -29,6 +29,8 @@ public final class Sequence {
   float[] promptLogprobs;
   StopChecker stopChecker;
   SamplerState samplerState;
+  /** Where a constrained output is in its automaton; null for free text. */
+  io.lorafleet.runtime.constrain.ConstraintState constraint;
   long firstTokenNanos;
   /** Whether it counts as a user of its adapter on the device (from its first step until it ends or is preempted). */
   boolean holdsAdapter;

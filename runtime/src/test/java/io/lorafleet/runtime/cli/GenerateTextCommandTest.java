@@ -127,4 +127,57 @@ class GenerateTextCommandTest {
     assertTrue(r.err().contains("missing.jsonl: file not found"), r.err());
     assertTrue(!r.err().contains("\tat "), "no stack trace: " + r.err());
   }
+
+  @Test
+  void constrainedRequestsFromTheFileAndFromOptions() throws IOException {
+    Path schema = tmp.resolve("person.json");
+    Files.writeString(schema, """
+        {"type":"object","properties":{"name":{"type":"string","maxLength":8},"ok":{"type":"boolean"}},
+         "required":["name","ok"],"additionalProperties":false}""");
+    Path file = tmp.resolve("constrained.jsonl");
+    Files.write(file, List.of(
+        "{\"id\":\"schema-default\",\"prompt\":\"Person:\",\"max_new_tokens\":120,\"temperature\":1,\"seed\":3}",
+        "{\"id\":\"regex\",\"prompt\":\"Code:\",\"max_new_tokens\":20,\"temperature\":1,\"seed\":4,"
+            + "\"guided_regex\":\"[A-Z]{3}-[0-9]{2}\"}",
+        "{\"id\":\"json-mode\",\"prompt\":\"Obj:\",\"max_new_tokens\":400,\"seed\":5,"
+            + "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"n\",\"schema\":"
+            + "{\"type\":\"array\",\"items\":{\"type\":\"integer\"},\"minItems\":2,\"maxItems\":2}}}}",
+        "{\"id\":\"free\",\"prompt\":\"The quick brown fox\",\"max_new_tokens\":8,"
+            + "\"response_format\":{\"type\":\"text\"}}"));
+    Run r = cli("generate", "--model", Fixtures.model().toString(), "--requests", file.toString(),
+        "--json-schema", schema.toString());
+    assertEquals(0, r.exit(), r.err());
+    String[] out = r.out().strip().split("\n");
+    JsonNode person = JSON.readTree(JSON.readTree(out[0]).get("text").asText());
+    assertTrue(person.get("ok").isBoolean() && person.get("name").asText().length() <= 8, out[0]);
+    assertEquals("eos", JSON.readTree(out[0]).get("finish_reason").asText());
+    assertTrue(JSON.readTree(out[1]).get("text").asText().matches("[A-Z]{3}-[0-9]{2}"), out[1]);
+    JsonNode pair = JSON.readTree(JSON.readTree(out[2]).get("text").asText());
+    assertTrue(pair.isArray() && pair.size() == 2 && pair.get(0).isIntegralNumber(), out[2]);
+    // A line that asks for text gets free text (the --json-schema default does not apply).
+    assertEquals("length", JSON.readTree(out[3]).get("finish_reason").asText());
+
+    Run p = cli("generate", "--model", Fixtures.model().toString(), "--prompt", "Answer:", "--regex", "(yes|no)!",
+        "--temperature", "1", "--seed", "2");
+    assertEquals(0, p.exit(), p.err());
+    assertTrue(p.out().strip().matches("(yes|no)!"), p.out());
+  }
+
+  @Test
+  void constraintsThatCannotBeHonouredAreClearErrors() throws IOException {
+    Path schema = tmp.resolve("bad-schema.json");
+    Files.writeString(schema, "{\"type\":\"string\",\"format\":\"uri\"}");
+    Run r = cli("generate", "--model", Fixtures.model().toString(), "--prompt", "x", "--json-schema", schema.toString());
+    assertEquals(LoraFleetCli.EXIT_BAD_INPUT, r.exit());
+    assertTrue(r.err().contains("bad-schema.json") && r.err().contains("\"format\""), r.err());
+    r = cli("generate", "--model", Fixtures.model().toString(), "--prompt", "x", "--regex", "a(?=b)");
+    assertEquals(LoraFleetCli.EXIT_BAD_INPUT, r.exit());
+    assertTrue(r.err().contains("--regex") && r.err().contains("lookaround"), r.err());
+    r = generateWith("{\"id\":\"a\",\"prompt\":\"hi\",\"guided_json\":{\"type\":\"object\",\"patternProperties\":{}}}");
+    assertEquals(LoraFleetCli.EXIT_BAD_INPUT, r.exit());
+    assertTrue(r.err().contains("request a: ") && r.err().contains("\"patternProperties\""), r.err());
+    r = generateWith("{\"id\":\"a\",\"prompt\":\"hi\",\"guided_regex\":\"a\",\"guided_choice\":[\"b\"]}");
+    assertTrue(r.err().contains("give one of"), r.err());
+    assertTrue(!r.err().contains("\tat "), "no stack trace: " + r.err());
+  }
 }

@@ -9,6 +9,7 @@ import io.lorafleet.tools.synthetic.CheckpointShape;
 import io.lorafleet.tools.synthetic.SyntheticCheckpoint;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -27,6 +28,11 @@ import java.util.Locale;
  * @param batch1             one request
  * @param base               the batch on the base model
  * @param mixed              the same batch, one adapter per request
+ * @param constrained        the base batch with every other request constrained ({@link BenchRun#BENCH_CONSTRAINT})
+ * @param overheadRatios     median decode step of a half-constrained batch over that of a base batch measured just
+ *                           before it, per pair ({@link BenchRun#OVERHEAD_PAIRS}; the first pair is base/constrained)
+ * @param cpuOverheadRatios  the same with the process CPU time of the steps instead of their wall time
+ * @param constraintCost     that constraint's one-time costs (compilation, first mask)
  * @param prefill            one long prompt
  * @param timestamp          when the run ended
  * @param loadBefore         the system's 1-minute load average when the run started (NaN where unknown)
@@ -35,7 +41,9 @@ import java.util.Locale;
 public record BenchReport(
     CheckpointShape shape, Path modelDir, HostInfo host, String backend, int threads, int adapters,
     BenchSettings settings, MemoryBandwidth.Result bandwidth, long weightBytesPerStep, PhaseResult batch1,
-    PhaseResult base, PhaseResult mixed, PhaseResult prefill, Instant timestamp, double loadBefore,
+    PhaseResult base, PhaseResult mixed, PhaseResult constrained, List<Double> overheadRatios,
+    List<Double> cpuOverheadRatios, ConstraintCost constraintCost, PhaseResult prefill,
+    Instant timestamp, double loadBefore,
     double loadAfter) {
 
   /** Target: batch-1 decode reads weights at half the measured bandwidth or better. */
@@ -60,6 +68,36 @@ public record BenchReport(
 
   public double mixedOverBase() {
     return mixed.decodeTokensPerSecond() / base.decodeTokensPerSecond();
+  }
+
+  /**
+   * How much longer a decode step takes with half the batch constrained than with none: the median over the
+   * measured pairs of (median step, half constrained) / (median step, none), minus 1 (0.05 = 5% longer).
+   */
+  public double constrainedStepOverhead() {
+    return median(overheadRatios) - 1;
+  }
+
+  /**
+   * The same in process CPU time per step, which other processes on a busy machine do not inflate: the
+   * headline overhead figure.
+   */
+  public double constrainedStepCpuOverhead() {
+    return median(cpuOverheadRatios) - 1;
+  }
+
+  private static double median(List<Double> values) {
+    double[] r = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    return r.length % 2 == 1 ? r[r.length / 2] : (r[r.length / 2 - 1] + r[r.length / 2]) / 2;
+  }
+
+  /**
+   * The overhead measured inside the steps, less exposed to other processes than whole steps: how much longer
+   * the part after the forward pass (sampling with masks, emitting) takes with half the batch constrained,
+   * relative to a whole base step (median steps).
+   */
+  public double constrainedSamplingOverhead() {
+    return (constrained.medianDecodeSampleMillis() - base.medianDecodeSampleMillis()) / base.medianDecodeStepMillis();
   }
 
   /** The same ratio over the whole decode windows, slow steps included. */
@@ -98,6 +136,24 @@ public record BenchReport(
             num(mixed.meanDecodeTokensPerSecond())));
     t.add("mixed" + b + "_over_base", num(mixedOverBase()), "ratio", target(MIXED_OVER_BASE_TARGET, mixedTargetMet())
         + " (ratio of means " + num(meanMixedOverBase()) + ")");
+    t.add("decode_tokens_per_s_constrained" + b, num(constrained.decodeTokensPerSecond()), "tokens/s",
+        String.format(Locale.ROOT, "%d requests, base model, every other one constrained, median step %s ms", b,
+            num(constrained.medianDecodeStepMillis())));
+    t.add("constrained" + b + "_step_cpu_overhead", num(100 * constrainedStepCpuOverhead()), "%",
+        String.format(Locale.ROOT, "process CPU per decode step, half constrained over none; median of %d pairs %s",
+            cpuOverheadRatios.size(), cpuOverheadRatios.stream().map(x -> num(100 * (x - 1)) + "%").toList()));
+    t.add("constrained" + b + "_step_overhead", num(100 * constrainedStepOverhead()), "%",
+        String.format(Locale.ROOT, "median decode step, half constrained over none; median of %d pairs %s",
+            overheadRatios.size(), overheadRatios.stream().map(x -> num(100 * (x - 1)) + "%").toList()));
+    t.add("constrained" + b + "_sampling_overhead", num(100 * constrainedSamplingOverhead()), "%",
+        String.format(Locale.ROOT, "sampling part of a step: %s ms half constrained, %s ms none, over a %s ms step",
+            num(constrained.medianDecodeSampleMillis()), num(base.medianDecodeSampleMillis()),
+            num(base.medianDecodeStepMillis())));
+    t.add("constraint_compile_ms", num(constraintCost.compileMillis()), "ms",
+        String.format(Locale.ROOT, "regex to a %d-state DFA, cold", constraintCost.dfaStates()));
+    t.add("constraint_first_mask_ms", num(constraintCost.firstMaskMillis()), "ms",
+        String.format(Locale.ROOT, "vocabulary trie + start-state mask over %d tokens (%d allowed), cold",
+            constraintCost.vocabSize(), constraintCost.allowedAtStart()));
     t.add("prefill_tokens_per_s", num(prefill.prefillTokensPerSecond()), "tokens/s",
         String.format(Locale.ROOT, "%d-token prompt, time to first token %s s", prefill.promptTokens(),
             num(prefill.timeToFirstTokenSeconds())));
@@ -146,6 +202,21 @@ public record BenchReport(
     root.put("weight_bytes_per_step", weightBytesPerStep);
     root.put("weight_read_gb_s_batch1", batch1WeightGbPerSecond());
     root.put("time_to_first_token_s", prefill.timeToFirstTokenSeconds());
+    root.put("decode_tokens_per_s_constrained32", constrained.decodeTokensPerSecond());
+    root.put("constrained32_step_overhead", constrainedStepOverhead());
+    root.put("constrained32_sampling_overhead", constrainedSamplingOverhead());
+    root.put("constrained32_step_cpu_overhead", constrainedStepCpuOverhead());
+    ArrayNode cpuRatios = root.putArray("constrained32_over_base_step_cpu_ratios");
+    cpuOverheadRatios.forEach(cpuRatios::add);
+    ArrayNode ratios = root.putArray("constrained32_over_base_step_ratios");
+    overheadRatios.forEach(ratios::add);
+    ObjectNode cc = root.putObject("constraint");
+    cc.put("regex", BenchRun.BENCH_CONSTRAINT.source());
+    cc.put("compile_ms", constraintCost.compileMillis());
+    cc.put("dfa_states", constraintCost.dfaStates());
+    cc.put("first_mask_ms", constraintCost.firstMaskMillis());
+    cc.put("vocab_size", constraintCost.vocabSize());
+    cc.put("allowed_at_start", constraintCost.allowedAtStart());
     ObjectNode targets = root.putObject("targets");
     targets.putObject("batch1_bandwidth_fraction").put("min", BATCH1_BANDWIDTH_TARGET).put("met", batch1TargetMet());
     targets.putObject("mixed32_over_base").put("min", MIXED_OVER_BASE_TARGET).put("met", mixedTargetMet());
@@ -189,7 +260,7 @@ public record BenchReport(
     ArrayNode reps = bw.putArray("reps_gb_s");
     bandwidth.gbPerSecondReps().forEach(reps::add);
     ObjectNode phases = root.putObject("phases");
-    for (PhaseResult p : new PhaseResult[] {batch1, base, mixed, prefill}) {
+    for (PhaseResult p : new PhaseResult[] {batch1, base, mixed, constrained, prefill}) {
       phases.set(p.name(), phaseJson(p));
     }
     return root;
@@ -214,6 +285,8 @@ public record BenchReport(
     putFinite(o, "mean_decode_tokens_per_s", p.meanDecodeTokensPerSecond());
     o.put("time_to_first_token_s", p.timeToFirstTokenSeconds());
     putFinite(o, "median_decode_step_ms", p.medianDecodeStepMillis());
+    putFinite(o, "median_decode_sample_ms", p.medianDecodeSampleMillis());
+    putFinite(o, "median_decode_step_cpu_ms", p.medianDecodeStepCpuMillis());
     ArrayNode ms = o.putArray("step_ms");
     ArrayNode engineMs = o.putArray("engine_step_ms");
     ArrayNode rows = o.putArray("step_rows");

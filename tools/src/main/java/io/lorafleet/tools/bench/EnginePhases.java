@@ -1,5 +1,7 @@
 package io.lorafleet.tools.bench;
 
+import io.lorafleet.tools.report.HostInfo;
+import io.lorafleet.runtime.constrain.OutputConstraint;
 import io.lorafleet.runtime.engine.Engine;
 import io.lorafleet.runtime.engine.EngineStats;
 import io.lorafleet.runtime.engine.GenerateRequest;
@@ -44,10 +46,23 @@ public final class EnginePhases {
   /** As {@link #decode(String, int, List, int, int)}, telling {@code afterStep} about each step as it ends. */
   public PhaseResult decode(String name, int batch, List<LoraAdapter> adapters, int promptTokens, int decodeSteps,
       Consumer<PhaseResult.Step> afterStep) {
+    return decode(name, batch, adapters, promptTokens, decodeSteps, null, afterStep);
+  }
+
+  /**
+   * As {@link #decode(String, int, List, int, int)}, with every other request (0, 2, 4, ...) constrained to
+   * {@code constraint} (null: none), which must allow at least {@code decodeSteps + 1} tokens.
+   */
+  public PhaseResult decode(String name, int batch, List<LoraAdapter> adapters, int promptTokens, int decodeSteps,
+      OutputConstraint constraint, Consumer<PhaseResult.Step> afterStep) {
     Recorder rec = new Recorder();
     for (int i = 0; i < batch; i++) {
       LoraAdapter a = adapters.isEmpty() ? null : adapters.get(i % adapters.size());
-      engine.submit(new GenerateRequest(name + "-" + i, prompt(promptTokens), a, params(decodeSteps + 1)), rec);
+      SamplingParams p = params(decodeSteps + 1);
+      if (constraint != null && i % 2 == 0) {
+        p = SamplingParams.builder().maxNewTokens(decodeSteps + 1).ignoreEos(true).constraint(constraint).build();
+      }
+      engine.submit(new GenerateRequest(name + "-" + i, prompt(promptTokens), a, p), rec);
     }
     long t0 = System.nanoTime();
     List<Timed> steps = drive(rec, batch, t0, afterStep);
@@ -102,12 +117,15 @@ public final class EnginePhases {
     boolean more = true;
     while (more) {
       int emittedBefore = rec.emitted;
+      long cpu0 = HostInfo.processCpuNanos();
       more = engine.step();
       long now = System.nanoTime();
+      long cpu = HostInfo.processCpuNanos() - cpu0;
       EngineStats after = engine.stats();
       if (after.steps() != before.steps()) {
         PhaseResult.Step step = new PhaseResult.Step((now - lastEnd) / 1e6, after.lastStepNanos() / 1e6,
-            after.lastStepTokens(), after.promptTokens() - before.promptTokens(), rec.emitted - emittedBefore);
+            after.lastStepTokens(), after.promptTokens() - before.promptTokens(), rec.emitted - emittedBefore,
+            after.lastSampleNanos() / 1e6, cpu / 1e6);
         steps.add(new Timed(now, step));
         afterStep.accept(step);
         lastEnd = now;

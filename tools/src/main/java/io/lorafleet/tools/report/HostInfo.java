@@ -29,6 +29,12 @@ public record HostInfo(String cpuModel, int cores, String javaVersion, String ja
     return load >= 0 ? load : Double.NaN;
   }
 
+  /** CPU time this process has used so far (all threads), or -1 where the JVM does not tell. */
+  public static long processCpuNanos() {
+    return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+        ? os.getProcessCpuTime() : -1;
+  }
+
   static String cpuModel(Path cpuinfo) {
     try {
       List<String> lines = Files.readAllLines(cpuinfo);

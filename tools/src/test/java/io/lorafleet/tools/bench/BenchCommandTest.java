@@ -36,6 +36,14 @@ class BenchCommandTest {
     assertEquals(4, root.path("phases").path("mixed32").path("distinct_adapters").asInt());
     assertEquals(32 * 4, root.path("phases").path("batch32").path("decode_tokens").asInt());
     assertEquals(4, root.path("phases").path("batch1").path("decode_tokens").asInt());
+    // The constrained batch decodes as many tokens as the base batch; its overhead and one-time costs are there.
+    assertEquals(32 * 4, root.path("phases").path("constrained32").path("decode_tokens").asInt());
+    assertTrue(root.path("constrained32_step_overhead").isNumber());
+    assertTrue(root.path("constrained32_sampling_overhead").isNumber());
+    assertTrue(root.path("constrained32_step_cpu_overhead").isNumber());
+    assertTrue(root.path("phases").path("constrained32").path("median_decode_sample_ms").asDouble() > 0);
+    assertTrue(root.path("constraint").path("allowed_at_start").asInt() > 100, root.path("constraint").toString());
+    assertTrue(root.path("constraint").path("first_mask_ms").asDouble() > 0);
     assertTrue(root.path("cpu_model").asText().length() > 0);
     assertTrue(root.path("timestamp").asText().length() > 0);
     assertTrue(Files.isDirectory(tmp.resolve("cache").resolve("tiny-" + SyntheticCheckpoint.VERSION)));
