@@ -72,7 +72,7 @@ final class CudaBackend implements Backend {
 
   private final LlamaConfig c;
   private final Gpu gpu;
-  private final CudaOptions options;
+  private final CudaConfig cudaConfig;
   private final Kernels plainKernels;
   private final Gemm plainGemm;
   /** What the step queues its work through: the device itself, or its timed view while a profile is on. */
@@ -113,16 +113,16 @@ final class CudaBackend implements Backend {
   private record DecodeGraph(GpuGraph graph, int workspaceGeneration, long ropeTable) {}
 
   /** Takes ownership of {@code gpu}; uploads the model's weights. */
-  CudaBackend(LlamaModel model, Gpu gpu, CudaOptions options) {
-    this(model.config(), model.weights(), gpu, options);
+  CudaBackend(LlamaModel model, Gpu gpu, CudaConfig cudaConfig) {
+    this(model.config(), model.weights(), gpu, cudaConfig);
   }
 
   /** Takes ownership of {@code gpu}; uploads {@code w}. */
-  CudaBackend(LlamaConfig config, LlamaWeights w, Gpu gpu, CudaOptions options) {
+  CudaBackend(LlamaConfig config, LlamaWeights w, Gpu gpu, CudaConfig cudaConfig) {
     this.c = config;
     this.gpu = gpu;
-    this.options = options;
-    this.graphsOn = options.graphs();
+    this.cudaConfig = cudaConfig;
+    this.graphsOn = cudaConfig.graphs();
     if (!Kernels.HEAD_DIMS.contains(c.headDim())) {
       throw new UnsupportedOperationException("the CUDA backend has attention kernels for head_dim "
           + Kernels.HEAD_DIMS + ", not " + c.headDim());
@@ -131,7 +131,7 @@ final class CudaBackend implements Backend {
     long t0 = System.nanoTime();
     this.stream = gpu.computeStream();
     this.plainKernels = new Kernels(gpu);
-    this.plainGemm = chooseGemm(gpu, plainKernels, options.gemm());
+    this.plainGemm = chooseGemm(gpu, plainKernels, cudaConfig.gemm());
     if (plainGemm instanceof CublasGemm cg) {
       cublasWorkspace = gpu.allocate(CUBLAS_WORKSPACE);
       cg.setWorkspace(cublasWorkspace, CUBLAS_WORKSPACE);
@@ -148,8 +148,8 @@ final class CudaBackend implements Backend {
         graphsOn ? "on" : "off");
   }
 
-  private static Gemm chooseGemm(Gpu gpu, Kernels kernels, CudaOptions.GemmChoice choice) {
-    if (choice != CudaOptions.GemmChoice.KERNEL && gpu instanceof JCudaGpu jg) {
+  private static Gemm chooseGemm(Gpu gpu, Kernels kernels, CudaConfig.GemmChoice choice) {
+    if (choice != CudaConfig.GemmChoice.KERNEL && gpu instanceof JCudaGpu jg) {
       Optional<CublasLibrary> lib = CublasLibrary.load();
       if (lib.isPresent()) {
         return new CublasGemm(lib.get(), jg.rawStream(gpu.computeStream()));
@@ -344,8 +344,8 @@ final class CudaBackend implements Backend {
     long pageBytes = DevicePool.pageBytesFor(kvBytesPerBlock(blockSize), minPiece);
     long free = gpu.freeMemory();
     long kvBytes = pageBytes * (numBlocks + 1L);
-    long adapterBytes = options.adapterPoolBytes() > 0 ? options.adapterPoolBytes()
-        : Math.max(0, free - kvBytes - options.reserveBytes());
+    long adapterBytes = cudaConfig.adapterPoolBytes() > 0 ? cudaConfig.adapterPoolBytes()
+        : Math.max(0, free - kvBytes - cudaConfig.reserveBytes());
     if (kvBytes + adapterBytes > free) {
       throw new IllegalStateException("KV cache of " + numBlocks + " blocks (" + (kvBytes >> 20) + " MiB) and "
           + (adapterBytes >> 20) + " MiB for adapters do not fit in the " + (free >> 20) + " MiB free on "
@@ -367,8 +367,8 @@ final class CudaBackend implements Backend {
   public int uploadAdapter(LoraAdapter adapter) {
     gpu.makeCurrent();
     requirePool();
-    if (live >= options.maxAdapters()) {
-      throw new DeviceFullException("all " + options.maxAdapters() + " adapter places of " + name() + " are taken");
+    if (live >= cudaConfig.maxAdapters()) {
+      throw new DeviceFullException("all " + cudaConfig.maxAdapters() + " adapter places of " + name() + " are taken");
     }
     AdapterLayout layout = uploader.layout(adapter);
     int[] pages = pool.pages().allocate(layout.pages(), Use.ADAPTER);
@@ -409,11 +409,11 @@ final class CudaBackend implements Backend {
   @Override
   public int adapterCapacity() {
     if (pool == null) {
-      return options.maxAdapters();
+      return cudaConfig.maxAdapters();
     }
     long adapterPages = pool.pages().pages() - (long) numBlocks - 1;
     int per = Math.max(1, largestAdapterPages > 0 ? largestAdapterPages : referenceAdapterPages());
-    return (int) Math.min(options.maxAdapters(), adapterPages / per);
+    return (int) Math.min(cudaConfig.maxAdapters(), adapterPages / per);
   }
 
   private int referenceAdapterPages() {
@@ -434,7 +434,7 @@ final class CudaBackend implements Backend {
 
   @Override
   public boolean samplesOnDevice() {
-    return options.deviceSampling();
+    return cudaConfig.deviceSampling();
   }
 
   @Override

@@ -35,7 +35,7 @@ public final class CudaDiagnostics {
   public static RecordingDevice onRecordingDevice(LlamaModel model, String deviceName, long memory,
       int multiprocessors) {
     RecordingGpu gpu = new RecordingGpu(deviceName, memory, multiprocessors);
-    CudaBackend backend = new CudaBackend(model, gpu, CudaOptions.DEFAULTS);
+    CudaBackend backend = new CudaBackend(model, gpu, CudaConfig.DEFAULTS);
     return new RecordingDevice(backend, gpu);
   }
 

@@ -97,7 +97,7 @@ final class CudaProbe {
     if (mismatch.isPresent()) {
       return unavailable(device + ": " + mismatch.get());
     }
-    if (CudaOptions.fromSystemProperties().gemm() != CudaOptions.GemmChoice.KERNEL && CublasLibrary.load().isEmpty()) {
+    if (CudaConfig.fromSystemProperties().gemm() != CudaConfig.GemmChoice.KERNEL && CublasLibrary.load().isEmpty()) {
       return unavailable(CublasLibrary.notFound());
     }
     return new Result(Optional.empty(), device);

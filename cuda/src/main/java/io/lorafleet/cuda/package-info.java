@@ -7,6 +7,8 @@
  * tools (device, bandwidth, per-kernel profile, decode graphs, a backend on a recording device). Adapters
  * are uploaded into pages and freed when the engine's adapter residency says so; the backend keeps no
  * residency of its own.
+ * {@link io.lorafleet.cuda.CudaConfig} is what the backend is constructed with (read from {@code
+ * -Dlorafleet.cuda.*} system properties).
  *
  * <h2>Pieces</h2>
  * <ul>

@@ -57,8 +57,8 @@ abstract class BackendContract {
   /** Which mixed batches to run. */
   abstract boolean checksBatch(JsonNode batch);
 
-  CudaOptions options() {
-    return CudaOptions.DEFAULTS.withAdapterPoolBytes(64L << 20);
+  CudaConfig options() {
+    return CudaConfig.DEFAULTS.withAdapterPoolBytes(64L << 20);
   }
 
   private String skipReason;
@@ -276,7 +276,7 @@ abstract class BackendContract {
     int otherPages = AdapterLayout.pagesFor(other, model.config().numLayers(), pageBytes);
     assertTrue(otherPages <= bigPages, "the third adapter must fit where the first was");
     assertTrue(otherPages > 0 && smallPages < bigPages, "a rank-8 q/v adapter takes fewer pages than rank 16 on all");
-    CudaOptions tight = options().withAdapterPoolBytes((long) (bigPages + smallPages) * pageBytes);
+    CudaConfig tight = options().withAdapterPoolBytes((long) (bigPages + smallPages) * pageBytes);
     try (CudaBackend b = new CudaBackend(model, openGpu(), tight)) {
       b.allocateKvCache(8, BLOCK);
       PageAllocator pages = b.pool().pages();

@@ -26,7 +26,7 @@ class DecodeDriverCallsTest {
   @CsvSource({"1, false", "1, true", "64, false", "64, true", "40, true"})
   void aSteadyDecodeStepIsFourDriverCalls(int batch, boolean adapters) {
     RecordingGpu gpu = new RecordingGpu("recording", 4L << 30, 132);
-    try (LlamaModel model = CudaFixtures.model(); CudaBackend b = new CudaBackend(model, gpu, CudaOptions.DEFAULTS)) {
+    try (LlamaModel model = CudaFixtures.model(); CudaBackend b = new CudaBackend(model, gpu, CudaConfig.DEFAULTS)) {
       b.reserveStepMemory(512, 64);
       b.allocateKvCache(64 * 8, 16);
       LoraAdapter adapter = CudaFixtures.adapters(model).get("adapter-all-r16");

@@ -97,9 +97,9 @@ abstract class DecodeGraphContract {
   void replayedGraphsComputeWhatTheEagerStepComputes() {
     Gpu graphGpu = openGpu();
     try (LlamaModel model = CudaFixtures.model();
-        CudaBackend graphs = new CudaBackend(model, graphGpu, CudaOptions.DEFAULTS.withAdapterPoolBytes(32L << 20));
+        CudaBackend graphs = new CudaBackend(model, graphGpu, CudaConfig.DEFAULTS.withAdapterPoolBytes(32L << 20));
         CudaBackend eager = new CudaBackend(model, openGpu(),
-            CudaOptions.DEFAULTS.withAdapterPoolBytes(32L << 20).withGraphs(false))) {
+            CudaConfig.DEFAULTS.withAdapterPoolBytes(32L << 20).withGraphs(false))) {
       Map<String, LoraAdapter> all = CudaFixtures.adapters(model);
       Map<String, Integer> gi = new java.util.HashMap<>();
       Map<String, Integer> ei = new java.util.HashMap<>();

@@ -40,7 +40,7 @@ abstract class EngineContract {
     Gpu gpu = openGpu();
     try (LlamaModel model = CudaFixtures.model(); HfTokenizer tokenizer = HfTokenizer.load(Fixtures.model());
         CudaBackend backend = new CudaBackend(model, gpu,
-            CudaOptions.DEFAULTS.withAdapterPoolBytes(32L << 20).withDeviceSampling(deviceSampling))) {
+            CudaConfig.DEFAULTS.withAdapterPoolBytes(32L << 20).withDeviceSampling(deviceSampling))) {
       Map<String, LoraAdapter> adapters = CudaFixtures.adapters(model);
       EngineConfig config = EngineConfig.DEFAULTS.toBuilder().numKvBlocks(64).maxNumSeqs(8).maxBatchTokens(256).build();
       Map<String, GenerationResult> out = new LinkedHashMap<>();

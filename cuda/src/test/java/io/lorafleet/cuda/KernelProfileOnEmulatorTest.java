@@ -42,7 +42,7 @@ class KernelProfileOnEmulatorTest {
     Gpu gpu = Devices.emulator();
     try (LlamaModel model = CudaFixtures.model();
         CudaBackend backend = new CudaBackend(model, gpu,
-            CudaOptions.DEFAULTS.withAdapterPoolBytes(16L << 20))) {
+            CudaConfig.DEFAULTS.withAdapterPoolBytes(16L << 20))) {
       backend.allocateKvCache(8, BLOCK);
       Map<String, LoraAdapter> adapters = CudaFixtures.adapters(model);
       int index = backend.uploadAdapter(adapters.get("adapter-all-r16"));

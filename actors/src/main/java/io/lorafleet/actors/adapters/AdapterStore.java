@@ -120,7 +120,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
    * @param maxPending   requests allowed to wait for adapter loads on this node
    * @param metrics      where cache counters go
    */
-  public record Settings(String node, Engine engine, LlamaConfig baseConfig, int maxRank, CachePolicy policy,
+  public record Config(String node, Engine engine, LlamaConfig baseConfig, int maxRank, CachePolicy policy,
       SourcePolicy sources, AdapterFetcher fetcher, int maxPending, ServerMetrics metrics) {}
 
   /**
@@ -209,11 +209,11 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
     long evictions;
   }
 
-  public static Behavior<Command> create(Settings settings) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new AdapterStore(ctx, timers, settings)));
+  public static Behavior<Command> create(Config config) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new AdapterStore(ctx, timers, config)));
   }
 
-  private final Settings settings;
+  private final Config config;
   private final Executor blocking;
   private final ClusterSharding sharding;
   private final Map<String, CachedAdapter> entries = new LinkedHashMap<>();
@@ -221,16 +221,16 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
   private final Runnable unsubscribe;
   private int pending;
 
-  private AdapterStore(ActorContext<Command> ctx, TimerScheduler<Command> timers, Settings settings) {
+  private AdapterStore(ActorContext<Command> ctx, TimerScheduler<Command> timers, Config config) {
     super(ctx);
-    this.settings = settings;
+    this.config = config;
     this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(LOADING_DISPATCHER));
     this.sharding = ClusterSharding.get(ctx.getSystem());
     for (Tier t : List.of(Tier.DISK, Tier.CPU, Tier.DEVICE)) {
       counters.put(t, new Counters());
     }
     ActorRef<Command> self = ctx.getSelf();
-    this.unsubscribe = settings.engine().subscribe(e -> self.tell(new DeviceChanged(e)));
+    this.unsubscribe = config.engine().subscribe(e -> self.tell(new DeviceChanged(e)));
     timers.startTimerWithFixedDelay(Rereport.INSTANCE, REREPORT_INTERVAL);
   }
 
@@ -270,9 +270,9 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
       report(s);
       return this;
     }
-    if (pending >= settings.maxPending()) {
+    if (pending >= config.maxPending()) {
       a.replyTo().tell(new Refused(new OverloadedException("too many requests are waiting for adapters to load ("
-          + settings.maxPending() + ")")));
+          + config.maxPending() + ")")));
       return this;
     }
     if (s == null) {
@@ -290,7 +290,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
         String id = a.id();
         getContext().ask(AdapterEntity.Resolution.class, sharding.entityRefFor(AdapterEntity.TYPE_KEY, id),
             RESOLVE_TIMEOUT,
-            replyTo -> new AdapterEntity.Resolve(a.autoSource(), settings.node(), getContext().getSelf(), replyTo),
+            replyTo -> new AdapterEntity.Resolve(a.autoSource(), config.node(), getContext().getSelf(), replyTo),
             (res, err) -> new Resolved(id, res, err, false));
       }
     }
@@ -359,7 +359,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
       return this;
     }
     try {
-      s.source = settings.sources().check(res.source(), null);
+      s.source = config.sources().check(res.source(), null);
     } catch (LoraFleetException e) {
       failLoad(s, e, true);
       return this;
@@ -377,9 +377,9 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
       loadWeights(s);
       return;
     }
-    if (s.download != null || settings.fetcher().cached(id)) {
+    if (s.download != null || config.fetcher().cached(id)) {
       hit(Tier.DISK);
-      s.dir = settings.fetcher().dirFor(id);
+      s.dir = config.fetcher().dirFor(id);
       loadWeights(s);
       return;
     }
@@ -387,7 +387,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
     s.phase = Phase.FETCHING;
     report(s);
     AdapterSource source = s.source;
-    getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> settings.fetcher().fetch(id, source), blocking),
+    getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> config.fetcher().fetch(id, source), blocking),
         (f, err) -> new Fetched(id, f, unwrap(err)));
   }
 
@@ -403,7 +403,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
     s.dir = f.fetched().dir();
     s.download = new Download(f.fetched().bytes());
     counters.get(Tier.DISK).loads++;
-    settings.metrics().cacheLoad("disk");
+    config.metrics().cacheLoad("disk");
     evictDisk();
     if (s.removing()) {
       failLoad(s, new NotFoundException("adapter " + s.id + " is being removed"), false);
@@ -418,7 +418,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
     String id = s.id;
     Path dir = s.dir;
     getContext().pipeToSelf(CompletableFuture.supplyAsync(
-            () -> LoraAdapter.load(id, dir, settings.baseConfig(), settings.maxRank()), blocking),
+            () -> LoraAdapter.load(id, dir, config.baseConfig(), config.maxRank()), blocking),
         (a, err) -> new Loaded(id, a, unwrap(err)));
   }
 
@@ -439,7 +439,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
     s.setWeights(l.adapter());
     s.lastError = null;
     counters.get(Tier.CPU).loads++;
-    settings.metrics().cacheLoad("cpu");
+    config.metrics().cacheLoad("cpu");
     getContext().getLog().info("adapter {} resident on tier cpu ({} KiB, rank {})", s.id, s.adapter.bytes() >> 10,
         s.adapter.maxRank());
     if (s.removing()) {
@@ -453,7 +453,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
     pending -= s.waiters.size();
     s.waiters.clear();
     if (s.pinned) {
-      settings.engine().prefetchAdapter(s.adapter);
+      config.engine().prefetchAdapter(s.adapter);
     }
     evictCpu();
     report(s);
@@ -499,7 +499,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
         if (s.phase == Phase.IN_MEMORY) {
           s.phase = Phase.ON_DEVICE;
           counters.get(Tier.DEVICE).loads++;
-          settings.metrics().cacheLoad("device");
+          config.metrics().cacheLoad("device");
           report(s);
           publishUsage();
         }
@@ -508,7 +508,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
         if (s.phase == Phase.ON_DEVICE) {
           s.phase = Phase.IN_MEMORY;
           counters.get(Tier.DEVICE).evictions++;
-          settings.metrics().cacheEviction("device");
+          config.metrics().cacheEviction("device");
           report(s);
           publishUsage();
         }
@@ -537,7 +537,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
             s.leases > 0 || s.removing()));
       }
     }
-    for (CachedAdapter victim : settings.policy().victims(inMemory, used, 0, settings.policy().cpuBytes())) {
+    for (CachedAdapter victim : config.policy().victims(inMemory, used, 0, config.policy().cpuBytes())) {
       dropWeights(victim);
       getContext().getLog().info("adapter {} evicted from tier cpu", victim.id);
       report(victim);
@@ -548,9 +548,9 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
   private void dropWeights(CachedAdapter s) {
     LoraAdapter a = s.adapter;
     s.setWeights(null);
-    settings.engine().evictAdapter(a);
+    config.engine().evictAdapter(a);
     counters.get(Tier.CPU).evictions++;
-    settings.metrics().cacheEviction("cpu");
+    config.metrics().cacheEviction("cpu");
     publishUsage();
   }
 
@@ -563,10 +563,10 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
         onDisk.add(new CachePolicy.Entry<>(s, s.download.bytes(), s.lastUseNanos, s.hits, s.pinned, s.phase.loading()));
       }
     }
-    for (CachedAdapter victim : settings.policy().victims(onDisk, used, 0, settings.policy().diskBytes())) {
+    for (CachedAdapter victim : config.policy().victims(onDisk, used, 0, config.policy().diskBytes())) {
       deleteDownload(victim);
       counters.get(Tier.DISK).evictions++;
-      settings.metrics().cacheEviction("disk");
+      config.metrics().cacheEviction("disk");
       report(victim);
     }
   }
@@ -575,13 +575,13 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
     String id = s.id;
     s.download = null;
     s.dir = null;
-    CompletableFuture.runAsync(() -> settings.fetcher().delete(id), blocking);
+    CompletableFuture.runAsync(() -> config.fetcher().delete(id), blocking);
   }
 
   private Behavior<Command> onUnload(Unload u) {
     CachedAdapter s = entries.get(u.id());
     if (s == null) {
-      u.replyTo().tell(new AdapterEntity.NodeUnloaded(settings.node()));
+      u.replyTo().tell(new AdapterEntity.NodeUnloaded(config.node()));
       return this;
     }
     if (s.removal == null) {
@@ -602,7 +602,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
       finishUnload(s);
       return;
     }
-    getContext().pipeToSelf(settings.engine().evictAdapter(s.adapter), (done, err) -> new OffDevice(id, err));
+    getContext().pipeToSelf(config.engine().evictAdapter(s.adapter), (done, err) -> new OffDevice(id, err));
   }
 
   private Behavior<Command> onOffDevice(OffDevice o) {
@@ -616,7 +616,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
   private void finishUnload(CachedAdapter s) {
     if (s.phase.inMemory()) {
       counters.get(Tier.CPU).evictions++;
-      settings.metrics().cacheEviction("cpu");
+      config.metrics().cacheEviction("cpu");
     }
     if (s.download != null) {
       deleteDownload(s);
@@ -624,7 +624,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
     entries.remove(s.id);
     getContext().getLog().info("adapter {} unloaded from this node", s.id);
     for (ActorRef<AdapterEntity.Command> w : s.removal) {
-      w.tell(new AdapterEntity.NodeUnloaded(settings.node()));
+      w.tell(new AdapterEntity.NodeUnloaded(config.node()));
     }
     publishUsage();
   }
@@ -645,7 +645,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
     if (s != null) {
       s.pinned = p.pinned();
       if (p.pinned() && s.phase.inMemory()) {
-        settings.engine().prefetchAdapter(s.adapter);
+        config.engine().prefetchAdapter(s.adapter);
       }
     }
     return this;
@@ -654,19 +654,19 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
   // ------------------------------------------------------------------ reporting
 
   private void report(CachedAdapter s) {
-    NodeResidency r = new NodeResidency(settings.node(), getContext().getSelf(), s.tier(), s.leases,
+    NodeResidency r = new NodeResidency(config.node(), getContext().getSelf(), s.tier(), s.leases,
         s.adapter == null ? 0 : s.adapter.bytes(), s.hits, s.lastUseMillis, s.lastError);
     sharding.entityRefFor(AdapterEntity.TYPE_KEY, s.id).tell(new AdapterEntity.Report(r));
   }
 
   private void hit(Tier t) {
     counters.get(t).hits++;
-    settings.metrics().cacheHit(t.wireName());
+    config.metrics().cacheHit(t.wireName());
   }
 
   private void miss(Tier t) {
     counters.get(t).misses++;
-    settings.metrics().cacheMiss(t.wireName());
+    config.metrics().cacheMiss(t.wireName());
   }
 
   private Map<Tier, TierStats> tierStats() {
@@ -691,7 +691,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
         diskBytes += s.download.bytes();
       }
     }
-    CachePolicy p = settings.policy();
+    CachePolicy p = config.policy();
     out.put(Tier.DEVICE, stats(Tier.DEVICE, dev, devBytes, p.deviceAdapters()));
     out.put(Tier.CPU, stats(Tier.CPU, cpu, cpuBytes, p.cpuBytes()));
     out.put(Tier.DISK, stats(Tier.DISK, disk, diskBytes, p.diskBytes()));
@@ -704,7 +704,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
   }
 
   private void publishUsage() {
-    tierStats().forEach((t, s) -> settings.metrics().cacheUsage(t.wireName(), s.entries(), s.bytes()));
+    tierStats().forEach((t, s) -> config.metrics().cacheUsage(t.wireName(), s.entries(), s.bytes()));
   }
 
   private Behavior<Command> onGetSnapshot(GetSnapshot g) {
@@ -713,7 +713,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
       views.add(new AdapterView(s.id, s.tier(), s.leases, s.adapter == null ? 0 : s.adapter.bytes(),
           s.download == null ? 0 : s.download.bytes(), s.hits, s.lastUseMillis, s.pinned, s.lastError));
     }
-    g.replyTo().tell(new Snapshot(settings.node(), List.copyOf(views), tierStats()));
+    g.replyTo().tell(new Snapshot(config.node(), List.copyOf(views), tierStats()));
     return this;
   }
 

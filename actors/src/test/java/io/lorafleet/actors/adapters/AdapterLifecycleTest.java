@@ -9,9 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.ConfigFactory;
 import io.lorafleet.runtime.Fixtures;
 import io.lorafleet.actors.metrics.ServerMetrics;
-import io.lorafleet.runtime.backend.BackendOptions;
+import io.lorafleet.runtime.backend.BackendConfig;
 import io.lorafleet.runtime.engine.EngineConfig;
-import io.lorafleet.runtime.engine.LocalEngine;
+import io.lorafleet.runtime.engine.LoadedModel;
 import io.lorafleet.runtime.errors.ModelFormatException;
 import io.lorafleet.runtime.errors.NotFoundException;
 import java.io.IOException;
@@ -29,6 +29,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.junit.jupiter.api.AfterAll;
@@ -49,7 +50,7 @@ class AdapterLifecycleTest {
   @JUnit5TestKit
   ActorTestKit testKit = new JUnit5TestKitBuilder().withCustomConfig(ConfigFactory.load()).build();
 
-  private LocalEngine engine;
+  private LoadedModel loaded;
   private Path tmp;
   private SourcePolicy sources;
 
@@ -57,23 +58,25 @@ class AdapterLifecycleTest {
   void start() throws IOException {
     Cluster cluster = Cluster.get(testKit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    AdapterEntity.init(testKit.system());
-    engine = LocalEngine.open(Fixtures.model(), "cpu", new BackendOptions(2, 0),
+    // Sharding with Pekko's default allocation: the real strategy needs the fleet's view.
+    ClusterSharding.get(testKit.system()).init(Entity.of(AdapterEntity.TYPE_KEY,
+        ctx -> AdapterEntity.create(ctx.getEntityId())));
+    loaded = LoadedModel.open(Fixtures.model(), "cpu", new BackendConfig(2, 0),
         EngineConfig.DEFAULTS.withMaxResidentAdapters(4).withKvCacheBytes(16L << 20));
-    engine.engine().start();
+    loaded.engine().start();
     tmp = Files.createTempDirectory("lifecycle");
     sources = new SourcePolicy(List.of(Fixtures.adapters(), tmp), List.of());
   }
 
   @AfterAll
   void stop() {
-    engine.close();
+    loaded.close();
   }
 
   private ActorRef<AdapterStore.Command> store(String node, long cpuBytes) {
     CachePolicy policy = new CachePolicy(4, cpuBytes, 1 << 30, Duration.ofSeconds(10));
     AdapterFetcher fetcher = new AdapterFetcher(sources, tmp.resolve("cache-" + node), 1 << 26, Duration.ofSeconds(5));
-    return testKit.spawn(AdapterStore.create(new AdapterStore.Settings(node, engine.engine(), engine.model().config(),
+    return testKit.spawn(AdapterStore.create(new AdapterStore.Config(node, loaded.engine(), loaded.model().config(),
         0, policy, sources, fetcher, 100, new ServerMetrics())));
   }
 
@@ -119,7 +122,7 @@ class AdapterLifecycleTest {
     assertEquals(8, leased.adapter().maxRank());
     // The engine puts the weights on its device; its event reaches the store, which tells the entity: device
     // tier, one hit, one in flight.
-    engine.engine().prefetchAdapter(leased.adapter());
+    loaded.engine().prefetchAdapter(leased.adapter());
     TestProbe<Object> wait = testKit.createTestProbe();
     wait.awaitAssert(WAIT, () -> {
       AdapterEntity.AdapterStatus s = status("qv");
@@ -140,7 +143,7 @@ class AdapterLifecycleTest {
       return null;
     });
     // The engine takes it off its device (as when room is needed): the store and the entity hear it.
-    engine.engine().evictAdapter(again.adapter());
+    loaded.engine().evictAdapter(again.adapter());
     wait.awaitAssert(WAIT, () -> {
       assertEquals(Tier.CPU, status("qv").state());
       assertEquals(Tier.CPU, view(store, "qv").tier());

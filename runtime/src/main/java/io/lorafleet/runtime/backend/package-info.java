@@ -11,8 +11,8 @@
  * sampling parameters ({@link io.lorafleet.runtime.backend.RowSampling}, with the request's next uniform
  * number drawn by the engine so seeded streams stay the engine's) and gets back a token and its logprob
  * per row ({@link io.lorafleet.runtime.backend.SampledLogits}), plus full rows only for the rows it samples
- * itself (top logprobs, prompt logprobs, constraints whose mask is not ready before the step; a constraint
- * whose mask is known goes down as {@code RowSampling.allowedTokens}). {@link
+ * itself (top logprobs, prompt logprobs, output constraints, whose masks the engine computes while the
+ * step runs; a mask known before the step could go down as {@code RowSampling.allowedTokens}). {@link
  * io.lorafleet.runtime.backend.Backend#reserveStepMemory} tells a device backend the step limits up front.
  */
 package io.lorafleet.runtime.backend;

@@ -1,12 +1,23 @@
 package io.lorafleet.runtime.engine;
 
 import io.lorafleet.runtime.backend.Backend;
+import io.lorafleet.runtime.constrain.ByteDfa;
+import io.lorafleet.runtime.constrain.ConstraintCompiler;
+import io.lorafleet.runtime.constrain.ConstraintException;
+import io.lorafleet.runtime.constrain.ConstraintState;
+import io.lorafleet.runtime.constrain.OutputConstraint;
+import io.lorafleet.runtime.constrain.TokenIndex;
+import io.lorafleet.runtime.constrain.TokenIndexCache;
+import io.lorafleet.runtime.constrain.TokenMask;
+import io.lorafleet.runtime.constrain.TokenVocabulary;
 import io.lorafleet.runtime.errors.EngineFailureException;
 import io.lorafleet.runtime.errors.InvalidRequestException;
+import io.lorafleet.runtime.errors.LoraFleetException;
 import io.lorafleet.runtime.errors.OverloadedException;
 import io.lorafleet.runtime.format.LlamaConfig;
 import io.lorafleet.runtime.model.LoraAdapter;
 import io.lorafleet.runtime.tokenizer.HfTokenizer;
+import io.lorafleet.runtime.tokenizer.TokenizerException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -16,6 +27,8 @@ import java.util.function.Consumer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -36,9 +49,17 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: {@link #submit}, {@link #cancel}, {@link #prefetchAdapter} and {@link #evictAdapter} may be
  * called from any thread; they queue a command. Everything else happens on the engine thread: the caller
  * of {@link #step} / {@link #runUntilIdle}, or the thread {@link #start} creates.
+ *
+ * <p>Constrained requests ({@link SamplingParams#constraint()}): {@link #submit} compiles the constraint (on
+ * the caller's thread, through the shared {@link ConstraintCompiler} cache) and looks up its {@link TokenIndex}
+ * for this engine's vocabulary; each step, the masks the constrained rows will need are computed on a helper
+ * thread while the forward pass runs, and the {@link Sampler} applies them on the host. See the {@code
+ * io.lorafleet.runtime.constrain} package documentation.
  */
 public final class Engine implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Engine.class);
+  /** Heap the token masks of constrained requests may hold (least recently used schemas go first). */
+  static final long CONSTRAINT_INDEX_BYTES = 256L << 20;
 
   private final Backend backend;
   private final HfTokenizer tokenizer;
@@ -51,6 +72,8 @@ public final class Engine implements AutoCloseable {
   private final List<Consumer<AdapterResidencyEvent>> residencySubscribers = new CopyOnWriteArrayList<>();
   private final ModelRunner runner;
   private final Sampler sampler = new Sampler();
+  private final TokenIndexCache constraintIndices;
+  private ExecutorService maskWorker;
 
   private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
   private final Map<String, Sequence> active = new HashMap<>();
@@ -87,6 +110,9 @@ public final class Engine implements AutoCloseable {
         new SchedulerConfig(config.maxNumSeqs(), config.maxBatchTokens(), maxLorasPerStep(config, residency.capacity())),
         new KvBlockPool(numBlocks, config.blockSize()));
     this.runner = new ModelRunner(backend, residency);
+    int logitsWidth = model.vocabSize();
+    this.constraintIndices = new TokenIndexCache(() -> TokenVocabulary.of(tokenizer.tokenBytes(), logitsWidth),
+        CONSTRAINT_INDEX_BYTES);
     publishStats(0, 0);
     log.info("engine on {}: {} KV blocks x {} tokens ({} MB), max {} sequences, {} tokens per step, context {}",
         backend.name(), numBlocks, config.blockSize(),
@@ -131,11 +157,14 @@ public final class Engine implements AutoCloseable {
 
   /**
    * Queues a request. Throws at once, without side effects, when the request is invalid ({@link
-   * InvalidRequestException}) or the queue is full ({@link OverloadedException}); otherwise the listener
-   * hears about it exactly once more at the end.
+   * InvalidRequestException}: the prompt, its length against the context and the KV cache, the adapter; its
+   * {@link SamplingParams} were checked when they were made) or the queue is full ({@link
+   * OverloadedException}); otherwise the listener hears about it exactly once more at the end. This is the
+   * one validation of a request.
    */
   public void submit(GenerateRequest request, GenerationListener listener) {
     validate(request);
+    TokenIndex index = constraintIndex(request.params().constraint());
     if (queued.incrementAndGet() > config.maxWaiting()) {
       queued.decrementAndGet();
       throw new OverloadedException("engine queue is full (" + config.maxWaiting() + " waiting requests)");
@@ -146,12 +175,33 @@ public final class Engine implements AutoCloseable {
     }
     inbox.add(() -> {
       Sequence s = new Sequence(request, listener, arrivals++);
+      if (index != null) {
+        s.constraint = new ConstraintState(index);
+      }
       active.put(request.requestId(), s);
       scheduler.add(s);
       if (s.adapter() != null) {
         residency.prefetch(s.adapter()); // the upload overlaps the steps before its first
       }
     });
+  }
+
+  /** The token index of a constraint over this engine's vocabulary (null for none). */
+  private TokenIndex constraintIndex(OutputConstraint constraint) {
+    if (constraint == null) {
+      return null;
+    }
+    ByteDfa dfa = ConstraintCompiler.shared().compile(constraint);
+    try {
+      return constraintIndices.index(constraint, dfa);
+    } catch (TokenizerException e) {
+      throw new ConstraintException(e.getMessage());
+    }
+  }
+
+  /** The cache of this engine's token indices (for tests and metrics). */
+  public TokenIndexCache constraintIndices() {
+    return constraintIndices;
   }
 
   /** Cancels a request if it is still queued or running; its listener gets {@link FinishReason#CANCELLED}. */
@@ -221,7 +271,6 @@ public final class Engine implements AutoCloseable {
         throw new InvalidRequestException("prompt token id " + t + " is outside the vocabulary [0, " + model.vocabSize() + ")");
       }
     }
-    r.params().validate();
     if (prompt.length >= maxModelLen) {
       throw new InvalidRequestException("the prompt is " + prompt.length + " tokens; this model's context is "
           + maxModelLen + " tokens");
@@ -273,6 +322,7 @@ public final class Engine implements AutoCloseable {
             s.request().params().stop());
       }
     }
+    prefetchMasks(out);
     ModelRunner.StepLogits logits;
     try {
       acquireAdapters(out);
@@ -282,6 +332,7 @@ public final class Engine implements AutoCloseable {
       return scheduler.hasWork();
     }
     List<Sequence> finished = new ArrayList<>();
+    long sample0 = System.nanoTime();
     int tokens = 0;
     for (int i = 0; i < out.scheduled().size(); i++) {
       ScheduledSequence sc = out.scheduled().get(i);
@@ -308,7 +359,8 @@ public final class Engine implements AutoCloseable {
       }
     }
     steps++;
-    publishStats(tokens, System.nanoTime() - t0);
+    long end = System.nanoTime();
+    publishStats(tokens, end - t0, end - sample0);
     return scheduler.hasWork() || !inbox.isEmpty();
   }
 
@@ -381,12 +433,94 @@ public final class Engine implements AutoCloseable {
     }
   }
 
-  /** A sampled token: chosen on the device ({@code device}), or here from logits row {@code row}. */
+  /**
+   * Starts computing, on the mask worker, the token masks that constrained sequences of this step will need
+   * and that no earlier sequence computed yet, so that the walk overlaps the forward pass instead of
+   * delaying every row's sampling. The engine thread picks each mask up (waiting if it is still running)
+   * when it samples.
+   */
+  private void prefetchMasks(SchedulerOutput out) {
+    for (ScheduledSequence sc : out.scheduled()) {
+      ConstraintState c = sc.sequence().constraint;
+      if (c != null && !c.maskReady()) {
+        if (maskWorker == null) {
+          maskWorker = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("lorafleet-constraint-masks")
+              .daemon(true).unstarted(r));
+        }
+        maskWorker.execute(c.maskTask());
+      }
+    }
+  }
+
+  /**
+   * The ids a constrained sequence may sample now: its state's mask, plus end-of-sequence (unless ignored)
+   * and the stop token ids when the output so far is a whole match. Null when nothing is allowed.
+   */
+  private long[] allowedTokens(Sequence s, int vocab) {
+    ConstraintState c = s.constraint;
+    SamplingParams p = s.request().params();
+    TokenMask mask = c.mask();
+    long[] bits = mask.copyBits();
+    // End-of-sequence and stop tokens end the request, whatever their text: only where the output is whole.
+    if (!p.ignoreEos()) {
+      for (int id : eosTokenIds) {
+        disallow(bits, id);
+      }
+    }
+    for (int id : p.stopTokenIds()) {
+      disallow(bits, id);
+    }
+    boolean any = false;
+    for (long w : bits) {
+      any |= w != 0;
+    }
+    if (c.isAccepting()) {
+      if (!p.ignoreEos()) {
+        for (int id : eosTokenIds) {
+          any |= allow(bits, id, vocab);
+        }
+      }
+      for (int id : p.stopTokenIds()) {
+        any |= allow(bits, id, vocab);
+      }
+    }
+    return any ? bits : null;
+  }
+
+  private static void disallow(long[] bits, int id) {
+    if (id >= 0 && (id >>> 6) < bits.length) {
+      bits[id >>> 6] &= ~(1L << id);
+    }
+  }
+
+  private static boolean allow(long[] bits, int id, int vocab) {
+    if (id < 0 || id >= vocab || (id >>> 6) >= bits.length) {
+      return false;
+    }
+    bits[id >>> 6] |= 1L << id;
+    return true;
+  }
+
+  /**
+   * A sampled token: chosen on the device ({@code device}; constrained rows never are, see {@link ModelRunner}),
+   * or here from logits row {@code row}, under the sequence's constraint mask when it has one.
+   */
   private FinishReason onSampled(Sequence s, ModelRunner.StepLogits logits, int row, Sampler.Choice device) {
     SamplingParams p = s.request().params();
-    int vocab = logits.logits().vocab();
-    Sampler.Choice choice = device != null ? device : sampler.sample(logits.logits().values(), row * vocab, vocab, p,
-        s.tokenArray(), s.numTokens(), s.samplerState.random);
+    Sampler.Choice choice = device;
+    if (choice == null) {
+      int vocab = logits.logits().vocab();
+      long[] allowed = null;
+      if (s.constraint != null) {
+        allowed = allowedTokens(s, vocab);
+        if (allowed == null) {
+          return failSequence(s, new ConstraintException("no token of this model's vocabulary can continue the "
+              + "output allowed by the " + p.constraint().describe() + (p.ignoreEos() ? " (and ignore_eos is set)" : "")));
+        }
+      }
+      choice = sampler.sample(logits.logits().values(), row * vocab, vocab, p, s.tokenArray(), s.numTokens(),
+          s.samplerState.random, allowed);
+    }
     int token = choice.tokenId();
     s.append(token);
     generatedTokens++;
@@ -398,11 +532,19 @@ public final class Engine implements AutoCloseable {
     boolean eos = !p.ignoreEos() && eosTokenIds.contains(token);
     boolean stopToken = p.stopTokenIds().contains(token);
     String text = eos || stopToken ? "" : s.stopChecker.add(token);
+    // A constrained output that is a whole match nothing can extend ends here, as at end-of-sequence.
+    boolean complete = false;
+    if (s.constraint != null && !eos && !stopToken) {
+      s.constraint.advance(token);
+      complete = s.constraint.isComplete();
+    }
     FinishReason done = null;
     if (eos) {
       done = FinishReason.EOS;
     } else if (stopToken || s.stopChecker.stopped()) {
       done = FinishReason.STOP;
+    } else if (complete) {
+      done = FinishReason.EOS;
     } else if (s.numGenerated() >= p.maxNewTokens() || s.numTokens() >= maxModelLen) {
       done = FinishReason.LENGTH;
     }
@@ -450,6 +592,23 @@ public final class Engine implements AutoCloseable {
     }
   }
 
+  /**
+   * Ends one sequence with an error in the middle of a step (its listener hears {@code error}); returns null
+   * so that the step treats it as not finished (it is already gone from the scheduler).
+   */
+  private FinishReason failSequence(Sequence s, LoraFleetException error) {
+    scheduler.abort(s);
+    releaseAdapter(s);
+    active.remove(s.requestId());
+    acceptedIds.remove(s.requestId());
+    try {
+      s.listener().onError(s.requestId(), error);
+    } catch (RuntimeException le) {
+      log.warn("listener of {} failed on error", s.requestId(), le);
+    }
+    return null;
+  }
+
   private void failStep(SchedulerOutput out, RuntimeException e) {
     log.error("forward pass failed; failing the {} sequences of this step", out.scheduled().size(), e);
     EngineFailureException err = new EngineFailureException("the engine failed while running this request: " + e, e);
@@ -468,9 +627,14 @@ public final class Engine implements AutoCloseable {
   }
 
   private void publishStats(int lastTokens, long lastNanos) {
+    publishStats(lastTokens, lastNanos, 0);
+  }
+
+  private void publishStats(int lastTokens, long lastNanos, long lastSampleNanos) {
     KvBlockPool pool = scheduler.pool();
     stats = new EngineStats(queued.get(), scheduler.numRunning(), pool.numUsed(), pool.numBlocks(),
-        residency.size(), steps, promptTokens, generatedTokens, preemptions, lastTokens, lastNanos);
+        residency.size(), steps, promptTokens, generatedTokens, preemptions, lastTokens, lastNanos,
+        lastSampleNanos);
   }
 
   /**
@@ -503,6 +667,9 @@ public final class Engine implements AutoCloseable {
     if (t != null) {
       t.interrupt();
       awaitLoopEnd(t);
+    }
+    if (maskWorker != null) {
+      maskWorker.shutdownNow();
     }
     // Whatever is still queued or running ends with an explicit error, never silently.
     drainInbox();

@@ -19,8 +19,8 @@ import java.util.List;
  *
  * <p>On a backend that samples on the device ({@link Backend#samplesOnDevice}) each sampled row goes down
  * with its sequence's sampling parameters ({@link RowSampling}) and comes back as a token and its logprob;
- * the rows the engine must see whole (top logprobs, prompt logprobs) go down as {@link RowSampling#HOST}
- * and come back as logits. The runner draws a non-greedy row's uniform number from the sequence's random
+ * the rows the engine must see whole (top logprobs, prompt logprobs, output constraints) go down as {@link
+ * RowSampling#HOST} and come back as logits. The runner draws a non-greedy row's uniform number from the sequence's random
  * stream here, exactly once per sampled token as the host Sampler would, so a seeded request samples the
  * same stream on either side.
  */
@@ -143,10 +143,14 @@ public final class ModelRunner {
     return new StepLogits(out.hostLogits(), hostSample, hostFirst, device);
   }
 
-  /** A sequence's next token on the device, or on the host when it wants its top logprobs. */
+  /**
+   * A sequence's next token on the device, or on the host when it wants its top logprobs or has an output
+   * constraint (its mask is computed on the engine's mask worker while this step runs, so it is not known
+   * when the step is queued; the host Sampler applies it).
+   */
   private RowSampling sampling(Sequence s) {
     SamplingParams p = s.request().params();
-    if (p.topLogprobs() > 0) {
+    if (p.topLogprobs() > 0 || s.constraint != null) {
       return RowSampling.HOST;
     }
     double uniform = p.isGreedy() ? 0 : s.samplerState.random.nextDouble();

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lorafleet.runtime.Fixtures;
 import io.lorafleet.runtime.backend.Backend;
-import io.lorafleet.runtime.backend.BackendOptions;
+import io.lorafleet.runtime.backend.BackendConfig;
 import io.lorafleet.runtime.backend.DeviceFullException;
 import io.lorafleet.runtime.backend.ForwardBatch;
 import io.lorafleet.runtime.backend.Logits;
@@ -176,7 +176,7 @@ class AdapterResidencyTest {
 
   @Test
   void theEnginePublishesResidencyAsRequestsComeAndAdaptersAreAskedToGo() {
-    try (LocalEngine le = LocalEngine.open(Fixtures.model(), "cpu", new BackendOptions(1, 0),
+    try (LoadedModel le = LoadedModel.open(Fixtures.model(), "cpu", new BackendConfig(1, 0),
         EngineConfig.DEFAULTS.withKvCacheBytes(8L << 20))) {
       LoraAdapter qv = le.loadAdapter("adapter-qv-r8", Fixtures.adapter("adapter-qv-r8"), 0);
       List<AdapterResidencyEvent> events = new ArrayList<>();

@@ -475,18 +475,6 @@ public final class VectorKernels {
     }
   }
 
-  /** {@code y[yOff..] += a * x[xOff..]} over {@code n} elements. */
-  public static void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n) {
-    int c = 0;
-    FloatVector av = FloatVector.broadcast(F, a);
-    for (; c + L <= n; c += L) {
-      FloatVector.fromArray(F, x, xOff + c).fma(av, FloatVector.fromArray(F, y, yOff + c)).intoArray(y, yOff + c);
-    }
-    for (; c < n; c++) {
-      y[yOff + c] = Math.fma(x[xOff + c], a, y[yOff + c]);
-    }
-  }
-
   /** {@code x[i] *= a} over {@code n} elements. */
   public static void scale(float[] x, int off, int n, float a) {
     int c = 0;

@@ -1,0 +1,12 @@
+/**
+ * {@code lorafleet bench}: a synthetic Hugging Face checkpoint with real shapes and random weights
+ * ({@link io.lorafleet.tools.synthetic.SyntheticCheckpoint}, cached on disk), a memory-bandwidth probe
+ * ({@link io.lorafleet.tools.bench.MemoryBandwidth}) and the engine measurements that compare the two
+ * ({@link io.lorafleet.tools.bench.BenchRun} over {@link io.lorafleet.tools.bench.EnginePhases}, reported by
+ * {@link io.lorafleet.tools.bench.BenchReport}: a table and the JSON document scripts read). {@code
+ * EnginePhases}, {@code PhaseResult} and {@code MemoryBandwidth} also serve {@code gpu-bench engine}. Among
+ * the measurements: the step-time overhead of constrained decoding (a batch with half its rows constrained
+ * against the same batch free, in interleaved pairs) and a constraint's one-time costs ({@link
+ * io.lorafleet.tools.bench.ConstraintCost}).
+ */
+package io.lorafleet.tools.bench;
