@@ -24,8 +24,11 @@ import java.util.Map;
 /**
  * The Llama forward pass on the CPU, for a batch of sequences at different positions with different
  * adapters. Base projections run once over all rows; each adapter's LoRA runs once over its segment of
- * rows (shrink to rank r, scale, expand and add); rows without an adapter pay nothing. Weights are read
- * in place from the mapped checkpoint; the KV cache is float32, one array per layer for K and for V.
+ * rows (shrink to rank r, scale, expand and add); rows without an adapter pay nothing. The projection
+ * matrices are repacked once, at construction, into {@link PackedLinear} panels in native memory (same
+ * bytes as the checkpoint, huge pages where the OS gives them; the mapped file's pages are released);
+ * the embedding is gathered from the mapped checkpoint. The KV cache is float32, one array per layer for
+ * K and for V.
  */
 public final class CpuBackend implements Backend {
   /** Rows per LoRA work unit. */
@@ -36,6 +39,9 @@ public final class CpuBackend implements Backend {
   private final Rope rope;
   private final WorkerPool pool;
   private final List<CpuAdapter> slots = new ArrayList<>();
+  private final NativeMemory packedMemory;
+  private final List<PackedLayer> packed;
+  private final PackedLinear lmHead;
 
   private float[][] kCache;
   private float[][] vCache;
@@ -54,16 +60,58 @@ public final class CpuBackend implements Backend {
 
   private record Lora(Linear a, Linear b, int rank, float scaling) {}
 
+  /** One layer's projections, packed. */
+  private record PackedLayer(PackedLinear q, PackedLinear k, PackedLinear v, PackedLinear o, PackedLinear gate,
+      PackedLinear up, PackedLinear down) {}
+
   public CpuBackend(LlamaModel model, int threads) {
     this.c = model.config();
     this.w = model.weights();
     this.rope = new Rope(c);
     this.pool = new WorkerPool(threads);
+    List<Linear> all = new ArrayList<>();
+    for (LayerWeights lw : w.layers()) {
+      all.addAll(List.of(lw.q(), lw.k(), lw.v(), lw.o(), lw.gate(), lw.up(), lw.down()));
+    }
+    all.add(w.lmHead());
+    long total = 0;
+    for (Linear m : all) {
+      total += align(PackedLinear.packedBytes(m));
+    }
+    this.packedMemory = NativeMemory.allocate(total);
+    List<PackedLinear> views = new ArrayList<>();
+    long off = 0;
+    for (Linear m : all) {
+      long bytes = align(PackedLinear.packedBytes(m));
+      PackedLinear p = PackedLinear.over(m, packedMemory.segment().asSlice(off, bytes));
+      pool.parallelFor(p.panels(), 4, (wk, s, e) -> p.pack(m, s, e));
+      if (m != w.embed()) {
+        NativeMemory.dropPages(m.data());
+      }
+      views.add(p);
+      off += bytes;
+    }
+    List<PackedLayer> layers = new ArrayList<>();
+    for (int l = 0; l < c.numLayers(); l++) {
+      List<PackedLinear> v = views.subList(7 * l, 7 * l + 7);
+      layers.add(new PackedLayer(v.get(0), v.get(1), v.get(2), v.get(3), v.get(4), v.get(5), v.get(6)));
+    }
+    this.packed = List.copyOf(layers);
+    this.lmHead = views.getLast();
     int n = pool.threads();
     this.workerLora = new float[n][0];
     this.workerScores = new float[n][0];
     this.workerCos = new float[n][c.headDim() / 2];
     this.workerSin = new float[n][c.headDim() / 2];
+  }
+
+  private static long align(long bytes) {
+    return (bytes + 4095) / 4096 * 4096;
+  }
+
+  /** Bytes of the repacked projection matrices (native memory). */
+  public long packedWeightBytes() {
+    return packedMemory.segment().byteSize();
   }
 
   @Override
@@ -153,11 +201,12 @@ public final class CpuBackend implements Backend {
 
     for (int layer = 0; layer < c.numLayers(); layer++) {
       LayerWeights lw = w.layers().get(layer);
+      PackedLayer pl = packed.get(layer);
       final int l = layer;
 
       // Attention block: norm, q/k/v (+LoRA), RoPE, cache write, attention, o (+LoRA), residual.
       normRows(x, lw.attnNorm(), eps, xn, rows);
-      matmuls(xn, h, rows, new Job(lw.q(), q, qd), new Job(lw.k(), k, kvd), new Job(lw.v(), v, kvd));
+      matmuls(xn, h, rows, new Job(pl.q(), q, qd), new Job(pl.k(), k, kvd), new Job(pl.v(), v, kvd));
       applyLora(loraUnits, b, l, xn, h, new LoraOut(LoraTarget.Q, q, qd), new LoraOut(LoraTarget.K, k, kvd),
           new LoraOut(LoraTarget.V, v, kvd));
       pool.parallelFor(rows, 4, (long) rows * (qd + 2 * kvd) * 4, (wk, s, e) -> {
@@ -182,16 +231,16 @@ public final class CpuBackend implements Backend {
         }
       });
       attention(b, rowSeq, l, rows);
-      matmuls(att, qd, rows, new Job(lw.o(), proj, h));
+      matmuls(att, qd, rows, new Job(pl.o(), proj, h));
       applyLora(loraUnits, b, l, att, qd, new LoraOut(LoraTarget.O, proj, h));
       VectorKernels.addInPlace(x, 0, proj, 0, rows * h);
 
       // MLP block: norm, gate/up (+LoRA), SiLU(gate) * up, down (+LoRA), residual.
       normRows(x, lw.ffnNorm(), eps, xn, rows);
-      matmuls(xn, h, rows, new Job(lw.gate(), gate, inter), new Job(lw.up(), up, inter));
+      matmuls(xn, h, rows, new Job(pl.gate(), gate, inter), new Job(pl.up(), up, inter));
       applyLora(loraUnits, b, l, xn, h, new LoraOut(LoraTarget.GATE, gate, inter), new LoraOut(LoraTarget.UP, up, inter));
       pool.parallelFor(rows, 4, (long) rows * inter * 8, (wk, s, e) -> VectorKernels.siluMul(gate, up, s * inter, (e - s) * inter));
-      matmuls(gate, inter, rows, new Job(lw.down(), proj, h));
+      matmuls(gate, inter, rows, new Job(pl.down(), proj, h));
       applyLora(loraUnits, b, l, gate, inter, new LoraOut(LoraTarget.DOWN, proj, h));
       VectorKernels.addInPlace(x, 0, proj, 0, rows * h);
     }
@@ -204,7 +253,7 @@ public final class CpuBackend implements Backend {
       VectorKernels.rmsNorm(x, want[i] * h, w.finalNorm(), eps, normed, i * h, h);
     }
     float[] logits = new float[n * c.vocabSize()];
-    matmuls(normed, h, n, new Job(w.lmHead(), logits, c.vocabSize()));
+    matmuls(normed, h, n, new Job(lmHead, logits, c.vocabSize()));
     return new Logits(n, c.vocabSize(), logits);
   }
 
@@ -218,26 +267,31 @@ public final class CpuBackend implements Backend {
   }
 
   /** {@code out = in · W^T} into a {@code rows x W.rows} buffer. */
-  private record Job(Linear weight, float[] out, int outStride) {}
+  private record Job(PackedLinear weight, float[] out, int outStride) {}
 
-  /** Runs several products over the same input as one parallel loop over all their output features. */
+  /**
+   * Runs several products over the same input as one parallel loop over all their panels: each thread
+   * streams its own contiguous run of panels, and q/k/v (or gate/up) need no barrier between them.
+   */
   private void matmuls(float[] in, int inStride, int rows, Job... jobs) {
     int total = 0;
     int[] starts = new int[jobs.length + 1];
     for (int j = 0; j < jobs.length; j++) {
       starts[j] = total;
-      total += jobs[j].weight().rows();
+      total += jobs[j].weight().panels();
     }
     starts[jobs.length] = total;
-    // Even grain keeps the 2-row tiles aligned inside each chunk.
-    int grain = rows <= 4 ? 64 : 32;
-    pool.parallelFor(total, grain, (long) total * inStride * rows, (wk, s, e) -> {
+    long work = 0;
+    for (Job job : jobs) {
+      work += (long) job.weight().rows() * inStride * rows;
+    }
+    pool.parallelFor(total, 1, work, (wk, s, e) -> {
       for (int j = 0; j < jobs.length; j++) {
         int lo = Math.max(s, starts[j]);
         int hi = Math.min(e, starts[j + 1]);
         if (lo < hi) {
           Job job = jobs[j];
-          VectorKernels.matmul(job.weight(), in, 0, inStride, rows, job.out(), 0, job.outStride(),
+          PanelKernels.matmul(job.weight(), in, 0, inStride, rows, job.out(), 0, job.outStride(),
               lo - starts[j], hi - starts[j], false);
         }
       }
@@ -369,6 +423,7 @@ public final class CpuBackend implements Backend {
   @Override
   public void close() {
     pool.close();
+    packedMemory.close();
     kCache = null;
     vCache = null;
   }
