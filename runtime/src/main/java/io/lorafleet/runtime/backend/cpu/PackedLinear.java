@@ -2,6 +2,7 @@ package io.lorafleet.runtime.backend.cpu;
 
 import io.lorafleet.runtime.format.DType;
 import io.lorafleet.runtime.model.Linear;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -49,6 +50,7 @@ public final class PackedLinear {
   private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
   private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
   private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+  private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
   private static final int K_TILE = 64;
 
   private final String name;
@@ -87,9 +89,9 @@ public final class PackedLinear {
     return new PackedLinear(w.name(), w.rows(), w.cols(), f, dst.asSlice(0, bytes));
   }
 
-  /** Packs {@code w} into a new buffer on the heap (tests, small matrices). */
-  public static PackedLinear packOnHeap(Linear w) {
-    PackedLinear p = over(w, MemorySegment.ofArray(new long[(int) ((packedBytes(w) + 7) / 8)]));
+  /** Packs {@code w} into native memory of {@code arena} (small matrices, tests). */
+  public static PackedLinear pack(Linear w, Arena arena) {
+    PackedLinear p = over(w, arena.allocate(Math.max(1, packedBytes(w)), 64));
     p.pack(w, 0, p.panels());
     return p;
   }
@@ -99,36 +101,49 @@ public final class PackedLinear {
     if (w.rows() != rows || w.cols() != cols || Format.of(w.dtype()) != format) {
       throw new IllegalArgumentException("packing " + w.name() + " into the view of " + name);
     }
+    // A tile of 32 rows x K_TILE columns is copied in bulk, transposed on the heap and copied out in bulk.
     MemorySegment src = w.data();
-    int rb = format.rowBytes;
+    boolean wide = w.dtype() == DType.F32;
+    short[] in16 = wide ? null : new short[PANEL * K_TILE];
+    float[] in32 = wide ? new float[PANEL * K_TILE] : null;
+    int[] outBf16 = format == Format.BF16 ? new int[K_TILE * 16] : null;
+    float[] outF32 = format == Format.F32 ? new float[K_TILE * PANEL] : null;
     long eb = w.dtype().bytes();
+    int rb = format.rowBytes;
     for (int p = p0; p < p1; p++) {
       long base = (long) p * cols * rb;
       int n = Math.min(PANEL, rows - p * PANEL);
+      if (n < PANEL) {
+        if (in16 != null) {
+          java.util.Arrays.fill(in16, (short) 0);
+        } else {
+          java.util.Arrays.fill(in32, 0f);
+        }
+      }
       for (int k0 = 0; k0 < cols; k0 += K_TILE) {
-        int k1 = Math.min(cols, k0 + K_TILE);
+        int kn = Math.min(K_TILE, cols - k0);
         for (int r = 0; r < n; r++) {
-          long srcRow = ((long) p * PANEL + r) * cols * eb;
-          switch (w.dtype()) {
-            case BF16 -> {
-              long slot = base + (r < 16 ? 4L * r : 4L * (r - 16) + 2);
-              for (int k = k0; k < k1; k++) {
-                data.set(SHORT, slot + (long) k * rb, src.get(SHORT, srcRow + 2L * k));
-              }
-            }
-            case F16 -> {
-              long slot = base + 4L * r;
-              for (int k = k0; k < k1; k++) {
-                data.set(FLOAT, slot + (long) k * rb, Float.float16ToFloat(src.get(SHORT, srcRow + 2L * k)));
-              }
-            }
-            case F32 -> {
-              long slot = base + 4L * r;
-              for (int k = k0; k < k1; k++) {
-                data.set(FLOAT, slot + (long) k * rb, src.get(FLOAT, srcRow + 4L * k));
-              }
+          long at = (((long) p * PANEL + r) * cols + k0) * eb;
+          if (wide) {
+            MemorySegment.copy(src, FLOAT, at, in32, r * K_TILE, kn);
+          } else {
+            MemorySegment.copy(src, SHORT, at, in16, r * K_TILE, kn);
+          }
+        }
+        if (format == Format.BF16) {
+          for (int k = 0; k < kn; k++) {
+            for (int i = 0; i < 16; i++) {
+              outBf16[k * 16 + i] = (in16[i * K_TILE + k] & 0xffff) | in16[(16 + i) * K_TILE + k] << 16;
             }
           }
+          MemorySegment.copy(outBf16, 0, data, INT, base + (long) k0 * rb, kn * 16);
+        } else {
+          for (int k = 0; k < kn; k++) {
+            for (int r = 0; r < PANEL; r++) {
+              outF32[k * PANEL + r] = wide ? in32[r * K_TILE + k] : Float.float16ToFloat(in16[r * K_TILE + k]);
+            }
+          }
+          MemorySegment.copy(outF32, 0, data, FLOAT, base + (long) k0 * rb, kn * PANEL);
         }
       }
     }
