@@ -15,6 +15,7 @@ import io.lorafleet.runtime.model.LoraAdapter;
 import io.lorafleet.runtime.model.LoraModule;
 import io.lorafleet.runtime.model.LoraTarget;
 import io.lorafleet.runtime.model.Rope;
+import io.lorafleet.runtime.backend.cpu.PhaseClock.Phase;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -42,6 +43,7 @@ public final class CpuBackend implements Backend {
   private final NativeMemory packedMemory;
   private final List<PackedLayer> packed;
   private final PackedLinear lmHead;
+  private final PhaseClock clock = new PhaseClock();
 
   private float[][] kCache;
   private float[][] vCache;
@@ -107,6 +109,11 @@ public final class CpuBackend implements Backend {
 
   private static long align(long bytes) {
     return (bytes + 4095) / 4096 * 4096;
+  }
+
+  /** Time per phase of the forward steps so far (with {@code -Dlorafleet.cpu.profile=true}). */
+  public PhaseClock clock() {
+    return clock;
   }
 
   /** Bytes of the repacked projection matrices (native memory). */
@@ -191,6 +198,7 @@ public final class CpuBackend implements Backend {
     ensureScratch(rows);
     int[] rowSeq = rowToSequence(b);
     List<int[]> loraUnits = loraUnits(b);
+    clock.start();
 
     // Embedding gather.
     pool.parallelFor(rows, 8, (long) rows * h, (wk, s, e) -> {
@@ -198,6 +206,7 @@ public final class CpuBackend implements Backend {
         VectorKernels.widen(w.embed(), (long) b.tokenIds()[r] * h, x, r * h, h);
       }
     });
+    clock.lap(Phase.EMBED);
 
     for (int layer = 0; layer < c.numLayers(); layer++) {
       LayerWeights lw = w.layers().get(layer);
@@ -206,9 +215,12 @@ public final class CpuBackend implements Backend {
 
       // Attention block: norm, q/k/v (+LoRA), RoPE, cache write, attention, o (+LoRA), residual.
       normRows(x, lw.attnNorm(), eps, xn, rows);
+      clock.lap(Phase.NORM);
       matmuls(xn, h, rows, new Job(pl.q(), q, qd), new Job(pl.k(), k, kvd), new Job(pl.v(), v, kvd));
+      clock.lap(Phase.QKV);
       applyLora(loraUnits, b, l, xn, h, new LoraOut(LoraTarget.Q, q, qd), new LoraOut(LoraTarget.K, k, kvd),
           new LoraOut(LoraTarget.V, v, kvd));
+      clock.lap(Phase.LORA);
       pool.parallelFor(rows, 4, (long) rows * (qd + 2 * kvd) * 4, (wk, s, e) -> {
         float[] cos = workerCos[wk];
         float[] sin = workerSin[wk];
@@ -230,19 +242,31 @@ public final class CpuBackend implements Backend {
           System.arraycopy(v, r * kvd, vCache[l], (block * blockSize + slot) * kvd, kvd);
         }
       });
+      clock.lap(Phase.ROPE);
       attention(b, rowSeq, l, rows);
+      clock.lap(Phase.ATTENTION);
       matmuls(att, qd, rows, new Job(pl.o(), proj, h));
+      clock.lap(Phase.O);
       applyLora(loraUnits, b, l, att, qd, new LoraOut(LoraTarget.O, proj, h));
+      clock.lap(Phase.LORA);
       VectorKernels.addInPlace(x, 0, proj, 0, rows * h);
+      clock.lap(Phase.RESIDUAL);
 
       // MLP block: norm, gate/up (+LoRA), SiLU(gate) * up, down (+LoRA), residual.
       normRows(x, lw.ffnNorm(), eps, xn, rows);
+      clock.lap(Phase.NORM);
       matmuls(xn, h, rows, new Job(pl.gate(), gate, inter), new Job(pl.up(), up, inter));
+      clock.lap(Phase.GATE_UP);
       applyLora(loraUnits, b, l, xn, h, new LoraOut(LoraTarget.GATE, gate, inter), new LoraOut(LoraTarget.UP, up, inter));
+      clock.lap(Phase.LORA);
       pool.parallelFor(rows, 4, (long) rows * inter * 8, (wk, s, e) -> VectorKernels.siluMul(gate, up, s * inter, (e - s) * inter));
+      clock.lap(Phase.SILU);
       matmuls(gate, inter, rows, new Job(pl.down(), proj, h));
+      clock.lap(Phase.DOWN);
       applyLora(loraUnits, b, l, gate, inter, new LoraOut(LoraTarget.DOWN, proj, h));
+      clock.lap(Phase.LORA);
       VectorKernels.addInPlace(x, 0, proj, 0, rows * h);
+      clock.lap(Phase.RESIDUAL);
     }
 
     // Final norm and LM head, only for the rows whose logits are wanted.
@@ -254,6 +278,7 @@ public final class CpuBackend implements Backend {
     }
     float[] logits = new float[n * c.vocabSize()];
     matmuls(normed, h, n, new Job(lmHead, logits, c.vocabSize()));
+    clock.lap(Phase.LM_HEAD);
     return new Logits(n, c.vocabSize(), logits);
   }
 
