@@ -57,10 +57,11 @@ public final class CpuBackend implements Backend {
   private final float[][] workerCos;
   private final float[][] workerSin;
 
-  /** An adapter's modules wrapped as matrices the kernels take (float32 heap segments, no copies). */
+  /** An adapter's modules as the LoRA kernels take them. */
   private record CpuAdapter(LoraAdapter adapter, List<Map<LoraTarget, Lora>> layers) {}
 
-  private record Lora(Linear a, Linear b, int rank, float scaling) {}
+  /** {@code a} is the module's A ({@code [rank, in]}, not copied); {@code bt} its B transposed ({@code [rank, out]}). */
+  private record Lora(float[] a, float[] bt, int rank, int in, int out, float scaling) {}
 
   /** One layer's projections, packed. */
   private record PackedLayer(PackedLinear q, PackedLinear k, PackedLinear v, PackedLinear o, PackedLinear gate,
@@ -158,9 +159,13 @@ public final class CpuBackend implements Backend {
     for (int l = 0; l < c.numLayers(); l++) {
       Map<LoraTarget, Lora> mods = new EnumMap<>(LoraTarget.class);
       for (LoraModule m : adapter.layer(l).values()) {
-        Linear a = new Linear(m.target() + ".A", DType.F32, m.rank(), m.in(), MemorySegment.ofArray(m.a()));
-        Linear b = new Linear(m.target() + ".B", DType.F32, m.out(), m.rank(), MemorySegment.ofArray(m.b()));
-        mods.put(m.target(), new Lora(a, b, m.rank(), m.scaling()));
+        float[] bt = new float[m.out() * m.rank()];
+        for (int o = 0; o < m.out(); o++) {
+          for (int j = 0; j < m.rank(); j++) {
+            bt[j * m.out() + o] = m.b()[o * m.rank() + j];
+          }
+        }
+        mods.put(m.target(), new Lora(m.a(), bt, m.rank(), m.in(), m.out(), m.scaling()));
       }
       layers.add(mods);
     }
@@ -326,8 +331,9 @@ public final class CpuBackend implements Backend {
   private record LoraOut(LoraTarget target, float[] out, int outStride) {}
 
   /**
-   * For every (adapter segment, block of rows): {@code out += scaling * B (A in)} for each target the
-   * adapter has in this layer. Units are independent (disjoint rows), so they run in parallel.
+   * For every (adapter segment, block of rows, target the adapter has in this layer): {@code out +=
+   * scaling * B (A in)}, row by row. Items are independent (disjoint rows or outputs), so they run in
+   * parallel; each row's result depends only on the row.
    */
   private void applyLora(List<int[]> units, ForwardBatch b, int layer, float[] in, int inStride, LoraOut... outs) {
     if (units.isEmpty()) {
@@ -337,25 +343,22 @@ public final class CpuBackend implements Backend {
     for (int[] unit : units) {
       work += (long) (unit[2] - unit[1]) * inStride * 16 * outs.length;
     }
-    pool.parallelFor(units.size(), 1, work, (wk, s, e) -> {
-      for (int u = s; u < e; u++) {
-        int[] unit = units.get(u);
-        CpuAdapter adapter = slots.get(unit[0]);
-        int r0 = unit[1];
-        int n = unit[2] - r0;
-        for (LoraOut o : outs) {
-          Lora lora = adapter.layers().get(layer).get(o.target());
-          if (lora == null) {
-            continue;
-          }
-          float[] t = workerLora[wk];
-          if (t.length < n * lora.rank()) {
-            t = workerLora[wk] = new float[n * lora.rank()];
-          }
-          VectorKernels.matmul(lora.a(), in, r0 * inStride, inStride, n, t, 0, lora.rank(), 0, lora.rank(), false);
-          VectorKernels.scale(t, 0, n * lora.rank(), lora.scaling());
-          VectorKernels.matmul(lora.b(), t, 0, lora.rank(), n, o.out(), r0 * o.outStride(), o.outStride(),
-              0, lora.b().rows(), true);
+    int items = units.size() * outs.length;
+    pool.parallelFor(items, 1, work, (wk, s, e) -> {
+      for (int item = s; item < e; item++) {
+        int[] unit = units.get(item / outs.length);
+        LoraOut o = outs[item % outs.length];
+        Lora lora = slots.get(unit[0]).layers().get(layer).get(o.target());
+        if (lora == null) {
+          continue;
+        }
+        float[] t = workerLora[wk];
+        if (t.length < lora.rank()) {
+          t = workerLora[wk] = new float[lora.rank()];
+        }
+        for (int r = unit[1]; r < unit[2]; r++) {
+          VectorKernels.loraShrink(lora.a(), lora.rank(), lora.in(), in, r * inStride, t, 0, lora.scaling());
+          VectorKernels.loraExpand(lora.bt(), lora.rank(), lora.out(), t, 0, o.out(), r * o.outStride());
         }
       }
     });

@@ -182,6 +182,82 @@ public final class VectorKernels {
     return sumLanes(acc) + tail;
   }
 
+  // ---------------------------------------------------------------- LoRA
+
+  /**
+   * LoRA shrink of one input row: {@code t[tOff + j] = scale * dot(A[j], x[xOff ..])} for {@code j < rank},
+   * {@code A} row-major {@code [rank, in]}; each dot as {@link #dot} computes it (four rows of {@code A}
+   * share each load of {@code x}).
+   */
+  public static void loraShrink(float[] a, int rank, int in, float[] x, int xOff, float[] t, int tOff, float scale) {
+    int j = 0;
+    for (; j + 4 <= rank; j += 4) {
+      int p0 = j * in, p1 = p0 + in, p2 = p1 + in, p3 = p2 + in;
+      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+      int c = 0;
+      for (; c + L <= in; c += L) {
+        FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
+        a0 = FloatVector.fromArray(F, a, p0 + c).fma(xv, a0);
+        a1 = FloatVector.fromArray(F, a, p1 + c).fma(xv, a1);
+        a2 = FloatVector.fromArray(F, a, p2 + c).fma(xv, a2);
+        a3 = FloatVector.fromArray(F, a, p3 + c).fma(xv, a3);
+      }
+      float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
+      for (; c < in; c++) {
+        float xv = x[xOff + c];
+        t0 += a[p0 + c] * xv;
+        t1 += a[p1 + c] * xv;
+        t2 += a[p2 + c] * xv;
+        t3 += a[p3 + c] * xv;
+      }
+      t[tOff + j] = (sumLanes(a0) + t0) * scale;
+      t[tOff + j + 1] = (sumLanes(a1) + t1) * scale;
+      t[tOff + j + 2] = (sumLanes(a2) + t2) * scale;
+      t[tOff + j + 3] = (sumLanes(a3) + t3) * scale;
+    }
+    for (; j < rank; j++) {
+      t[tOff + j] = dot(a, j * in, x, xOff, in) * scale;
+    }
+  }
+
+  /**
+   * LoRA expand of one row: {@code y[yOff + o] += sum_j t[tOff + j] * bt[j * out + o]} with {@code bt} the
+   * transposed B, {@code [rank, out]}: each output's sum is one FMA chain over {@code j} in order from zero,
+   * vectorized across outputs, then added to {@code y}.
+   */
+  public static void loraExpand(float[] bt, int rank, int out, float[] t, int tOff, float[] y, int yOff) {
+    int o = 0;
+    for (; o + 4 * L <= out; o += 4 * L) {
+      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+      for (int j = 0; j < rank; j++) {
+        FloatVector tj = FloatVector.broadcast(F, t[tOff + j]);
+        int b = j * out + o;
+        a0 = FloatVector.fromArray(F, bt, b).fma(tj, a0);
+        a1 = FloatVector.fromArray(F, bt, b + L).fma(tj, a1);
+        a2 = FloatVector.fromArray(F, bt, b + 2 * L).fma(tj, a2);
+        a3 = FloatVector.fromArray(F, bt, b + 3 * L).fma(tj, a3);
+      }
+      FloatVector.fromArray(F, y, yOff + o).add(a0).intoArray(y, yOff + o);
+      FloatVector.fromArray(F, y, yOff + o + L).add(a1).intoArray(y, yOff + o + L);
+      FloatVector.fromArray(F, y, yOff + o + 2 * L).add(a2).intoArray(y, yOff + o + 2 * L);
+      FloatVector.fromArray(F, y, yOff + o + 3 * L).add(a3).intoArray(y, yOff + o + 3 * L);
+    }
+    for (; o + L <= out; o += L) {
+      FloatVector a0 = FloatVector.zero(F);
+      for (int j = 0; j < rank; j++) {
+        a0 = FloatVector.fromArray(F, bt, j * out + o).fma(FloatVector.broadcast(F, t[tOff + j]), a0);
+      }
+      FloatVector.fromArray(F, y, yOff + o).add(a0).intoArray(y, yOff + o);
+    }
+    for (; o < out; o++) {
+      float acc = 0f;
+      for (int j = 0; j < rank; j++) {
+        acc = Math.fma(bt[j * out + o], t[tOff + j], acc);
+      }
+      y[yOff + o] += acc;
+    }
+  }
+
   // ---------------------------------------------------------------- matrix products
 
   /** Weight rows widened to float per packed tile. */

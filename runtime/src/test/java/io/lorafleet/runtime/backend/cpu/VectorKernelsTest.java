@@ -95,6 +95,51 @@ class VectorKernelsTest {
   }
 
   @Test
+  void loraShrinkAndExpandMatchTheirDefinitions() {
+    SplittableRandom r = new SplittableRandom(13);
+    for (int[] dims : new int[][] {{16, 2048 + 3, 2048 + 5}, {4, 128, 352}, {8, 352, 128}, {3, 37, 70}}) {
+      int rank = dims[0], in = dims[1], out = dims[2];
+      float[] a = new float[rank * in];
+      float[] bt = new float[rank * out];
+      float[] x = new float[in + 2];
+      for (int i = 0; i < a.length; i++) {
+        a[i] = (float) r.nextGaussian();
+      }
+      for (int i = 0; i < bt.length; i++) {
+        bt[i] = (float) r.nextGaussian();
+      }
+      for (int i = 0; i < x.length; i++) {
+        x[i] = (float) r.nextGaussian();
+      }
+      float[] t = new float[rank];
+      VectorKernels.loraShrink(a, rank, in, x, 2, t, 0, 0.5f);
+      for (int j = 0; j < rank; j++) {
+        // The shrink is the kernels' dot product, scaled.
+        assertEquals(Float.floatToIntBits(VectorKernels.dot(a, j * in, x, 2, in) * 0.5f), Float.floatToIntBits(t[j]));
+        double ref = 0;
+        for (int c = 0; c < in; c++) {
+          ref += (double) a[j * in + c] * x[2 + c];
+        }
+        assertEquals(ref * 0.5, t[j], 1e-4 * Math.sqrt(in));
+      }
+      float[] y = new float[out + 1];
+      for (int i = 0; i < y.length; i++) {
+        y[i] = (float) r.nextGaussian();
+      }
+      float[] expected = y.clone();
+      for (int o = 0; o < out; o++) {
+        float acc = 0f;
+        for (int j = 0; j < rank; j++) {
+          acc = Math.fma(bt[j * out + o], t[j], acc);
+        }
+        expected[1 + o] += acc;
+      }
+      VectorKernels.loraExpand(bt, rank, out, t, 0, y, 1);
+      assertArrayEquals(expected, y, "rank " + rank + " out " + out);
+    }
+  }
+
+  @Test
   void f16AndBf16WidenExactlyForEveryBitPattern() {
     MemorySegment seg = arena.allocate(2L * 65536, 64);
     for (int i = 0; i < 65536; i++) {
