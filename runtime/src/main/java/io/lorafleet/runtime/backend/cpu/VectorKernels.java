@@ -17,10 +17,13 @@ import jdk.incubator.vector.VectorSpecies;
  * The CPU hot loops, vectorized with the Vector API. Weights stay in their stored type (BF16, F16 or F32)
  * and are widened to float in registers; activations are float32.
  *
+ * The projections run in {@link PanelKernels}; these are the other loops: norms, SiLU, attention, the
+ * embedding gather and the LoRA shrink/expand.
+ *
  * <p>Determinism: every dot product of length {@code n} is computed the same way wherever it appears: one
  * vector accumulator fed the vector chunks in order by FMA, its lanes summed by a fixed butterfly, then
- * the scalar tail added in order. The register-tiled variants below only change which dot products run
- * side by side, never the arithmetic of one, so a row's output does not depend on the batch around it.
+ * the scalar tail added in order. Kernels that run several dot products side by side never change the
+ * arithmetic of one, so a row's output does not depend on the batch around it.
  */
 public final class VectorKernels {
   static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -145,20 +148,6 @@ public final class VectorKernels {
     return v.lane(0);
   }
 
-  /**
-   * The butterfly of {@link #sumLanes(FloatVector)} on lanes stored at {@code t[off .. off + L)}: the same
-   * adds on the same lanes, so it gives the same bits (lane i < s of a level with step s is {@code t[i] +
-   * t[i + s]}, as the vector computes it). Overwrites the lanes.
-   */
-  private static float sumStoredLanes(float[] t, int off) {
-    for (int step = L >> 1; step >= 1; step >>= 1) {
-      for (int i = 0; i < step; i++) {
-        t[off + i] = t[off + i] + t[off + i + step];
-      }
-    }
-    return t[off];
-  }
-
   /** The same butterfly for vectors of more than 16 float lanes (none ship today). */
   private static float sumLanesWide(FloatVector v) {
     for (int k = 0; k < LEVELS; k++) {
@@ -258,218 +247,10 @@ public final class VectorKernels {
     }
   }
 
-  // ---------------------------------------------------------------- matrix products
-
-  /** Weight rows widened to float per packed tile. */
-  private static final int PACK_ROWS = 16;
-  /** Per-thread scratch for packed weight tiles. */
-  private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[0]);
-
-  /**
-   * {@code y[yOff + t*yStride + o] (+)= W[o] · x[xOff + t*xStride ..]} for rows {@code t < rows} and
-   * output features {@code o0 <= o < o1}; {@code W} is {@code [out, in]} with {@code in = w.cols()}.
-   *
-   * <p>Decode-sized products over BF16 weights widen the weights in registers and stream them once. Larger
-   * products (and other weight types) first widen a tile of weight rows into a per-thread float buffer
-   * that stays in cache while every input row passes over it. Both paths compute each dot product as the
-   * same sequence of vector FMAs, so they agree to the bit.
-   */
-  public static void matmul(Linear w, float[] x, int xOff, int xStride, int rows,
-      float[] y, int yOff, int yStride, int o0, int o1, boolean accumulate) {
-    int n = w.cols();
-    if (w.dtype() == DType.BF16 && rows < 4) {
-      long rowBytes = 2L * n;
-      for (int t = 0; t < rows; t++) {
-        int xo = xOff + t * xStride;
-        int yo = yOff + t * yStride;
-        int o = o0;
-        for (; o + 4 <= o1; o += 4) {
-          bf16Rows4(w.data(), o * rowBytes, rowBytes, n, x, xo, y, yo + o, accumulate);
-        }
-        for (; o < o1; o++) {
-          store(y, yo + o, bf16Row(w.data(), o * rowBytes, n, x, xo), accumulate);
-        }
-      }
-      return;
-    }
-    float[] pack = PACK.get();
-    int lanesAt = PACK_ROWS * n;
-    if (pack.length < lanesAt + 16 * L) {
-      pack = new float[lanesAt + 16 * L];
-      PACK.set(pack);
-    }
-    int quads = rows - rows % 4;
-    for (int ob = o0; ob < o1; ob += PACK_ROWS) {
-      int nr = Math.min(PACK_ROWS, o1 - ob);
-      widen(w, (long) ob * n, pack, 0, nr * n);
-      for (int t = 0; t < quads; t += 4) {
-        int xo = xOff + t * xStride;
-        int yo = yOff + t * yStride + ob;
-        int r = 0;
-        for (; r + 4 <= nr; r += 4) {
-          rows4x4(pack, r * n, n, x, xo, xStride, y, yo + r, yStride, accumulate, lanesAt);
-        }
-        for (; r < nr; r++) {
-          for (int j = 0; j < 4; j++) {
-            store(y, yo + r + j * yStride, dot(pack, r * n, x, xo + j * xStride, n), accumulate);
-          }
-        }
-      }
-      for (int t = quads; t < rows; t++) {
-        int xo = xOff + t * xStride;
-        int yo = yOff + t * yStride + ob;
-        int r = 0;
-        for (; r + 4 <= nr; r += 4) {
-          rows4x1(pack, r * n, n, x, xo, y, yo + r, accumulate);
-        }
-        for (; r < nr; r++) {
-          store(y, yo + r, dot(pack, r * n, x, xo, n), accumulate);
-        }
-      }
-    }
-  }
-
   private static FloatVector bf16(MemorySegment w, long byteOff) {
     ShortVector s = ShortVector.fromMemorySegment(S, w, byteOff, LE);
     IntVector i = (IntVector) s.convertShape(VectorOperators.S2I, I, 0);
     return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-  }
-
-  private static float bf16Scalar(MemorySegment w, long byteOff) {
-    return Float.intBitsToFloat((w.get(SHORT, byteOff) & 0xffff) << 16);
-  }
-
-  private static float bf16Row(MemorySegment w, long wb, int n, float[] x, int xo) {
-    FloatVector acc = FloatVector.zero(F);
-    int c = 0;
-    for (; c + L <= n; c += L) {
-      acc = bf16(w, wb + 2L * c).fma(FloatVector.fromArray(F, x, xo + c), acc);
-    }
-    float tail = 0f;
-    for (; c < n; c++) {
-      tail += bf16Scalar(w, wb + 2L * c) * x[xo + c];
-    }
-    return sumLanes(acc) + tail;
-  }
-
-  /** Four BF16 weight rows against one input row, widened in registers (decode). */
-  private static void bf16Rows4(MemorySegment w, long wb, long rb, int n, float[] x, int xo,
-      float[] y, int yi, boolean accumulate) {
-    FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-    long w0 = wb, w1 = wb + rb, w2 = wb + 2 * rb, w3 = wb + 3 * rb;
-    int c = 0;
-    for (; c + L <= n; c += L) {
-      FloatVector xv = FloatVector.fromArray(F, x, xo + c);
-      long cb = 2L * c;
-      a0 = bf16(w, w0 + cb).fma(xv, a0);
-      a1 = bf16(w, w1 + cb).fma(xv, a1);
-      a2 = bf16(w, w2 + cb).fma(xv, a2);
-      a3 = bf16(w, w3 + cb).fma(xv, a3);
-    }
-    float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
-    for (; c < n; c++) {
-      float xv = x[xo + c];
-      long cb = 2L * c;
-      t0 += bf16Scalar(w, w0 + cb) * xv;
-      t1 += bf16Scalar(w, w1 + cb) * xv;
-      t2 += bf16Scalar(w, w2 + cb) * xv;
-      t3 += bf16Scalar(w, w3 + cb) * xv;
-    }
-    store(y, yi, sumLanes(a0) + t0, accumulate);
-    store(y, yi + 1, sumLanes(a1) + t1, accumulate);
-    store(y, yi + 2, sumLanes(a2) + t2, accumulate);
-    store(y, yi + 3, sumLanes(a3) + t3, accumulate);
-  }
-
-  /** Four packed float weight rows against one input row. */
-  private static void rows4x1(float[] p, int po, int n, float[] x, int xo, float[] y, int yi, boolean accumulate) {
-    FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-    int c = 0;
-    for (; c + L <= n; c += L) {
-      FloatVector xv = FloatVector.fromArray(F, x, xo + c);
-      a0 = FloatVector.fromArray(F, p, po + c).fma(xv, a0);
-      a1 = FloatVector.fromArray(F, p, po + n + c).fma(xv, a1);
-      a2 = FloatVector.fromArray(F, p, po + 2 * n + c).fma(xv, a2);
-      a3 = FloatVector.fromArray(F, p, po + 3 * n + c).fma(xv, a3);
-    }
-    float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
-    for (; c < n; c++) {
-      float xv = x[xo + c];
-      t0 += p[po + c] * xv;
-      t1 += p[po + n + c] * xv;
-      t2 += p[po + 2 * n + c] * xv;
-      t3 += p[po + 3 * n + c] * xv;
-    }
-    store(y, yi, sumLanes(a0) + t0, accumulate);
-    store(y, yi + 1, sumLanes(a1) + t1, accumulate);
-    store(y, yi + 2, sumLanes(a2) + t2, accumulate);
-    store(y, yi + 3, sumLanes(a3) + t3, accumulate);
-  }
-
-  /**
-   * Four packed float weight rows against four input rows: 16 independent FMA chains. The accumulators
-   * are parked in {@code p} at {@code lanesAt} and summed there (16 inlined vector sums would make this
-   * method too large for the JIT to keep its vectors in registers).
-   */
-  private static void rows4x4(float[] p, int po, int n, float[] x, int xo, int xs,
-      float[] y, int yi, int ys, boolean accumulate, int lanesAt) {
-    FloatVector z = FloatVector.zero(F);
-    FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
-    FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
-    int p0 = po, p1 = po + n, p2 = po + 2 * n, p3 = po + 3 * n;
-    int x0 = xo, x1 = xo + xs, x2 = xo + 2 * xs, x3 = xo + 3 * xs;
-    int c = 0;
-    for (; c + L <= n; c += L) {
-      FloatVector w0 = FloatVector.fromArray(F, p, p0 + c);
-      FloatVector w1 = FloatVector.fromArray(F, p, p1 + c);
-      FloatVector w2 = FloatVector.fromArray(F, p, p2 + c);
-      FloatVector w3 = FloatVector.fromArray(F, p, p3 + c);
-      FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
-      a00 = w0.fma(xv, a00); a10 = w1.fma(xv, a10); a20 = w2.fma(xv, a20); a30 = w3.fma(xv, a30);
-      xv = FloatVector.fromArray(F, x, x1 + c);
-      a01 = w0.fma(xv, a01); a11 = w1.fma(xv, a11); a21 = w2.fma(xv, a21); a31 = w3.fma(xv, a31);
-      xv = FloatVector.fromArray(F, x, x2 + c);
-      a02 = w0.fma(xv, a02); a12 = w1.fma(xv, a12); a22 = w2.fma(xv, a22); a32 = w3.fma(xv, a32);
-      xv = FloatVector.fromArray(F, x, x3 + c);
-      a03 = w0.fma(xv, a03); a13 = w1.fma(xv, a13); a23 = w2.fma(xv, a23); a33 = w3.fma(xv, a33);
-    }
-    a00.intoArray(p, lanesAt);
-    a01.intoArray(p, lanesAt + L);
-    a02.intoArray(p, lanesAt + 2 * L);
-    a03.intoArray(p, lanesAt + 3 * L);
-    a10.intoArray(p, lanesAt + 4 * L);
-    a11.intoArray(p, lanesAt + 5 * L);
-    a12.intoArray(p, lanesAt + 6 * L);
-    a13.intoArray(p, lanesAt + 7 * L);
-    a20.intoArray(p, lanesAt + 8 * L);
-    a21.intoArray(p, lanesAt + 9 * L);
-    a22.intoArray(p, lanesAt + 10 * L);
-    a23.intoArray(p, lanesAt + 11 * L);
-    a30.intoArray(p, lanesAt + 12 * L);
-    a31.intoArray(p, lanesAt + 13 * L);
-    a32.intoArray(p, lanesAt + 14 * L);
-    a33.intoArray(p, lanesAt + 15 * L);
-    finish4x4(p, po, n, c, x, xo, xs, y, yi, ys, accumulate, lanesAt);
-  }
-
-  /** Lane sums and scalar tails of a 4x4 tile whose accumulators {@link #rows4x4} parked at {@code lanesAt}. */
-  private static void finish4x4(float[] p, int po, int n, int c, float[] x, int xo, int xs,
-      float[] y, int yi, int ys, boolean accumulate, int lanesAt) {
-    for (int r = 0; r < 4; r++) {
-      for (int j = 0; j < 4; j++) {
-        float tail = 0f;
-        int pr = po + r * n;
-        int xr = xo + j * xs;
-        for (int k = c; k < n; k++) {
-          tail += p[pr + k] * x[xr + k];
-        }
-        store(y, yi + r + j * ys, sumStoredLanes(p, lanesAt + (r * 4 + j) * L) + tail, accumulate);
-      }
-    }
-  }
-
-  private static void store(float[] y, int i, float v, boolean acc) {
-    y[i] = acc ? y[i] + v : v;
   }
 
   // ---------------------------------------------------------------- exponential
@@ -548,29 +329,6 @@ public final class VectorKernels {
     }
     for (; c < n; c++) {
       y[yOff + c] += x[xOff + c];
-    }
-  }
-
-  /** {@code y[yOff..] += a * x[xOff..]} over {@code n} elements. */
-  public static void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n) {
-    int c = 0;
-    FloatVector av = FloatVector.broadcast(F, a);
-    for (; c + L <= n; c += L) {
-      FloatVector.fromArray(F, x, xOff + c).fma(av, FloatVector.fromArray(F, y, yOff + c)).intoArray(y, yOff + c);
-    }
-    for (; c < n; c++) {
-      y[yOff + c] = Math.fma(x[xOff + c], a, y[yOff + c]);
-    }
-  }
-
-  /** {@code x[i] *= a} over {@code n} elements. */
-  public static void scale(float[] x, int off, int n, float a) {
-    int c = 0;
-    for (; c + L <= n; c += L) {
-      FloatVector.fromArray(F, x, off + c).mul(a).intoArray(x, off + c);
-    }
-    for (; c < n; c++) {
-      x[off + c] *= a;
     }
   }
 

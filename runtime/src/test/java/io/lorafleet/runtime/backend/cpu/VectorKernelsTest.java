@@ -41,60 +41,6 @@ class VectorKernelsTest {
   }
 
   @Test
-  void matmulMatchesADoubleReferenceForEveryTypeAndShape() {
-    SplittableRandom r = new SplittableRandom(5);
-    for (DType t : DType.values()) {
-      for (int[] shape : new int[][] {{37, 100}, {64, 128}, {5, 16}, {9, 4}, {33, 352}}) {
-        int out = shape[0], in = shape[1];
-        Linear w = random(t, out, in, r);
-        for (int rows : new int[] {1, 3, 4, 7, 12}) {
-          float[] x = new float[rows * in];
-          for (int i = 0; i < x.length; i++) {
-            x[i] = (float) r.nextGaussian();
-          }
-          float[] y = new float[rows * out];
-          VectorKernels.matmul(w, x, 0, in, rows, y, 0, out, 0, out, false);
-          for (int row = 0; row < rows; row++) {
-            for (int o = 0; o < out; o++) {
-              double ref = 0;
-              for (int c = 0; c < in; c++) {
-                ref += (double) weight(w, (long) o * in + c) * x[row * in + c];
-              }
-              assertEquals(ref, y[row * out + o], 1e-4 * Math.sqrt(in) + 1e-5, t + " " + out + "x" + in + " rows " + rows);
-            }
-          }
-        }
-      }
-    }
-  }
-
-  @Test
-  void aRowGetsTheSameBitsAloneInATileOrAtAnOffset() {
-    SplittableRandom r = new SplittableRandom(9);
-    int out = 45, in = 2 * VectorKernels.lanes() * 5 + 3;
-    for (DType t : DType.values()) {
-      Linear w = random(t, out, in, r);
-      float[] x = new float[9 * in];
-      for (int i = 0; i < x.length; i++) {
-        x[i] = (float) r.nextGaussian();
-      }
-      float[] batch = new float[9 * out];
-      VectorKernels.matmul(w, x, 0, in, 9, batch, 0, out, 0, out, false);
-      for (int row = 0; row < 9; row++) {
-        float[] alone = new float[out];
-        VectorKernels.matmul(w, x, row * in, in, 1, alone, 0, out, 0, out, false);
-        float[] got = java.util.Arrays.copyOfRange(batch, row * out, row * out + out);
-        assertArrayEquals(alone, got, t + " row " + row);
-        // Split over output ranges as the worker pool does.
-        float[] split = new float[out];
-        VectorKernels.matmul(w, x, row * in, in, 1, split, 0, out, 0, 13, false);
-        VectorKernels.matmul(w, x, row * in, in, 1, split, 0, out, 13, out, false);
-        assertArrayEquals(alone, split);
-      }
-    }
-  }
-
-  @Test
   void loraShrinkAndExpandMatchTheirDefinitions() {
     SplittableRandom r = new SplittableRandom(13);
     for (int[] dims : new int[][] {{16, 2048 + 3, 2048 + 5}, {4, 128, 352}, {8, 352, 128}, {3, 37, 70}}) {
@@ -242,29 +188,24 @@ class VectorKernelsTest {
   }
 
   @Test
-  void compiledMatmulAllocatesNothing() {
+  void compiledLoraKernelsAllocateNothing() {
     // Vectors the JIT cannot keep in registers are boxed on the heap: a silent 5x slowdown. Once compiled,
-    // a product must not allocate (a few rounds of warm-up give the JIT time, even on a busy machine).
+    // the kernels must not allocate (a few rounds of warm-up give the JIT time, even on a busy machine).
     var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-    SplittableRandom r = new SplittableRandom(1);
-    for (DType t : DType.values()) {
-      Linear w = random(t, 64, 256, r);
-      for (int rows : new int[] {1, 8}) {
-        float[] x = new float[rows * 256];
-        float[] y = new float[rows * 64];
-        long perCall = Long.MAX_VALUE;
-        for (int round = 0; round < 20 && perCall > 16; round++) {
-          for (int i = 0; i < 5000; i++) {
-            VectorKernels.matmul(w, x, 0, 256, rows, y, 0, 64, 0, 64, false);
-          }
-          long before = threads.getCurrentThreadAllocatedBytes();
-          for (int i = 0; i < 200; i++) {
-            VectorKernels.matmul(w, x, 0, 256, rows, y, 0, 64, 0, 64, false);
-          }
-          perCall = (threads.getCurrentThreadAllocatedBytes() - before) / 200;
-        }
-        assertEquals(0, perCall, t + " rows " + rows + " allocates " + perCall + " bytes per call");
+    float[] a = new float[16 * 256], bt = new float[16 * 200], x = new float[256], t = new float[16], y = new float[200];
+    long perCall = Long.MAX_VALUE;
+    for (int round = 0; round < 20 && perCall > 16; round++) {
+      for (int i = 0; i < 5000; i++) {
+        VectorKernels.loraShrink(a, 16, 256, x, 0, t, 0, 2f);
+        VectorKernels.loraExpand(bt, 16, 200, t, 0, y, 0);
       }
+      long before = threads.getCurrentThreadAllocatedBytes();
+      for (int i = 0; i < 200; i++) {
+        VectorKernels.loraShrink(a, 16, 256, x, 0, t, 0, 2f);
+        VectorKernels.loraExpand(bt, 16, 200, t, 0, y, 0);
+      }
+      perCall = (threads.getCurrentThreadAllocatedBytes() - before) / 200;
     }
+    assertEquals(0, perCall, "the LoRA kernels allocate " + perCall + " bytes per call");
   }
 }
