@@ -384,6 +384,7 @@ public final class CpuBackend implements Backend {
     int hd = c.headDim();
     int qd = c.queryDim();
     float scale = (float) (1.0 / Math.sqrt(hd));
+    boolean fours = VectorKernels.attendHeads4Fits(blockSize, hd);
     long work = 0;
     for (int r = 0; r < rows; r++) {
       work += (long) (b.positions()[r] + 1) * qd * 2;
@@ -395,11 +396,19 @@ public final class CpuBackend implements Backend {
         int ctx = b.positions()[r] + 1;
         float[] scores = workerScores[wk];
         int padded = (ctx + blockSize - 1) / blockSize * blockSize;
-        if (scores.length < padded) {
-          scores = workerScores[wk] = new float[Math.max(padded, 2 * scores.length)];
+        if (scores.length < 4 * padded) {
+          scores = workerScores[wk] = new float[Math.max(4 * padded, 2 * scores.length)];
         }
         int[] table = b.sequences().get(rowSeq[r]).blockTable();
-        for (int g = 0; g < group; g++) {
+        int g = 0;
+        if (fours) {
+          for (; g + 4 <= group; g += 4) {
+            int head = kvh * group + g;
+            VectorKernels.attendHeads4(q, r * qd + head * hd, kCache[layer], vCache[layer], table, blockSize,
+                kvHeads, kvh, hd, ctx, scale, scores, att, r * qd + head * hd);
+          }
+        }
+        for (; g < group; g++) {
           int head = kvh * group + g;
           VectorKernels.attendHead(q, r * qd + head * hd, kCache[layer], vCache[layer], table, blockSize, kvHeads,
               kvh, hd, ctx, scale, scores, att, r * qd + head * hd);

@@ -4,11 +4,16 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Where a forward step's time goes, by phase (wall time on the calling thread, summed over steps). Off
- * unless the JVM runs with {@code -Dlorafleet.cpu.profile=true}; when off the JIT drops the calls.
+ * Where a forward step's time goes, by phase, summed over steps: wall time on the calling thread with
+ * {@code -Dlorafleet.cpu.profile=true}, or its CPU time with {@code -Dlorafleet.cpu.profile=cpu} (with one
+ * thread, immune to other processes taking the core). Off otherwise; then the JIT drops the calls.
  */
 public final class PhaseClock {
-  static final boolean ENABLED = Boolean.getBoolean("lorafleet.cpu.profile");
+  private static final String MODE = System.getProperty("lorafleet.cpu.profile", "false");
+  static final boolean ENABLED = MODE.equals("true") || MODE.equals("cpu");
+  private static final boolean CPU_TIME = MODE.equals("cpu");
+  private static final java.lang.management.ThreadMXBean THREADS =
+      java.lang.management.ManagementFactory.getThreadMXBean();
 
   /** The phases of a step, in forward order. */
   public enum Phase { EMBED, NORM, QKV, LORA, ROPE, ATTENTION, O, GATE_UP, SILU, DOWN, RESIDUAL, LM_HEAD }
@@ -16,15 +21,19 @@ public final class PhaseClock {
   private final long[] nanos = new long[Phase.values().length];
   private long last;
 
+  private static long now() {
+    return CPU_TIME ? THREADS.getCurrentThreadCpuTime() : System.nanoTime();
+  }
+
   void start() {
     if (ENABLED) {
-      last = System.nanoTime();
+      last = now();
     }
   }
 
   void lap(Phase p) {
     if (ENABLED) {
-      long now = System.nanoTime();
+      long now = now();
       nanos[p.ordinal()] += now - last;
       last = now;
     }

@@ -412,27 +412,7 @@ public final class VectorKernels {
         }
       }
     }
-    float max = Float.NEGATIVE_INFINITY;
-    for (int t = 0; t < ctx; t++) {
-      max = Math.max(max, scores[t]);
-    }
-    int p = 0;
-    FloatVector sumv = FloatVector.zero(F);
-    for (; p + L <= ctx; p += L) {
-      FloatVector e = exp(FloatVector.fromArray(F, scores, p).sub(max));
-      e.intoArray(scores, p);
-      sumv = sumv.add(e);
-    }
-    float sum = sumLanes(sumv);
-    for (; p < ctx; p++) {
-      float e = exp(scores[p] - max);
-      scores[p] = e;
-      sum += e;
-    }
-    float inv = 1f / sum;
-    for (int t = 0; t < ctx; t++) {
-      scores[t] *= inv;
-    }
+    softmax(scores, 0, ctx);
     // out = sum_t w_t * V_t, accumulated in order of t, one vector of head dims at a time.
     int kvDim = kvHeads * headDim;
     int hOff = kvHead * headDim;
@@ -457,4 +437,125 @@ public final class VectorKernels {
       out[outOff + c] = acc;
     }
   }
+  /** {@code scores[off .. off + ctx)} replaced by their softmax (max subtracted, exp, divided by the sum). */
+  private static void softmax(float[] scores, int off, int ctx) {
+    float max = Float.NEGATIVE_INFINITY;
+    for (int t = 0; t < ctx; t++) {
+      max = Math.max(max, scores[off + t]);
+    }
+    int p = 0;
+    FloatVector sumv = FloatVector.zero(F);
+    for (; p + L <= ctx; p += L) {
+      FloatVector e = exp(FloatVector.fromArray(F, scores, off + p).sub(max));
+      e.intoArray(scores, off + p);
+      sumv = sumv.add(e);
+    }
+    float sum = sumLanes(sumv);
+    for (; p < ctx; p++) {
+      float e = exp(scores[off + p] - max);
+      scores[off + p] = e;
+      sum += e;
+    }
+    float inv = 1f / sum;
+    for (int t = 0; t < ctx; t++) {
+      scores[off + t] *= inv;
+    }
+  }
+
+  /** Whether {@link #attendHeads4} takes these shapes. */
+  public static boolean attendHeads4Fits(int blockSize, int headDim) {
+    return blockSize % L == 0 && headDim % L == 0;
+  }
+
+  /**
+   * {@link #attendHead} for four consecutive query heads that share one KV head ({@code q} and {@code out}
+   * at {@code qOff + h * headDim}, {@code outOff + h * headDim}): each K and V vector is loaded once for the
+   * four. Every score, weight and output is computed with exactly the operations of {@link #attendHead}, so
+   * the bits are the same. {@code scores} holds at least four times {@code ctx} rounded up to a block.
+   */
+  public static void attendHeads4(float[] q, int qOff, float[] kCache, float[] vCache, int[] blockTable,
+      int blockSize, int kvHeads, int kvHead, int headDim, int ctx, float scale, float[] scores, float[] out,
+      int outOff) {
+    int blocks = (ctx + blockSize - 1) / blockSize;
+    int padded = blocks * blockSize;
+    int q0 = qOff, q1 = qOff + headDim, q2 = qOff + 2 * headDim, q3 = qOff + 3 * headDim;
+    int s1 = padded, s2 = 2 * padded, s3 = 3 * padded;
+    for (int s = 0; s < blockSize; s += L) {
+      int i = 0;
+      for (; i + 2 <= blocks; i += 2) {
+        int b0 = kIndex(blockTable[i], kvHead, 0, s, kvHeads, headDim, blockSize);
+        int b1 = kIndex(blockTable[i + 1], kvHead, 0, s, kvHeads, headDim, blockSize);
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z;
+        for (int d = 0; d < headDim; d++) {
+          int o = d * blockSize;
+          FloatVector k0 = FloatVector.fromArray(F, kCache, b0 + o);
+          FloatVector k1 = FloatVector.fromArray(F, kCache, b1 + o);
+          FloatVector qv = FloatVector.broadcast(F, q[q0 + d]);
+          a00 = k0.fma(qv, a00);
+          a01 = k1.fma(qv, a01);
+          qv = FloatVector.broadcast(F, q[q1 + d]);
+          a10 = k0.fma(qv, a10);
+          a11 = k1.fma(qv, a11);
+          qv = FloatVector.broadcast(F, q[q2 + d]);
+          a20 = k0.fma(qv, a20);
+          a21 = k1.fma(qv, a21);
+          qv = FloatVector.broadcast(F, q[q3 + d]);
+          a30 = k0.fma(qv, a30);
+          a31 = k1.fma(qv, a31);
+        }
+        int t0 = i * blockSize + s, t1 = t0 + blockSize;
+        a00.mul(scale).intoArray(scores, t0);
+        a01.mul(scale).intoArray(scores, t1);
+        a10.mul(scale).intoArray(scores, s1 + t0);
+        a11.mul(scale).intoArray(scores, s1 + t1);
+        a20.mul(scale).intoArray(scores, s2 + t0);
+        a21.mul(scale).intoArray(scores, s2 + t1);
+        a30.mul(scale).intoArray(scores, s3 + t0);
+        a31.mul(scale).intoArray(scores, s3 + t1);
+      }
+      for (; i < blocks; i++) {
+        int b0 = kIndex(blockTable[i], kvHead, 0, s, kvHeads, headDim, blockSize);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int d = 0; d < headDim; d++) {
+          FloatVector k0 = FloatVector.fromArray(F, kCache, b0 + d * blockSize);
+          a0 = k0.fma(FloatVector.broadcast(F, q[q0 + d]), a0);
+          a1 = k0.fma(FloatVector.broadcast(F, q[q1 + d]), a1);
+          a2 = k0.fma(FloatVector.broadcast(F, q[q2 + d]), a2);
+          a3 = k0.fma(FloatVector.broadcast(F, q[q3 + d]), a3);
+        }
+        int t0 = i * blockSize + s;
+        a0.mul(scale).intoArray(scores, t0);
+        a1.mul(scale).intoArray(scores, s1 + t0);
+        a2.mul(scale).intoArray(scores, s2 + t0);
+        a3.mul(scale).intoArray(scores, s3 + t0);
+      }
+    }
+    softmax(scores, 0, ctx);
+    softmax(scores, s1, ctx);
+    softmax(scores, s2, ctx);
+    softmax(scores, s3, ctx);
+    // out_h = sum_t w_h,t * V_t, in order of t, four heads sharing each load of V.
+    int kvDim = kvHeads * headDim;
+    int hOff = kvHead * headDim;
+    for (int c = 0; c < headDim; c += L) {
+      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+      for (int i = 0, t = 0; t < ctx; i++) {
+        int row = blockTable[i] * blockSize;
+        int end = Math.min(ctx, t + blockSize);
+        for (int slot = 0; t < end; t++, slot++) {
+          FloatVector v = FloatVector.fromArray(F, vCache, (row + slot) * kvDim + hOff + c);
+          a0 = v.fma(FloatVector.broadcast(F, scores[t]), a0);
+          a1 = v.fma(FloatVector.broadcast(F, scores[s1 + t]), a1);
+          a2 = v.fma(FloatVector.broadcast(F, scores[s2 + t]), a2);
+          a3 = v.fma(FloatVector.broadcast(F, scores[s3 + t]), a3);
+        }
+      }
+      a0.intoArray(out, outOff + c);
+      a1.intoArray(out, outOff + headDim + c);
+      a2.intoArray(out, outOff + 2 * headDim + c);
+      a3.intoArray(out, outOff + 3 * headDim + c);
+    }
+  }
+
 }

@@ -2,6 +2,7 @@ package io.lorafleet.runtime.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lorafleet.runtime.format.DType;
 import io.lorafleet.runtime.format.SafetensorsWriter;
@@ -155,6 +156,35 @@ class VectorKernelsTest {
         }
         assertEquals(ref, out[i], 1e-5, "block size " + blockSize);
       }
+    }
+  }
+
+  @Test
+  void fourHeadsAtOnceGiveTheBitsOfOneHeadAtATime() {
+    SplittableRandom r = new SplittableRandom(17);
+    int hd = 64, kvHeads = 2, kvDim = kvHeads * hd, bs = 16, blocks = 6;
+    float[] k = new float[blocks * bs * kvDim], v = new float[blocks * bs * kvDim], q = new float[8 * hd];
+    for (int i = 0; i < k.length; i++) {
+      k[i] = (float) r.nextGaussian();
+      v[i] = (float) r.nextGaussian();
+    }
+    for (int i = 0; i < q.length; i++) {
+      q[i] = (float) r.nextGaussian();
+    }
+    int[] table = {4, 1, 5, 0, 2, 3};
+    assertTrue(VectorKernels.attendHeads4Fits(bs, hd));
+    // Contexts within one block, at a block edge, across an odd number of blocks and all of them.
+    for (int ctx : new int[] {1, 7, 16, 17, 40, 48, 96}) {
+      int padded = (ctx + bs - 1) / bs * bs;
+      float[] four = new float[8 * hd];
+      VectorKernels.attendHeads4(q, 4 * hd, k, v, table, bs, kvHeads, 1, hd, ctx, 0.125f, new float[4 * padded], four,
+          4 * hd);
+      float[] one = new float[8 * hd];
+      for (int h = 4; h < 8; h++) {
+        VectorKernels.attendHead(q, h * hd, k, v, table, bs, kvHeads, 1, hd, ctx, 0.125f, new float[padded], one,
+            h * hd);
+      }
+      assertArrayEquals(one, four, "context " + ctx);
     }
   }
 
