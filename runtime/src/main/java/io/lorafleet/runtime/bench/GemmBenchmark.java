@@ -82,7 +82,7 @@ public final class GemmBenchmark {
         x[i] = (float) r.nextGaussian();
       }
       float[] y = new float[rows * out];
-      Runnable gemm = () -> pool.parallelFor(p.panels(), 1,
+      Runnable gemm = () -> pool.parallelFor(p.panels(), PanelKernels.panelsPerChunk(rows),
           (wk, s, e) -> PanelKernels.matmul(p, x, 0, in, rows, y, 0, out, s, e, false));
       double flop = 2.0 * rows * out * in;
       // Warm-up: the JIT compiles the kernels (and the peak loop) before anything is timed.

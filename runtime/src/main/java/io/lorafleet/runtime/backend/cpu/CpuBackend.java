@@ -313,7 +313,7 @@ public final class CpuBackend implements Backend {
     for (Job job : jobs) {
       work += (long) job.weight().rows() * inStride * rows;
     }
-    pool.parallelFor(total, 1, work, (wk, s, e) -> {
+    pool.parallelFor(total, PanelKernels.panelsPerChunk(rows), work, (wk, s, e) -> {
       for (int j = 0; j < jobs.length; j++) {
         int lo = Math.max(s, starts[j]);
         int hi = Math.min(e, starts[j + 1]);

@@ -34,6 +34,8 @@ public final class PanelKernels {
   static final boolean WIDE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
   /** K-rows per block when several input rows share a panel. */
   static final int KC = 512;
+  /** Panels a row tile visits before the next tile (several input rows). */
+  static final int PANEL_GROUP = 8;
 
   private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[0]);
 
@@ -56,72 +58,85 @@ public final class PanelKernels {
     }
     int cols = w.cols();
     int kc = rows == 1 ? cols : KC;
-    long pb = w.panelBytes();
-    MemorySegment seg = w.data();
-    boolean bf16 = w.format() == PackedLinear.Format.BF16;
+    int group = rows == 1 ? 1 : PANEL_GROUP;
+    int panelFloats = rows * PackedLinear.PANEL;
     float[] scratch = null;
-    for (int p = p0; p < p1; p++) {
-      int o0 = p * PackedLinear.PANEL;
-      int width = Math.min(PackedLinear.PANEL, w.rows() - o0);
-      boolean direct = !accumulate && width == PackedLinear.PANEL;
-      float[] c;
-      int cOff;
-      int cStride;
-      if (direct) {
-        c = y;
-        cOff = yOff + o0;
-        cStride = yStride;
-      } else {
-        if (scratch == null) {
-          scratch = scratch(rows * PackedLinear.PANEL);
-        }
-        c = scratch;
-        cOff = 0;
-        cStride = PackedLinear.PANEL;
+    for (int g0 = p0; g0 < p1; g0 += group) {
+      int g1 = Math.min(p1, g0 + group);
+      // Where each panel's chains go: straight into y, or (to be added to y, or for a partial last panel)
+      // into scratch first.
+      boolean anyScratch = false;
+      for (int p = g0; p < g1; p++) {
+        anyScratch |= !direct(w, p, accumulate);
       }
-      long wOff = p * pb;
+      if (anyScratch && scratch == null) {
+        scratch = scratch(group * panelFloats);
+      }
       for (int k0 = 0; k0 < cols; k0 += kc) {
         int k1 = Math.min(cols, k0 + kc);
         boolean load = k0 > 0;
-        if (!wide) {
-          for (int t = 0; t < rows; t++) {
-            portable(seg, wOff, bf16, x, xOff + t * xStride, k0, k1, c, cOff + t * cStride, load);
+        // Row tiles outside, panels inside: a tile's slice of x stays in L1 across the group's panels,
+        // whose k-slices stay in L2.
+        for (int t = 0; t < rows; ) {
+          int tile = !wide ? 1 : rows - t >= 12 ? 12 : rows - t >= 4 ? 4 : 1;
+          for (int p = g0; p < g1; p++) {
+            boolean direct = direct(w, p, accumulate);
+            float[] c = direct ? y : scratch;
+            int cOff = direct ? yOff + p * PackedLinear.PANEL + t * yStride : (p - g0) * panelFloats + t * PackedLinear.PANEL;
+            int cStride = direct ? yStride : PackedLinear.PANEL;
+            tile(w, p, tile, wide, x, xOff + t * xStride, xStride, k0, k1, c, cOff, cStride, load);
           }
-          continue;
-        }
-        int t = 0;
-        if (bf16) {
-          for (; t + 12 <= rows; t += 12) {
-            bf16Rows12(seg, wOff, x, xOff + t * xStride, xStride, k0, k1, c, cOff + t * cStride, cStride, load);
-          }
-          for (; t + 4 <= rows; t += 4) {
-            bf16Rows4(seg, wOff, x, xOff + t * xStride, xStride, k0, k1, c, cOff + t * cStride, cStride, load);
-          }
-          for (; t < rows; t++) {
-            bf16Row(seg, wOff, x, xOff + t * xStride, k0, k1, c, cOff + t * cStride, load);
-          }
-        } else {
-          for (; t + 12 <= rows; t += 12) {
-            f32Rows12(seg, wOff, x, xOff + t * xStride, xStride, k0, k1, c, cOff + t * cStride, cStride, load);
-          }
-          for (; t + 4 <= rows; t += 4) {
-            f32Rows4(seg, wOff, x, xOff + t * xStride, xStride, k0, k1, c, cOff + t * cStride, cStride, load);
-          }
-          for (; t < rows; t++) {
-            f32Row(seg, wOff, x, xOff + t * xStride, k0, k1, c, cOff + t * cStride, load);
-          }
+          t += tile;
         }
       }
-      if (!direct) {
+      for (int p = g0; p < g1; p++) {
+        if (direct(w, p, accumulate)) {
+          continue;
+        }
+        int o0 = p * PackedLinear.PANEL;
+        int width = Math.min(PackedLinear.PANEL, w.rows() - o0);
         for (int t = 0; t < rows; t++) {
           int yo = yOff + t * yStride + o0;
-          int so = t * PackedLinear.PANEL;
+          int so = (p - g0) * panelFloats + t * PackedLinear.PANEL;
           for (int j = 0; j < width; j++) {
-            y[yo + j] = accumulate ? y[yo + j] + c[so + j] : c[so + j];
+            y[yo + j] = accumulate ? y[yo + j] + scratch[so + j] : scratch[so + j];
           }
         }
       }
     }
+  }
+
+  /** Whether panel {@code p}'s chains can be stored straight into the output. */
+  private static boolean direct(PackedLinear w, int p, boolean accumulate) {
+    return !accumulate && (p + 1) * PackedLinear.PANEL <= w.rows();
+  }
+
+  /** One register tile: {@code tile} (12, 4 or 1) input rows against panel {@code p} over k-rows {@code [k0, k1)}. */
+  private static void tile(PackedLinear w, int p, int tile, boolean wide, float[] x, int xo, int xs, int k0, int k1,
+      float[] c, int co, int cs, boolean load) {
+    MemorySegment seg = w.data();
+    long wOff = p * w.panelBytes();
+    boolean bf16 = w.format() == PackedLinear.Format.BF16;
+    if (!wide) {
+      portable(seg, wOff, bf16, x, xo, k0, k1, c, co, load);
+    } else if (bf16) {
+      switch (tile) {
+        case 12 -> bf16Rows12(seg, wOff, x, xo, xs, k0, k1, c, co, cs, load);
+        case 4 -> bf16Rows4(seg, wOff, x, xo, xs, k0, k1, c, co, cs, load);
+        default -> bf16Row(seg, wOff, x, xo, k0, k1, c, co, load);
+      }
+    } else {
+      switch (tile) {
+        case 12 -> f32Rows12(seg, wOff, x, xo, xs, k0, k1, c, co, cs, load);
+        case 4 -> f32Rows4(seg, wOff, x, xo, xs, k0, k1, c, co, cs, load);
+        default -> f32Row(seg, wOff, x, xo, k0, k1, c, co, load);
+      }
+    }
+  }
+
+  /** Panels per unit of work when a product over {@code rows} input rows is split between threads. */
+  public static int panelsPerChunk(int rows) {
+    return rows >= 12 ? PANEL_GROUP : 1;
   }
 
   private static float[] scratch(int n) {

@@ -65,8 +65,8 @@ class PanelKernelsTest {
   void everyOutputIsTheFmaChainOverKForEveryTypeShapeAndRowCount() {
     SplittableRandom r = new SplittableRandom(7);
     for (DType t : DType.values()) {
-      // Panels with a partial last one, k below, at and above a k-block, odd k.
-      for (int[] shape : new int[][] {{37, 100}, {64, 512}, {5, 16}, {70, 1100}, {33, 7}}) {
+      // Panels with a partial last one, k below, at and above a k-block, odd k, more panels than a group.
+      for (int[] shape : new int[][] {{37, 100}, {64, 512}, {5, 16}, {70, 1100}, {33, 7}, {300, 600}}) {
         int out = shape[0], in = shape[1];
         Linear w = random(t, out, in, r);
         PackedLinear p = PackedLinear.pack(w, arena);
