@@ -116,6 +116,11 @@ public record BenchReport(
         g.gemmGflopsReps().size()));
     t.add("fma_peak_gflops", num(g.peakGflops()), "GFLOP/s", "register-only float32 FMA loop, all threads");
     t.add("gemm_peak_fraction", num(g.peakFraction()), "ratio", "GEMM over the measured FMA peak");
+    MemoryFootprint m = extras.memory();
+    t.add("memory_over_file_plus_kv", num(m.overFilePlusKv()), "ratio", String.format(Locale.ROOT,
+        "(heap %d MiB + native %d MiB - adapters %d MiB) / (model file %d MiB + KV cache %d MiB)",
+        m.heapUsedBytes() >> 20, m.nativeBytes() >> 20, m.adapterBytes() >> 20, m.modelFileBytes() >> 20,
+        m.kvCacheBytes() >> 20));
     t.add("system_load_average", num(Math.max(loadBefore, loadAfter)), "",
         String.format(Locale.ROOT, "1-minute load, %s at start, %s at end; near %d (the cores) or above, other "
             + "processes skew the figures", num(loadBefore), num(loadAfter), host.cores()));
@@ -167,6 +172,7 @@ public record BenchReport(
     root.put("gemm_peak_fraction", extras.gemm().peakFraction());
     root.put("fma_peak_gflops", extras.gemm().peakGflops());
     root.put("memory_bandwidth_median_gb_s", extras.medianBandwidthGbPerSecond());
+    root.put("memory_over_file_plus_kv", extras.memory().overFilePlusKv());
     root.put("memory_bandwidth_before_gb_s", extras.bandwidthBefore().bestGbPerSecond());
     root.put("memory_bandwidth_after_gb_s", extras.bandwidthAfter().bestGbPerSecond());
     ObjectNode targets = root.putObject("targets");
@@ -213,6 +219,12 @@ public record BenchReport(
     bandwidth.gbPerSecondReps().forEach(reps::add);
     probeJson(bw.putArray("before"), extras.bandwidthBefore());
     probeJson(bw.putArray("after"), extras.bandwidthAfter());
+    ObjectNode mem = root.putObject("memory");
+    mem.put("model_file_bytes", extras.memory().modelFileBytes());
+    mem.put("kv_cache_bytes", extras.memory().kvCacheBytes());
+    mem.put("native_bytes", extras.memory().nativeBytes());
+    mem.put("heap_used_bytes", extras.memory().heapUsedBytes());
+    mem.put("adapter_bytes", extras.memory().adapterBytes());
     ObjectNode gemm = root.putObject("gemm");
     gemm.put("rows", extras.gemm().rows());
     gemm.put("out_features", extras.gemm().outFeatures());

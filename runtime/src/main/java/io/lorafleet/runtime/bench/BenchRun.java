@@ -49,6 +49,7 @@ public final class BenchRun {
     long bytesPerStep;
     PhaseResult[] engine;
     int adapterCount;
+    MemoryFootprint memory;
     try (LocalEngine le = LocalEngine.open(checkpoint.modelDir(), s.backend(), s.backendOptions(), config)) {
       checkLimits(le, s);
       List<LoraAdapter> adapters = new ArrayList<>();
@@ -85,6 +86,10 @@ public final class BenchRun {
       bytesPerStep = le.model().weights().bytesReadPerStep();
       engine = new PhaseResult[] {batch1, base, mixed, prefill, batch1Lora, prefill70};
       adapterCount = adapters.size();
+      memory = MemoryFootprint.measure(le, checkpoint.modelDir(), adapters);
+      log.info("memory: heap {} MiB + native {} MiB, adapters {} MiB; {} of model file + KV cache",
+          memory.heapUsedBytes() >> 20, memory.nativeBytes() >> 20, memory.adapterBytes() >> 20,
+          fmt(memory.overFilePlusKv()));
     }
     log.info("measuring memory bandwidth again, after the timed phases");
     BandwidthProbe.Result after = BandwidthProbe.measure(s.bandwidthBytes(), threads, s.bandwidthReps());
@@ -96,7 +101,7 @@ public final class BenchRun {
         checkpoint.shape().hiddenSize(), fmt(gemm.gemmGflops()), fmt(gemm.peakGflops()), fmt(gemm.peakFraction()));
     return new BenchReport(checkpoint.shape(), checkpoint.modelDir(), host, backendName, threads, adapterCount, s,
         bandwidth, bytesPerStep, engine[0], engine[1], engine[2], engine[3], Instant.now(), loadBefore,
-        HostInfo.loadAverage(), new BenchExtras(before, after, engine[4], engine[5], gemm));
+        HostInfo.loadAverage(), new BenchExtras(before, after, engine[4], engine[5], gemm, memory));
   }
 
   /**

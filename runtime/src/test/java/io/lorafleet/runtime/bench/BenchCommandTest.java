@@ -17,7 +17,7 @@ class BenchCommandTest {
   private static final List<String> KEYS = List.of("decode_tokens_per_s_batch1", "decode_tokens_per_s_batch32",
       "prefill_tokens_per_s", "mixed32_over_base", "memory_bandwidth_gb_s", "batch1_bandwidth_fraction",
       "prefill_tokens_per_s_70", "gemm_gflops", "gemm_peak_fraction", "decode_tokens_per_s_batch1_lora",
-      "memory_bandwidth_median_gb_s");
+      "memory_bandwidth_median_gb_s", "memory_over_file_plus_kv");
 
   @Test
   void benchOnTheTinyShapeWritesAllHeadlineKeys(@TempDir Path tmp) throws IOException {

@@ -120,6 +120,21 @@ public final class CpuBackend implements Backend {
     return packedMemory.segment().byteSize();
   }
 
+  /** Bytes of the backend's own copies of adapter weights (the transposed B of every loaded module). */
+  public long adapterCopyBytes() {
+    long total = 0;
+    for (CpuAdapter a : slots) {
+      if (a != null) {
+        for (Map<LoraTarget, Lora> layer : a.layers()) {
+          for (Lora l : layer.values()) {
+            total += 4L * l.bt().length;
+          }
+        }
+      }
+    }
+    return total;
+  }
+
   @Override
   public String name() {
     return "cpu(" + pool.threads() + " threads, " + VectorKernels.lanes() + " float lanes)";
