@@ -52,8 +52,8 @@ public final class CpuBackend implements Backend {
   private float[] x = new float[0], xn = x, q = x, k = x, v = x, att = x, proj = x, gate = x, up = x;
   private final float[][] workerLora;
   private final float[][] workerScores;
-  private final float[][] workerCos;
-  private final float[][] workerSin;
+  private float[][] rowCos = new float[0][];
+  private float[][] rowSin = new float[0][];
 
   /** An adapter's modules as the LoRA kernels take them. */
   private record CpuAdapter(LoraAdapter adapter, List<Map<LoraTarget, Lora>> layers) {}
@@ -102,8 +102,6 @@ public final class CpuBackend implements Backend {
     int n = pool.threads();
     this.workerLora = new float[n][0];
     this.workerScores = new float[n][0];
-    this.workerCos = new float[n][c.headDim() / 2];
-    this.workerSin = new float[n][c.headDim() / 2];
   }
 
   private static long align(long bytes) {
@@ -224,6 +222,12 @@ public final class CpuBackend implements Backend {
         VectorKernels.widen(w.embed(), (long) b.tokenIds()[r] * h, x, r * h, h);
       }
     });
+    // RoPE angles of every row, once for all layers.
+    pool.parallelFor(rows, 16, (long) rows * c.headDim() * 16, (wk, s, e) -> {
+      for (int r = s; r < e; r++) {
+        rope.angles(b.positions()[r], rowCos[r], rowSin[r]);
+      }
+    });
     clock.lap(Phase.EMBED);
 
     for (int layer = 0; layer < c.numLayers(); layer++) {
@@ -240,13 +244,10 @@ public final class CpuBackend implements Backend {
           new LoraOut(LoraTarget.V, v, kvd));
       clock.lap(Phase.LORA);
       pool.parallelFor(rows, 4, (long) rows * (qd + 2 * kvd) * 4, (wk, s, e) -> {
-        float[] cos = workerCos[wk];
-        float[] sin = workerSin[wk];
         for (int r = s; r < e; r++) {
           int pos = b.positions()[r];
-          rope.angles(pos, cos, sin);
-          Rope.apply(q, r * qd, c.numHeads(), c.headDim(), cos, sin);
-          Rope.apply(k, r * kvd, c.numKvHeads(), c.headDim(), cos, sin);
+          Rope.apply(q, r * qd, c.numHeads(), c.headDim(), rowCos[r], rowSin[r]);
+          Rope.apply(k, r * kvd, c.numKvHeads(), c.headDim(), rowCos[r], rowSin[r]);
           int[] table = b.sequences().get(rowSeq[r]).blockTable();
           int block = table[pos / blockSize];
           int slot = pos % blockSize;
@@ -468,6 +469,8 @@ public final class CpuBackend implements Backend {
     proj = new float[cap * h];
     gate = new float[cap * c.intermediateSize()];
     up = new float[cap * c.intermediateSize()];
+    rowCos = new float[cap][c.headDim() / 2];
+    rowSin = new float[cap][c.headDim() / 2];
   }
 
   @Override
