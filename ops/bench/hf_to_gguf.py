@@ -5,8 +5,9 @@ A small stand-in for llama.cpp's convert_hf_to_gguf.py / convert_lora_to_gguf.py
 transformers: this one needs numpy and the `gguf` package of the same llama.cpp release (gguf-py in its
 source tree). Matrices keep their stored BF16 bits (no rounding), 1-D tensors become F32, the rows of
 q_proj/k_proj (and of their lora_B) are permuted to llama.cpp's RoPE layout as convert_hf_to_gguf.py does,
-and the vocabulary of tokenizer.json goes in as a SentencePiece-style ("llama") vocabulary: enough for
-llama-bench, llama-batched-bench and llama-completion on LoraFleet's synthetic benchmark checkpoint.
+and the vocabulary of tokenizer.json goes in as a SentencePiece-style ("llama") vocabulary (with byte
+tokens, renamed from the first ordinary ids where the vocabulary has none): enough for llama-bench,
+llama-batched-bench and llama-completion on LoraFleet's synthetic benchmark checkpoint.
 
 usage: hf_to_gguf.py MODEL_DIR OUT.gguf [--adapter ADAPTER_DIR --adapter-out OUT-lora.gguf]
 """
@@ -120,11 +121,21 @@ def write_model(model_dir, out, cfg):
     pieces = pieces + [None] * max(0, cfg["vocab_size"] - len(pieces))
     special = {t["id"] for t in tok.get("added_tokens", []) if t.get("special")}
     tokens, scores, types = [], [], []
+    names = {p for p in pieces if p is not None}
+    # SentencePiece falls back to byte tokens for text it cannot match; a vocabulary without them (as the
+    # synthetic one) makes llama.cpp abort on any prompt. The first 256 ordinary ids become <0xNN> then
+    # (names only: the weights, and so the speed, do not change).
+    need_bytes = not all(f"<0x{b:02X}>" in names for b in range(256))
+    next_byte = 0
     for i, p in enumerate(pieces[:cfg["vocab_size"]]):
+        kind = (gguf.TokenType.CONTROL if i in special else
+                gguf.TokenType.UNUSED if p is None else gguf.TokenType.NORMAL)
+        if need_bytes and kind == gguf.TokenType.NORMAL and next_byte < 256:
+            p, kind = f"<0x{next_byte:02X}>", gguf.TokenType.BYTE
+            next_byte += 1
         tokens.append((p if p is not None else f"[PAD{i}]").encode("utf-8"))
         scores.append(-float(i))
-        types.append(gguf.TokenType.CONTROL if i in special else
-                     gguf.TokenType.UNUSED if p is None else gguf.TokenType.NORMAL)
+        types.append(kind)
     w.add_tokenizer_model("llama")
     w.add_token_list(tokens)
     w.add_token_scores(scores)
