@@ -19,6 +19,8 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Llama forward pass on the CPU, for a batch of sequences at different positions with different
@@ -30,6 +32,7 @@ import java.util.Map;
  * K and for V.
  */
 public final class CpuBackend implements Backend {
+  private static final Logger log = LoggerFactory.getLogger(CpuBackend.class);
   /** Rows per LoRA work unit. */
   private static final int LORA_ROW_BLOCK = 16;
 
@@ -79,26 +82,39 @@ public final class CpuBackend implements Backend {
     for (Linear m : all) {
       total += align(PackedLinear.packedBytes(m));
     }
-    this.packedMemory = NativeMemory.allocate(total);
-    List<PackedLinear> views = new ArrayList<>();
-    long off = 0;
-    for (Linear m : all) {
-      long bytes = align(PackedLinear.packedBytes(m));
-      PackedLinear p = PackedLinear.over(m, packedMemory.segment().asSlice(off, bytes));
-      pool.parallelFor(p.panels(), 4, (wk, s, e) -> p.pack(m, s, e));
-      if (m != w.embed()) {
-        NativeMemory.dropPages(m.data());
+    long t0 = System.nanoTime();
+    NativeMemory memory = null;
+    try {
+      memory = NativeMemory.allocate(total);
+      List<PackedLinear> views = new ArrayList<>();
+      long off = 0;
+      for (Linear m : all) {
+        long bytes = align(PackedLinear.packedBytes(m));
+        PackedLinear p = PackedLinear.over(m, memory.segment().asSlice(off, bytes));
+        pool.parallelFor(p.panels(), 4, (wk, s, e) -> p.pack(m, s, e));
+        if (m != w.embed()) {
+          NativeMemory.dropPages(m.data());
+        }
+        views.add(p);
+        off += bytes;
       }
-      views.add(p);
-      off += bytes;
+      List<PackedLayer> layers = new ArrayList<>();
+      for (int l = 0; l < c.numLayers(); l++) {
+        List<PackedLinear> v = views.subList(7 * l, 7 * l + 7);
+        layers.add(new PackedLayer(v.get(0), v.get(1), v.get(2), v.get(3), v.get(4), v.get(5), v.get(6)));
+      }
+      this.packed = List.copyOf(layers);
+      this.lmHead = views.getLast();
+      this.packedMemory = memory;
+    } catch (RuntimeException | Error e) {
+      if (memory != null) {
+        memory.close();
+      }
+      pool.close();
+      throw e;
     }
-    List<PackedLayer> layers = new ArrayList<>();
-    for (int l = 0; l < c.numLayers(); l++) {
-      List<PackedLinear> v = views.subList(7 * l, 7 * l + 7);
-      layers.add(new PackedLayer(v.get(0), v.get(1), v.get(2), v.get(3), v.get(4), v.get(5), v.get(6)));
-    }
-    this.packed = List.copyOf(layers);
-    this.lmHead = views.getLast();
+    log.info("repacked {} MiB of projection weights into panels in {} ms", total >> 20,
+        (System.nanoTime() - t0) / 1_000_000);
     int n = pool.threads();
     this.workerLora = new float[n][0];
     this.workerScores = new float[n][0];
