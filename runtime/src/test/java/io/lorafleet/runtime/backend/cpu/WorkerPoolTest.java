@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
 
@@ -38,6 +39,7 @@ class WorkerPoolTest {
       CountDownLatch release = new CountDownLatch(1);
       int n = 64;
       AtomicIntegerArray by = new AtomicIntegerArray(n);
+      AtomicInteger byCaller = new AtomicInteger();
       pool.parallelFor(n, 1, (w, s, e) -> {
         by.set(s, w);
         if (w == 1) {
@@ -47,14 +49,8 @@ class WorkerPoolTest {
           } catch (InterruptedException ex) {
             Thread.currentThread().interrupt();
           }
-        } else {
-          int done = 0;
-          for (int i = 0; i < n; i++) {
-            done += by.get(i) == 0 && i != s ? 1 : 0;
-          }
-          if (done >= n - 2) {
-            release.countDown();
-          }
+        } else if (byCaller.incrementAndGet() == n - 1) {
+          release.countDown();
         }
       });
       int byHelper = 0;
