@@ -1,5 +1,6 @@
 package io.lorafleet.runtime.bench;
 
+import io.lorafleet.runtime.backend.cpu.InputRows;
 import io.lorafleet.runtime.backend.cpu.PackedLinear;
 import io.lorafleet.runtime.backend.cpu.PanelKernels;
 import io.lorafleet.runtime.backend.cpu.WorkerPool;
@@ -82,8 +83,15 @@ public final class GemmBenchmark {
         x[i] = (float) r.nextGaussian();
       }
       float[] y = new float[rows * out];
-      Runnable gemm = () -> pool.parallelFor(p.panels(), PanelKernels.panelsPerChunk(rows),
-          (wk, s, e) -> PanelKernels.matmul(p, x, 0, in, rows, y, 0, out, s, e, false));
+      float[] buffer = new float[rows * in];
+      // As the backend runs a product: the input rows packed once (split between the threads), then the
+      // panels split between the threads.
+      Runnable gemm = () -> {
+        InputRows input = InputRows.of(x, 0, in, rows, in, buffer);
+        pool.parallelFor(input.packedTiles(), 4, (wk, s, e) -> input.pack(s, e));
+        pool.parallelFor(p.panels(), PanelKernels.panelsPerChunk(rows),
+            (wk, s, e) -> PanelKernels.matmul(p, input, y, 0, out, s, e, false));
+      };
       double flop = 2.0 * rows * out * in;
       // Warm-up: the JIT compiles the kernels (and the peak loop) before anything is timed.
       long t0 = System.nanoTime();

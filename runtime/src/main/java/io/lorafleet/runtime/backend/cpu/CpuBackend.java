@@ -55,6 +55,8 @@ public final class CpuBackend implements Backend {
   private float[] x = new float[0], xn = x, q = x, k = x, v = x, att = x, proj = x, gate = x, up = x;
   private final float[][] workerLora;
   private final float[][] workerScores;
+  /** The input rows of the last product, packed for the kernels (reused). */
+  private float[] packedInput;
   private float[][] rowCos = new float[0][];
   private float[][] rowSin = new float[0][];
 
@@ -345,14 +347,17 @@ public final class CpuBackend implements Backend {
     for (Job job : jobs) {
       work += (long) job.weight().rows() * inStride * rows;
     }
+    InputRows input = InputRows.of(in, 0, inStride, rows, inStride, packedInput);
+    packedInput = input.buffer() != null ? input.buffer() : packedInput;
+    pool.parallelFor(input.packedTiles(), 4, (long) rows * inStride, (wk, s, e) -> input.pack(s, e));
     pool.parallelFor(total, PanelKernels.panelsPerChunk(rows), work, (wk, s, e) -> {
       for (int j = 0; j < jobs.length; j++) {
         int lo = Math.max(s, starts[j]);
         int hi = Math.min(e, starts[j + 1]);
         if (lo < hi) {
           Job job = jobs[j];
-          PanelKernels.matmul(job.weight(), in, 0, inStride, rows, job.out(), 0, job.outStride(),
-              lo - starts[j], hi - starts[j], false);
+          PanelKernels.matmul(job.weight(), input, job.out(), 0, job.outStride(), lo - starts[j], hi - starts[j],
+              false);
         }
       }
     });

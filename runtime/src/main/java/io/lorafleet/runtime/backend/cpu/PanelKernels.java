@@ -20,8 +20,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Speed: a panel's k-rows are read front to back; for many input rows the panel is walked in blocks of
  * {@link #KC} k-rows (32 KiB, which stay in L1) while register tiles of 12, 4 or 1 input rows pass over
  * them: a 12-row tile keeps 24 accumulators in registers and spends one load and two integer ops per 24
- * FMAs on the weights (BLIS-style, with the bf16 panel packed once at load time instead of per call). On
- * machines without 512-bit vectors a portable 128-bit loop computes the same chains.
+ * FMAs on the weights (BLIS-style, with the bf16 panel packed once at load time instead of per call); the
+ * tile's rows are first copied k-row by k-row into a small buffer, so its twelve broadcasts per k read one
+ * base address. On machines without 512-bit vectors a portable 128-bit loop computes the same chains.
  */
 public final class PanelKernels {
   private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -43,20 +44,30 @@ public final class PanelKernels {
 
   /**
    * {@code y[yOff + t*yStride + o] (+)= W[o] . x[xOff + t*xStride ..]} for rows {@code t < rows} and the
-   * output features of panels {@code [p0, p1)}.
+   * output features of panels {@code [p0, p1)} (packs the rows itself: for one-off products and tests).
    */
   public static void matmul(PackedLinear w, float[] x, int xOff, int xStride, int rows,
       float[] y, int yOff, int yStride, int p0, int p1, boolean accumulate) {
-    matmul(w, x, xOff, xStride, rows, y, yOff, yStride, p0, p1, accumulate, WIDE);
+    matmul(w, InputRows.packed(x, xOff, xStride, rows, w.cols()), y, yOff, yStride, p0, p1, accumulate, WIDE);
+  }
+
+  /** As above over rows packed beforehand (once for every thread and every matrix that takes them). */
+  public static void matmul(PackedLinear w, InputRows in, float[] y, int yOff, int yStride, int p0, int p1,
+      boolean accumulate) {
+    matmul(w, in, y, yOff, yStride, p0, p1, accumulate, WIDE);
   }
 
   /** As above; {@code wide} false forces the portable loop (tests compare the two). */
-  static void matmul(PackedLinear w, float[] x, int xOff, int xStride, int rows,
-      float[] y, int yOff, int yStride, int p0, int p1, boolean accumulate, boolean wide) {
+  static void matmul(PackedLinear w, InputRows in, float[] y, int yOff, int yStride, int p0, int p1,
+      boolean accumulate, boolean wide) {
+    int rows = in.rows;
     if (rows <= 0 || p0 >= p1) {
       return;
     }
     int cols = w.cols();
+    if (in.cols != cols) {
+      throw new IllegalArgumentException(w.name() + " takes " + cols + " inputs, not " + in.cols);
+    }
     int kc = rows == 1 ? cols : KC;
     int group = rows == 1 ? 1 : PANEL_GROUP;
     int panelFloats = rows * PackedLinear.PANEL;
@@ -75,16 +86,16 @@ public final class PanelKernels {
       for (int k0 = 0; k0 < cols; k0 += kc) {
         int k1 = Math.min(cols, k0 + kc);
         boolean load = k0 > 0;
-        // Row tiles outside, panels inside: a tile's slice of x stays in L1 across the group's panels,
-        // whose k-slices stay in L2.
+        // Row tiles outside, panels inside: a tile's slice of the input stays in L1 across the group's
+        // panels, whose k-slices stay in L2.
         for (int t = 0; t < rows; ) {
-          int tile = !wide ? 1 : rows - t >= 12 ? 12 : rows - t >= 4 ? 4 : 1;
+          int tile = wide ? in.tileAt(t) : 1;
           for (int p = g0; p < g1; p++) {
             boolean direct = direct(w, p, accumulate);
             float[] c = direct ? y : scratch;
             int cOff = direct ? yOff + p * PackedLinear.PANEL + t * yStride : (p - g0) * panelFloats + t * PackedLinear.PANEL;
             int cStride = direct ? yStride : PackedLinear.PANEL;
-            tile(w, p, tile, wide, x, xOff + t * xStride, xStride, k0, k1, c, cOff, cStride, load);
+            tile(w, p, tile, wide, in, t, k0, k1, c, cOff, cStride, load);
           }
           t += tile;
         }
@@ -111,25 +122,31 @@ public final class PanelKernels {
     return !accumulate && (p + 1) * PackedLinear.PANEL <= w.rows();
   }
 
-  /** One register tile: {@code tile} (12, 4 or 1) input rows against panel {@code p} over k-rows {@code [k0, k1)}. */
-  private static void tile(PackedLinear w, int p, int tile, boolean wide, float[] x, int xo, int xs, int k0, int k1,
+  /**
+   * One register tile: {@code tile} (12, 4 or 1) input rows from row {@code t} against panel {@code p} over
+   * k-rows {@code [k0, k1)}.
+   */
+  private static void tile(PackedLinear w, int p, int tile, boolean wide, InputRows in, int t, int k0, int k1,
       float[] c, int co, int cs, boolean load) {
     MemorySegment seg = w.data();
     long wOff = p * w.panelBytes();
     boolean bf16 = w.format() == PackedLinear.Format.BF16;
+    int xo = in.xOff + t * in.xStride;
+    // A packed tile's k-block starts at row t's packed offset plus k0 k-rows of the tile's width.
+    int xp = t * in.cols + k0 * tile;
     if (!wide) {
-      portable(seg, wOff, bf16, x, xo, k0, k1, c, co, load);
+      portable(seg, wOff, bf16, in.x, xo, k0, k1, c, co, load);
     } else if (bf16) {
       switch (tile) {
-        case 12 -> bf16Rows12(seg, wOff, x, xo, xs, k0, k1, c, co, cs, load);
-        case 4 -> bf16Rows4(seg, wOff, x, xo, xs, k0, k1, c, co, cs, load);
-        default -> bf16Row(seg, wOff, x, xo, k0, k1, c, co, load);
+        case 12 -> bf16Rows12(seg, wOff, in.packed, xp, k0, k1, c, co, cs, load);
+        case 4 -> bf16Rows4(seg, wOff, in.packed, xp, k0, k1, c, co, cs, load);
+        default -> bf16Row(seg, wOff, in.x, xo, k0, k1, c, co, load);
       }
     } else {
       switch (tile) {
-        case 12 -> f32Rows12(seg, wOff, x, xo, xs, k0, k1, c, co, cs, load);
-        case 4 -> f32Rows4(seg, wOff, x, xo, xs, k0, k1, c, co, cs, load);
-        default -> f32Row(seg, wOff, x, xo, k0, k1, c, co, load);
+        case 12 -> f32Rows12(seg, wOff, in.packed, xp, k0, k1, c, co, cs, load);
+        case 4 -> f32Rows4(seg, wOff, in.packed, xp, k0, k1, c, co, cs, load);
+        default -> f32Row(seg, wOff, in.x, xo, k0, k1, c, co, load);
       }
     }
   }
@@ -174,28 +191,31 @@ public final class PanelKernels {
     a0.intoArray(c, co);
     b0.intoArray(c, co + 16);
   }
-
-  /** Four input rows against one bf16 panel. */
-  static void bf16Rows4(MemorySegment w, long wOff, float[] x, int xo, int xs, int k0, int k1,
-      float[] c, int co, int cs, boolean load) {
+  /**
+   * Four input rows against one bf16 panel over k-rows {@code [k0, k1)}; the rows come packed in {@code xp}
+   * from {@code xStart}, 4 values per k-row, so every broadcast reads one base address.
+   */
+  static void bf16Rows4(MemorySegment w, long wOff, float[] xp, int xStart, int k0, int k1, float[] c, int co,
+      int cs, boolean load) {
     FloatVector a0 = acc(c, co, load), b0 = acc(c, co + 16, load);
     FloatVector a1 = acc(c, co + cs, load), b1 = acc(c, co + cs + 16, load);
     FloatVector a2 = acc(c, co + 2 * cs, load), b2 = acc(c, co + 2 * cs + 16, load);
     FloatVector a3 = acc(c, co + 3 * cs, load), b3 = acc(c, co + 3 * cs + 16, load);
-    int x0 = xo, x1 = xo + xs, x2 = xo + 2 * xs, x3 = xo + 3 * xs;
+    int xBase = xStart - 4 * k0;
     for (int k = k0; k < k1; k++) {
+      int xo = xBase + 4 * k; // linear in k: the JIT drops the bounds checks
       IntVector wi = IntVector.fromMemorySegment(I, w, wOff + 64L * k, LE);
       FloatVector l = lo(wi), h = hi(wi);
-      FloatVector xb = FloatVector.broadcast(F, x[x0 + k]);
+      FloatVector xb = FloatVector.broadcast(F, xp[xo]);
       a0 = l.fma(xb, a0);
       b0 = h.fma(xb, b0);
-      xb = FloatVector.broadcast(F, x[x1 + k]);
+      xb = FloatVector.broadcast(F, xp[xo + 1]);
       a1 = l.fma(xb, a1);
       b1 = h.fma(xb, b1);
-      xb = FloatVector.broadcast(F, x[x2 + k]);
+      xb = FloatVector.broadcast(F, xp[xo + 2]);
       a2 = l.fma(xb, a2);
       b2 = h.fma(xb, b2);
-      xb = FloatVector.broadcast(F, x[x3 + k]);
+      xb = FloatVector.broadcast(F, xp[xo + 3]);
       a3 = l.fma(xb, a3);
       b3 = h.fma(xb, b3);
     }
@@ -209,9 +229,12 @@ public final class PanelKernels {
     b3.intoArray(c, co + 3 * cs + 16);
   }
 
-  /** Twelve input rows against one bf16 panel: 24 accumulators, the GEMM micro-kernel. */
-  static void bf16Rows12(MemorySegment w, long wOff, float[] x, int xo, int xs, int k0, int k1,
-      float[] c, int co, int cs, boolean load) {
+  /**
+   * Twelve input rows against one bf16 panel over k-rows {@code [k0, k1)}; the rows come packed in {@code xp}
+   * from {@code xStart}, 12 values per k-row, so every broadcast reads one base address.
+   */
+  static void bf16Rows12(MemorySegment w, long wOff, float[] xp, int xStart, int k0, int k1, float[] c, int co,
+      int cs, boolean load) {
     FloatVector a0 = acc(c, co, load), b0 = acc(c, co + 16, load);
     FloatVector a1 = acc(c, co + cs, load), b1 = acc(c, co + cs + 16, load);
     FloatVector a2 = acc(c, co + 2 * cs, load), b2 = acc(c, co + 2 * cs + 16, load);
@@ -224,45 +247,45 @@ public final class PanelKernels {
     FloatVector a9 = acc(c, co + 9 * cs, load), b9 = acc(c, co + 9 * cs + 16, load);
     FloatVector a10 = acc(c, co + 10 * cs, load), b10 = acc(c, co + 10 * cs + 16, load);
     FloatVector a11 = acc(c, co + 11 * cs, load), b11 = acc(c, co + 11 * cs + 16, load);
-    int x0 = xo, x1 = xo + xs, x2 = xo + 2 * xs, x3 = xo + 3 * xs, x4 = xo + 4 * xs, x5 = xo + 5 * xs;
-    int x6 = xo + 6 * xs, x7 = xo + 7 * xs, x8 = xo + 8 * xs, x9 = xo + 9 * xs, x10 = xo + 10 * xs, x11 = xo + 11 * xs;
+    int xBase = xStart - 12 * k0;
     for (int k = k0; k < k1; k++) {
+      int xo = xBase + 12 * k; // linear in k: the JIT drops the bounds checks
       IntVector wi = IntVector.fromMemorySegment(I, w, wOff + 64L * k, LE);
       FloatVector l = lo(wi), h = hi(wi);
-      FloatVector xb = FloatVector.broadcast(F, x[x0 + k]);
+      FloatVector xb = FloatVector.broadcast(F, xp[xo]);
       a0 = l.fma(xb, a0);
       b0 = h.fma(xb, b0);
-      xb = FloatVector.broadcast(F, x[x1 + k]);
+      xb = FloatVector.broadcast(F, xp[xo + 1]);
       a1 = l.fma(xb, a1);
       b1 = h.fma(xb, b1);
-      xb = FloatVector.broadcast(F, x[x2 + k]);
+      xb = FloatVector.broadcast(F, xp[xo + 2]);
       a2 = l.fma(xb, a2);
       b2 = h.fma(xb, b2);
-      xb = FloatVector.broadcast(F, x[x3 + k]);
+      xb = FloatVector.broadcast(F, xp[xo + 3]);
       a3 = l.fma(xb, a3);
       b3 = h.fma(xb, b3);
-      xb = FloatVector.broadcast(F, x[x4 + k]);
+      xb = FloatVector.broadcast(F, xp[xo + 4]);
       a4 = l.fma(xb, a4);
       b4 = h.fma(xb, b4);
-      xb = FloatVector.broadcast(F, x[x5 + k]);
+      xb = FloatVector.broadcast(F, xp[xo + 5]);
       a5 = l.fma(xb, a5);
       b5 = h.fma(xb, b5);
-      xb = FloatVector.broadcast(F, x[x6 + k]);
+      xb = FloatVector.broadcast(F, xp[xo + 6]);
       a6 = l.fma(xb, a6);
       b6 = h.fma(xb, b6);
-      xb = FloatVector.broadcast(F, x[x7 + k]);
+      xb = FloatVector.broadcast(F, xp[xo + 7]);
       a7 = l.fma(xb, a7);
       b7 = h.fma(xb, b7);
-      xb = FloatVector.broadcast(F, x[x8 + k]);
+      xb = FloatVector.broadcast(F, xp[xo + 8]);
       a8 = l.fma(xb, a8);
       b8 = h.fma(xb, b8);
-      xb = FloatVector.broadcast(F, x[x9 + k]);
+      xb = FloatVector.broadcast(F, xp[xo + 9]);
       a9 = l.fma(xb, a9);
       b9 = h.fma(xb, b9);
-      xb = FloatVector.broadcast(F, x[x10 + k]);
+      xb = FloatVector.broadcast(F, xp[xo + 10]);
       a10 = l.fma(xb, a10);
       b10 = h.fma(xb, b10);
-      xb = FloatVector.broadcast(F, x[x11 + k]);
+      xb = FloatVector.broadcast(F, xp[xo + 11]);
       a11 = l.fma(xb, a11);
       b11 = h.fma(xb, b11);
     }
@@ -306,29 +329,32 @@ public final class PanelKernels {
     a0.intoArray(c, co);
     b0.intoArray(c, co + 16);
   }
-
-  /** Four input rows against one f32 panel. */
-  static void f32Rows4(MemorySegment w, long wOff, float[] x, int xo, int xs, int k0, int k1,
-      float[] c, int co, int cs, boolean load) {
+  /**
+   * Four input rows against one f32 panel over k-rows {@code [k0, k1)}; the rows come packed in {@code xp}
+   * from {@code xStart}, 4 values per k-row, so every broadcast reads one base address.
+   */
+  static void f32Rows4(MemorySegment w, long wOff, float[] xp, int xStart, int k0, int k1, float[] c, int co,
+      int cs, boolean load) {
     FloatVector a0 = acc(c, co, load), b0 = acc(c, co + 16, load);
     FloatVector a1 = acc(c, co + cs, load), b1 = acc(c, co + cs + 16, load);
     FloatVector a2 = acc(c, co + 2 * cs, load), b2 = acc(c, co + 2 * cs + 16, load);
     FloatVector a3 = acc(c, co + 3 * cs, load), b3 = acc(c, co + 3 * cs + 16, load);
-    int x0 = xo, x1 = xo + xs, x2 = xo + 2 * xs, x3 = xo + 3 * xs;
+    int xBase = xStart - 4 * k0;
     for (int k = k0; k < k1; k++) {
+      int xo = xBase + 4 * k; // linear in k: the JIT drops the bounds checks
       long o = wOff + 128L * k;
       FloatVector l = FloatVector.fromMemorySegment(F, w, o, LE);
       FloatVector h = FloatVector.fromMemorySegment(F, w, o + 64, LE);
-      FloatVector xb = FloatVector.broadcast(F, x[x0 + k]);
+      FloatVector xb = FloatVector.broadcast(F, xp[xo]);
       a0 = l.fma(xb, a0);
       b0 = h.fma(xb, b0);
-      xb = FloatVector.broadcast(F, x[x1 + k]);
+      xb = FloatVector.broadcast(F, xp[xo + 1]);
       a1 = l.fma(xb, a1);
       b1 = h.fma(xb, b1);
-      xb = FloatVector.broadcast(F, x[x2 + k]);
+      xb = FloatVector.broadcast(F, xp[xo + 2]);
       a2 = l.fma(xb, a2);
       b2 = h.fma(xb, b2);
-      xb = FloatVector.broadcast(F, x[x3 + k]);
+      xb = FloatVector.broadcast(F, xp[xo + 3]);
       a3 = l.fma(xb, a3);
       b3 = h.fma(xb, b3);
     }
@@ -342,13 +368,91 @@ public final class PanelKernels {
     b3.intoArray(c, co + 3 * cs + 16);
   }
 
-  /** Twelve input rows against one f32 panel. */
-  static void f32Rows12(MemorySegment w, long wOff, float[] x, int xo, int xs, int k0, int k1,
-      float[] c, int co, int cs, boolean load) {
-    // Three tiles of four: f32 checkpoints are rare, and this keeps one kernel per shape.
-    f32Rows4(w, wOff, x, xo, xs, k0, k1, c, co, cs, load);
-    f32Rows4(w, wOff, x, xo + 4 * xs, xs, k0, k1, c, co + 4 * cs, cs, load);
-    f32Rows4(w, wOff, x, xo + 8 * xs, xs, k0, k1, c, co + 8 * cs, cs, load);
+  /**
+   * Twelve input rows against one f32 panel over k-rows {@code [k0, k1)}; the rows come packed in {@code xp}
+   * from {@code xStart}, 12 values per k-row, so every broadcast reads one base address.
+   */
+  static void f32Rows12(MemorySegment w, long wOff, float[] xp, int xStart, int k0, int k1, float[] c, int co,
+      int cs, boolean load) {
+    FloatVector a0 = acc(c, co, load), b0 = acc(c, co + 16, load);
+    FloatVector a1 = acc(c, co + cs, load), b1 = acc(c, co + cs + 16, load);
+    FloatVector a2 = acc(c, co + 2 * cs, load), b2 = acc(c, co + 2 * cs + 16, load);
+    FloatVector a3 = acc(c, co + 3 * cs, load), b3 = acc(c, co + 3 * cs + 16, load);
+    FloatVector a4 = acc(c, co + 4 * cs, load), b4 = acc(c, co + 4 * cs + 16, load);
+    FloatVector a5 = acc(c, co + 5 * cs, load), b5 = acc(c, co + 5 * cs + 16, load);
+    FloatVector a6 = acc(c, co + 6 * cs, load), b6 = acc(c, co + 6 * cs + 16, load);
+    FloatVector a7 = acc(c, co + 7 * cs, load), b7 = acc(c, co + 7 * cs + 16, load);
+    FloatVector a8 = acc(c, co + 8 * cs, load), b8 = acc(c, co + 8 * cs + 16, load);
+    FloatVector a9 = acc(c, co + 9 * cs, load), b9 = acc(c, co + 9 * cs + 16, load);
+    FloatVector a10 = acc(c, co + 10 * cs, load), b10 = acc(c, co + 10 * cs + 16, load);
+    FloatVector a11 = acc(c, co + 11 * cs, load), b11 = acc(c, co + 11 * cs + 16, load);
+    int xBase = xStart - 12 * k0;
+    for (int k = k0; k < k1; k++) {
+      int xo = xBase + 12 * k; // linear in k: the JIT drops the bounds checks
+      long o = wOff + 128L * k;
+      FloatVector l = FloatVector.fromMemorySegment(F, w, o, LE);
+      FloatVector h = FloatVector.fromMemorySegment(F, w, o + 64, LE);
+      FloatVector xb = FloatVector.broadcast(F, xp[xo]);
+      a0 = l.fma(xb, a0);
+      b0 = h.fma(xb, b0);
+      xb = FloatVector.broadcast(F, xp[xo + 1]);
+      a1 = l.fma(xb, a1);
+      b1 = h.fma(xb, b1);
+      xb = FloatVector.broadcast(F, xp[xo + 2]);
+      a2 = l.fma(xb, a2);
+      b2 = h.fma(xb, b2);
+      xb = FloatVector.broadcast(F, xp[xo + 3]);
+      a3 = l.fma(xb, a3);
+      b3 = h.fma(xb, b3);
+      xb = FloatVector.broadcast(F, xp[xo + 4]);
+      a4 = l.fma(xb, a4);
+      b4 = h.fma(xb, b4);
+      xb = FloatVector.broadcast(F, xp[xo + 5]);
+      a5 = l.fma(xb, a5);
+      b5 = h.fma(xb, b5);
+      xb = FloatVector.broadcast(F, xp[xo + 6]);
+      a6 = l.fma(xb, a6);
+      b6 = h.fma(xb, b6);
+      xb = FloatVector.broadcast(F, xp[xo + 7]);
+      a7 = l.fma(xb, a7);
+      b7 = h.fma(xb, b7);
+      xb = FloatVector.broadcast(F, xp[xo + 8]);
+      a8 = l.fma(xb, a8);
+      b8 = h.fma(xb, b8);
+      xb = FloatVector.broadcast(F, xp[xo + 9]);
+      a9 = l.fma(xb, a9);
+      b9 = h.fma(xb, b9);
+      xb = FloatVector.broadcast(F, xp[xo + 10]);
+      a10 = l.fma(xb, a10);
+      b10 = h.fma(xb, b10);
+      xb = FloatVector.broadcast(F, xp[xo + 11]);
+      a11 = l.fma(xb, a11);
+      b11 = h.fma(xb, b11);
+    }
+    a0.intoArray(c, co);
+    b0.intoArray(c, co + 16);
+    a1.intoArray(c, co + cs);
+    b1.intoArray(c, co + cs + 16);
+    a2.intoArray(c, co + 2 * cs);
+    b2.intoArray(c, co + 2 * cs + 16);
+    a3.intoArray(c, co + 3 * cs);
+    b3.intoArray(c, co + 3 * cs + 16);
+    a4.intoArray(c, co + 4 * cs);
+    b4.intoArray(c, co + 4 * cs + 16);
+    a5.intoArray(c, co + 5 * cs);
+    b5.intoArray(c, co + 5 * cs + 16);
+    a6.intoArray(c, co + 6 * cs);
+    b6.intoArray(c, co + 6 * cs + 16);
+    a7.intoArray(c, co + 7 * cs);
+    b7.intoArray(c, co + 7 * cs + 16);
+    a8.intoArray(c, co + 8 * cs);
+    b8.intoArray(c, co + 8 * cs + 16);
+    a9.intoArray(c, co + 9 * cs);
+    b9.intoArray(c, co + 9 * cs + 16);
+    a10.intoArray(c, co + 10 * cs);
+    b10.intoArray(c, co + 10 * cs + 16);
+    a11.intoArray(c, co + 11 * cs);
+    b11.intoArray(c, co + 11 * cs + 16);
   }
 
   // ---------------------------------------------------------------- portable (128-bit) loop

@@ -5,7 +5,8 @@
  * io.lorafleet.runtime.backend.cpu.PackedLinear} panels (32 output features x k, BF16 kept as BF16; F16 and
  * F32 as F32) in {@link io.lorafleet.runtime.backend.cpu.NativeMemory} (huge pages where Linux gives them);
  * {@link io.lorafleet.runtime.backend.cpu.PanelKernels} multiplies them: a streaming GEMV for decode and a
- * register-tiled GEMM (12 rows x 32 outputs, k-blocked) for prefill and batches. {@link
+ * register-tiled GEMM (12 rows x 32 outputs, k-blocked) for prefill and batches, whose input rows {@link
+ * io.lorafleet.runtime.backend.cpu.InputRows} packs once per product (tile by tile, k-row by k-row). {@link
  * io.lorafleet.runtime.backend.cpu.VectorKernels} holds the other loops (RMSNorm, SiLU, attention over KV
  * blocks, the LoRA shrink and expand, the embedding gather). {@link
  * io.lorafleet.runtime.backend.cpu.WorkerPool} splits each loop over the cores: the calling thread works,

@@ -109,7 +109,7 @@ class PanelKernelsTest {
       float[] batch = new float[rows * out];
       PanelKernels.matmul(p, x, 3, xs, rows, batch, 0, out, 0, p.panels(), false);
       float[] portable = new float[rows * out];
-      PanelKernels.matmul(p, x, 3, xs, rows, portable, 0, out, 0, p.panels(), false, false);
+      PanelKernels.matmul(p, InputRows.packed(x, 3, xs, rows, in), portable, 0, out, 0, p.panels(), false, false);
       assertArrayEquals(batch, portable, t + ": the portable loop");
       for (int row = 0; row < rows; row++) {
         float[] alone = new float[out];
@@ -137,16 +137,16 @@ class PanelKernelsTest {
     for (DType t : new DType[] {DType.BF16, DType.F32}) {
       PackedLinear p = PackedLinear.pack(random(t, 64, 256, r), arena);
       for (int rows : new int[] {1, 17}) {
-        float[] x = new float[rows * 256];
+        InputRows in = InputRows.packed(new float[rows * 256], 0, 256, rows, 256);
         float[] y = new float[rows * 64];
         long perCall = Long.MAX_VALUE;
         for (int round = 0; round < 20 && perCall > 16; round++) {
           for (int i = 0; i < 3000; i++) {
-            PanelKernels.matmul(p, x, 0, 256, rows, y, 0, 64, 0, 2, false);
+            PanelKernels.matmul(p, in, y, 0, 64, 0, 2, false);
           }
           long before = threads.getCurrentThreadAllocatedBytes();
           for (int i = 0; i < 200; i++) {
-            PanelKernels.matmul(p, x, 0, 256, rows, y, 0, 64, 0, 2, false);
+            PanelKernels.matmul(p, in, y, 0, 64, 0, 2, false);
           }
           perCall = (threads.getCurrentThreadAllocatedBytes() - before) / 200;
         }
