@@ -11,6 +11,9 @@ bandwidth LoraFleet's probes measured in the same sitting. Everything it install
 under --cache-dir (default ~/.cache/lorafleet/llama-cpp), never in the repository; rerunning reuses it.
 
 usage: python3 ops/bench/llama-cpp-compare.py [--rounds 3] [--threads 2] [--json FILE] [--cache-dir DIR]
+                                             [--baseline CHECKOUT]
+--baseline runs another built checkout's `./lorafleet bench` in the same rounds (e.g. the commit before a change)
+and adds its medians and this checkout over it to the table.
 Needs: npm (registry access once), cmake, a C++ compiler, git, python3; JDK 25 for ./lorafleet.
 """
 import argparse
@@ -101,30 +104,32 @@ def ensure_gguf(cache, model_dir, adapter_dir):
     return model, lora
 
 
-def lorafleet_round(out_dir, i, threads):
-    path = out_dir / f"lorafleet-{i}.json"
+def lorafleet_round(out_dir, i, threads, root=ROOT, engine="lorafleet"):
+    path = out_dir / f"{engine}-{i}.json"
     load = load_average()
-    run([ROOT / "lorafleet", "bench", "--threads", threads, "--json", path])
+    run([root / "lorafleet", "bench", "--threads", threads, "--json", path])
     j = json.loads(path.read_text())
-    lora = j["phases"]["batch1-lora"]
+    lora = j["phases"].get("batch1-lora", {})
+    bw = j.get("bandwidth", {})
     return {
-        "engine": "lorafleet", "round": i, "load_average": load, "json": str(path),
+        "engine": engine, "round": i, "load_average": load, "json": str(path),
         "decode_batch1": j["mean_decode_tokens_per_s_batch1"],
         "decode_batch1_median_step": j["decode_tokens_per_s_batch1"],
-        "decode_batch1_lora": lora["mean_decode_tokens_per_s"],
-        "decode_batch1_lora_median_step": lora["decode_tokens_per_s"],
-        "prefill_70": j["prefill_tokens_per_s_70"],
+        "decode_batch1_lora": lora.get("mean_decode_tokens_per_s"),
+        "decode_batch1_lora_median_step": lora.get("decode_tokens_per_s"),
+        "prefill_70": j.get("prefill_tokens_per_s_70"),
         "prefill_512": j["prefill_tokens_per_s"],
         "decode_batch32": j["mean_decode_tokens_per_s_batch32"],
         "decode_batch32_median_step": j["decode_tokens_per_s_batch32"],
         "decode_mixed32": j["mean_decode_tokens_per_s_mixed32"],
         "mixed32_over_base": j["mixed32_over_base"],
         "bandwidth_best": j["memory_bandwidth_gb_s"],
-        "bandwidth_median": j["memory_bandwidth_median_gb_s"],
-        "bandwidth_readings": [r for p in ("before", "after") for run_ in j["bandwidth"][p] for r in run_["reps_gb_s"]],
+        "bandwidth_median": j.get("memory_bandwidth_median_gb_s"),
+        "bandwidth_readings": [r for p in ("before", "after") if isinstance(bw, dict)
+                               for run_ in bw.get(p, []) for r in run_["reps_gb_s"]],
         "weight_bytes_per_step": j["weight_bytes_per_step"],
-        "gemm_gflops": j["gemm_gflops"], "fma_peak_gflops": j["fma_peak_gflops"],
-        "gemm_peak_fraction": j["gemm_peak_fraction"], "model_dir": j["model_dir"],
+        "gemm_gflops": j.get("gemm_gflops"), "fma_peak_gflops": j.get("fma_peak_gflops"),
+        "gemm_peak_fraction": j.get("gemm_peak_fraction"), "model_dir": j["model_dir"],
     }
 
 
@@ -176,6 +181,7 @@ ROWS = [
 def summarize(rounds, args, llama_info):
     lf = [r for r in rounds if r["engine"] == "lorafleet"]
     lc = [r for r in rounds if r["engine"] == "llama.cpp"]
+    base = [r for r in rounds if r["engine"] == "baseline"]
     readings = [x for r in lf for x in r["bandwidth_readings"]]
     bw_best, bw_median = max(readings), statistics.median(readings)
     bytes_per_step = lf[0]["weight_bytes_per_step"]
@@ -186,6 +192,11 @@ def summarize(rounds, args, llama_info):
         row = {"label": label, "lorafleet": statistics.median(a), "llama_cpp": statistics.median(b),
                "lorafleet_rounds": a, "llama_cpp_rounds": b}
         row["ratio"] = row["lorafleet"] / row["llama_cpp"]
+        c = [r[key] for r in base if r[key] is not None]
+        if c:
+            row["baseline"] = statistics.median(c)
+            row["baseline_rounds"] = c
+            row["over_baseline"] = row["lorafleet"] / row["baseline"]
         if decode:
             rows = 1
             row["lorafleet_bandwidth_fraction"] = bytes_per_step * row["lorafleet"] / rows / 1e9 / bw_best
@@ -196,9 +207,14 @@ def summarize(rounds, args, llama_info):
         "label": "decode, batch 32, 32 distinct rank-16 adapters (tokens/s; LoraFleet only)",
         "lorafleet": statistics.median(mixed), "lorafleet_rounds": mixed,
         "over_own_base_only": statistics.median([r["mixed32_over_base"] for r in lf])}
+    if base:
+        bm = [r["decode_mixed32"] for r in base]
+        summary["decode_mixed32"].update(baseline=statistics.median(bm), baseline_rounds=bm,
+                                         over_baseline=statistics.median(mixed) / statistics.median(bm))
     gemm = {k: statistics.median([r[k] for r in lf]) for k in ("gemm_gflops", "fma_peak_gflops", "gemm_peak_fraction")}
     return {
         "threads": args.threads, "rounds": args.rounds, "llama_cpp": llama_info,
+        "baseline": str(args.baseline) if args.baseline else None,
         "load_average": {"min": min(r["load_average"] for r in rounds), "max": max(r["load_average"] for r in rounds)},
         "bandwidth_gb_s": {"best": bw_best, "median": bw_median, "readings": len(readings)},
         "weight_bytes_per_step": bytes_per_step, "gemm": gemm, "summary": summary, "runs": rounds,
@@ -211,16 +227,28 @@ def fmt(v):
 
 def table(report):
     s = report["summary"]
-    out = ["| figure | LoraFleet | llama.cpp | LoraFleet / llama.cpp | weight reads / bandwidth (LoraFleet, llama.cpp) |",
-           "|---|---:|---:|---:|---|"]
+    has_base = report.get("baseline") is not None
+    rng = lambda xs: f" ({fmt(min(xs))}-{fmt(max(xs))})"
+    head = "| figure | LoraFleet | llama.cpp | LoraFleet / llama.cpp | weight reads / bandwidth (LoraFleet, llama.cpp) |"
+    sep = "|---|---:|---:|---:|---|"
+    if has_base:
+        head += " baseline | LoraFleet / baseline |"
+        sep += "---:|---:|"
+    out = [head, sep]
     for key, label, decode in ROWS:
         r = s[key]
         frac = (f"{r['lorafleet_bandwidth_fraction']:.2f}, {r['llama_cpp_bandwidth_fraction']:.2f}" if decode else "")
-        rng = lambda xs: f" ({fmt(min(xs))}-{fmt(max(xs))})"
-        out.append(f"| {label} | {fmt(r['lorafleet'])}{rng(r['lorafleet_rounds'])} | {fmt(r['llama_cpp'])}"
-                   f"{rng(r['llama_cpp_rounds'])} | **{r['ratio']:.2f}x** | {frac} |")
+        line = (f"| {label} | {fmt(r['lorafleet'])}{rng(r['lorafleet_rounds'])} | {fmt(r['llama_cpp'])}"
+                f"{rng(r['llama_cpp_rounds'])} | **{r['ratio']:.2f}x** | {frac} |")
+        if has_base:
+            line += (f" {fmt(r['baseline'])}{rng(r['baseline_rounds'])} | {r['over_baseline']:.2f}x |"
+                     if "baseline" in r else " - | - |")
+        out.append(line)
     m = s["decode_mixed32"]
-    out.append(f"| {m['label']} | {fmt(m['lorafleet'])} | - | {m['over_own_base_only']:.2f}x own base-only | |")
+    line = f"| {m['label']} | {fmt(m['lorafleet'])}{rng(m['lorafleet_rounds'])} | - | {m['over_own_base_only']:.2f}x own base-only | |"
+    if has_base:
+        line += f" {fmt(m['baseline'])}{rng(m['baseline_rounds'])} | {m['over_baseline']:.2f}x |"
+    out.append(line)
     g = report["gemm"]
     bw = report["bandwidth_gb_s"]
     la = report["load_average"]
@@ -229,7 +257,8 @@ def table(report):
                f"engines alternating; memory bandwidth in the same sitting: best {bw['best']:.1f} GB/s, median "
                f"{bw['median']:.1f} GB/s over {bw['readings']} readings; GEMM {g['gemm_gflops']:.0f} GFLOP/s = "
                f"{g['gemm_peak_fraction']:.2f} of the measured FMA peak {g['fma_peak_gflops']:.0f} GFLOP/s; "
-               f"1-minute load average {la['min']:.2f}-{la['max']:.2f}.")
+               f"1-minute load average {la['min']:.2f}-{la['max']:.2f}"
+               + (f"; baseline: {report['baseline']}." if has_base else "."))
     return "\n".join(out)
 
 
@@ -241,9 +270,13 @@ def main():
     ap.add_argument("--cache-dir", type=Path, default=Path(os.environ.get(
         "LORAFLEET_PEER_CACHE", Path.home() / ".cache" / "lorafleet" / "llama-cpp")))
     ap.add_argument("--build-jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--baseline", type=Path, default=None,
+                    help="another checkout (built) whose ./lorafleet bench runs in the same rounds")
     args = ap.parse_args()
     if args.rounds < 1 or args.threads < 1:
         sys.exit("--rounds and --threads must be at least 1")
+    if args.baseline is not None and not (args.baseline / "lorafleet").is_file():
+        sys.exit(f"--baseline {args.baseline}: no lorafleet launcher there")
     cache = args.cache_dir.expanduser().resolve()
     cache.mkdir(parents=True, exist_ok=True)
     out_dir = args.json.resolve().parent / "llama-cpp-compare-runs"
@@ -253,8 +286,12 @@ def main():
     for i in range(1, args.rounds + 1):
         # Alternate which engine goes first, so slow drifts of the machine fall on both alike.
         order = ["lorafleet", "llama.cpp"] if i % 2 == 1 or model is None else ["llama.cpp", "lorafleet"]
+        if args.baseline is not None:
+            order = order + ["baseline"] if i % 2 == 1 else ["baseline"] + order
         for engine in order:
-            if engine == "lorafleet":
+            if engine == "baseline":
+                r = lorafleet_round(out_dir, i, args.threads, args.baseline.resolve(), "baseline")
+            elif engine == "lorafleet":
                 r = lorafleet_round(out_dir, i, args.threads)
                 if model is None:
                     mdir = Path(r["model_dir"])
