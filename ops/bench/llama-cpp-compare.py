@@ -11,9 +11,10 @@ bandwidth LoraFleet's probes measured in the same sitting. Everything it install
 under --cache-dir (default ~/.cache/lorafleet/llama-cpp), never in the repository; rerunning reuses it.
 
 usage: python3 ops/bench/llama-cpp-compare.py [--rounds 3] [--threads 2] [--json FILE] [--cache-dir DIR]
-                                             [--baseline CHECKOUT]
+                                             [--baseline CHECKOUT] [--summarize-runs]
 --baseline runs another built checkout's `./lorafleet bench` in the same rounds (e.g. the commit before a change)
-and adds its medians and this checkout over it to the table.
+and adds its medians and this checkout over it to the table. --summarize-runs prints the table of the rounds
+already written next to --json (when a sitting was cut short).
 Needs: npm (registry access once), cmake, a C++ compiler, git, python3; JDK 25 for ./lorafleet.
 """
 import argparse
@@ -108,6 +109,11 @@ def lorafleet_round(out_dir, i, threads, root=ROOT, engine="lorafleet"):
     path = out_dir / f"{engine}-{i}.json"
     load = load_average()
     run([root / "lorafleet", "bench", "--threads", threads, "--json", path])
+    return lorafleet_figures(path, engine, i, load)
+
+
+def lorafleet_figures(path, engine, i, load):
+    """The figures of one `./lorafleet bench --json` file (older checkouts lack some keys: None)."""
     j = json.loads(path.read_text())
     lora = j["phases"].get("batch1-lora", {})
     bw = j.get("bandwidth", {})
@@ -146,27 +152,50 @@ def llama_round(bins, model, lora, i, threads, out_dir):
     bench = run([bins["llama-bench"], "-m", model, "-t", t, "-p", "70,512", "-n", "32", "-r", "3", "-o", "json"],
                 capture=True)
     results = json.loads(bench.stdout)
-    by = {(r["n_prompt"], r["n_gen"]): r for r in results}
     batched = run([bins["llama-batched-bench"], "-m", model, "-t", t, "-c", "2048", "-b", "2048", "-ub", "512",
                    "-npp", "16", "-ntg", "16", "-npl", "1,32", "--output-format", "jsonl"], capture=True)
     rows = [json.loads(l) for l in (batched.stdout + batched.stderr).splitlines() if l.startswith("{")]
-    b32 = next(r for r in rows if r["pl"] == 32)
     common = ["-m", model, "-t", t, "-p", LORA_PROMPT, "-n", "32", "--ignore-eos", "--temp", "0", "-no-cnv", "-c", "256"]
     base = run([bins["llama-completion"], *common], capture=True)
     with_lora = run([bins["llama-completion"], *common, "--lora", lora], capture=True)
-    (out_dir / f"llama-cpp-{i}.json").write_text(json.dumps(
-        {"llama_bench": results, "batched_bench": rows, "completion_base": base.stderr[-3000:],
-         "completion_lora": with_lora.stderr[-3000:]}, indent=1))
+    record = {"load_average": load, "llama_bench": results, "batched_bench": rows,
+              "completion_base": base.stderr[-3000:], "completion_lora": with_lora.stderr[-3000:]}
+    (out_dir / f"llama-cpp-{i}.json").write_text(json.dumps(record, indent=1))
+    return llama_figures(record, i, load)
+
+
+def llama_figures(record, i, load):
+    """The figures of one llama.cpp round as written to llama-cpp-N.json."""
+    results = record["llama_bench"]
+    by = {(r["n_prompt"], r["n_gen"]): r for r in results}
+    b32 = next(r for r in record["batched_bench"] if r["pl"] == 32)
     return {
         "engine": "llama.cpp", "round": i, "load_average": load,
         "decode_batch1": by[(0, 32)]["avg_ts"],
-        "decode_batch1_completion": eval_rate(base.stderr),
-        "decode_batch1_lora": eval_rate(with_lora.stderr),
+        "decode_batch1_completion": eval_rate(record["completion_base"]),
+        "decode_batch1_lora": eval_rate(record["completion_lora"]),
         "prefill_70": by[(70, 0)]["avg_ts"],
         "prefill_512": by[(512, 0)]["avg_ts"],
         "decode_batch32": b32["speed_tg"],
         "build_commit": results[0].get("build_commit"), "cpu_info": results[0].get("cpu_info"),
     }
+
+
+def rounds_from_files(out_dir):
+    """Every complete round written under out_dir (a sitting cut short still gives its table)."""
+    rounds = []
+    for path in sorted(out_dir.glob("*.json")):
+        m = re.fullmatch(r"(lorafleet|baseline|llama-cpp)-(\d+)\.json", path.name)
+        if not m:
+            continue
+        i = int(m.group(2))
+        if m.group(1) == "llama-cpp":
+            record = json.loads(path.read_text())
+            rounds.append(llama_figures(record, i, record.get("load_average", float("nan"))))
+        else:
+            load = json.loads(path.read_text()).get("load_average_start", float("nan"))
+            rounds.append(lorafleet_figures(path, m.group(1), i, load))
+    return rounds
 
 
 ROWS = [
@@ -270,17 +299,31 @@ def main():
     ap.add_argument("--cache-dir", type=Path, default=Path(os.environ.get(
         "LORAFLEET_PEER_CACHE", Path.home() / ".cache" / "lorafleet" / "llama-cpp")))
     ap.add_argument("--build-jobs", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--summarize-runs", action="store_true",
+                    help="run nothing: the table of the rounds already written next to --json")
     ap.add_argument("--baseline", type=Path, default=None,
                     help="another checkout (built) whose ./lorafleet bench runs in the same rounds")
     args = ap.parse_args()
     if args.rounds < 1 or args.threads < 1:
         sys.exit("--rounds and --threads must be at least 1")
-    if args.baseline is not None and not (args.baseline / "lorafleet").is_file():
+    if args.baseline is not None and not args.summarize_runs and not (args.baseline / "lorafleet").is_file():
         sys.exit(f"--baseline {args.baseline}: no lorafleet launcher there")
     cache = args.cache_dir.expanduser().resolve()
     cache.mkdir(parents=True, exist_ok=True)
     out_dir = args.json.resolve().parent / "llama-cpp-compare-runs"
     out_dir.mkdir(parents=True, exist_ok=True)
+    if args.summarize_runs:
+        rounds = rounds_from_files(out_dir)
+        engines = {r["engine"] for r in rounds}
+        if not {"lorafleet", "llama.cpp"} <= engines:
+            sys.exit(f"{out_dir}: no complete round of both engines")
+        args.rounds = max(r["round"] for r in rounds)
+        if "baseline" in engines and args.baseline is None:
+            args.baseline = Path("(baseline rounds in the runs folder)")
+        report = summarize(rounds, args, {"npm_package": f"node-llama-cpp@{PIN}"})
+        args.json.write_text(json.dumps(report, indent=2))
+        print(table(report))
+        return
     bins, info = ensure_llama_cpp(cache, args.build_jobs)
     rounds, model, lora = [], None, None
     for i in range(1, args.rounds + 1):
