@@ -4,7 +4,7 @@
 #   DIR/Dockerfile          a copy of ops/docker/Dockerfile (so `docker build DIR` is enough)
 #   DIR/lib/                the server's class path: lorafleet-runtime, -cuda and -actors and their runtime
 #                           dependencies, deduplicated (JCuda's natives cut down to the driver binding, the
-#                           only one the CUDA backend loads)
+#                           only one the CUDA backend loads); not tools/: the measuring tools stay out
 #   DIR/classpath.args      a java @argfile: -cp with those jars in the launcher's order, as in the image
 #   DIR/jre-modules.txt     the modules of the image's jlinked JRE (jdeps over the jars, plus what jdeps
 #                           cannot see)

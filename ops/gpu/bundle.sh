@@ -2,7 +2,7 @@
 # Builds LoraFleet and puts everything a GPU machine without Java or Maven needs into .device/ (git-ignored),
 # well under 64 MB, for the GPU tests (run-gpu-tests.sh) and the benchmark against PEFT (bench):
 #   .device/jre.tar.xz   a JRE made with jlink (modules found by jdeps), tar + xz
-#   .device/lib.tar.xz   lib/: LoraFleet's modules (runtime, cuda, actors, bench) and their runtime class
+#   .device/lib.tar.xz   lib/: LoraFleet's modules (runtime, cuda, actors, tools) and their runtime class
 #                        path, every jar re-stored uncompressed so that xz compresses the classes across jars
 #                        (JCuda's natives cut down to the driver binding, the tokenizer's to linux-x86_64);
 #                        tests/: the cuda module's test classes, the JUnit console launcher, the CPU emulator
@@ -25,7 +25,7 @@ done
 command -v xz >/dev/null || { echo "bundle: xz not found" >&2; exit 1; }
 
 echo "== building (mvn package, tests skipped)"
-mvn -q -B -pl runtime,cuda,actors,bench -am package -DskipTests
+mvn -q -B -pl runtime,cuda,actors,tools -am package -DskipTests
 manifest=cuda/target/classes/io/lorafleet/cuda/kernels/manifest.txt
 if [[ ! -f "$manifest" ]]; then
   echo "bundle: the CUDA kernels were not built (no nvcc?); a bundle without them cannot test anything" >&2
@@ -67,13 +67,13 @@ restore() { # source.jar target.jar [native-libraries-to-drop-regex]
 }
 
 echo "== jars"
-for m in runtime cuda actors bench; do
+for m in runtime cuda actors tools; do
   for jar in "$m"/target/lorafleet-"$m"-*[0-9T].jar; do
     restore "$root/$jar" "$lib/$(basename "$jar")"
   done
 done
 declare -A seen=()
-for m in runtime cuda actors bench; do
+for m in runtime cuda actors tools; do
   for jar in "$m"/target/lib/*.jar; do
     name=$(basename "$jar")
     case "$name" in lorafleet-*) continue ;; esac
@@ -114,10 +114,11 @@ if [[ "$found" =~ ^[a-z][a-z0-9.]*(,[a-z][a-z0-9.]*)*$ ]]; then
 fi
 modules=$(echo "$modules" | tr , "\n" | grep -v '^$' | sort -u | paste -sd, -)
 echo "modules: $modules"
-# java.desktop is there for java.beans (Jackson, jinjava); its native libraries for drawing, fonts, images,
-# sound and the splash screen are never loaded headless without graphics, so they stay out (2 MB packed).
+# java.desktop is there for java.beans (Jackson, jinjava) and for the PNG chart of `gpu-bench report`
+# (JFreeChart, headless: libawt, libfontmanager and libfreetype draw it, with the machine's fontconfig fonts);
+# the native libraries for windows, sound, JPEG, colour profiles and the splash screen stay out.
 "$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files \
-  --exclude-files='regex:.*/lib/lib(splashscreen|jsound|awt_xawt|fontmanager|freetype|lcms|javajpeg|mlib_image)\.so' \
+  --exclude-files='regex:.*/lib/lib(splashscreen|jsound|awt_xawt|lcms|javajpeg)\.so' \
   --output "$work/jre" 2>&1 | grep -v 'incubator modules' || true
 # Uncompressed jlink image + xz compresses far better than jlink's own zip.
 tar -C "$work" -cf - jre | xz -9 -T0 > "$out/jre.tar.xz"

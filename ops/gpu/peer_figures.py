@@ -24,11 +24,11 @@ WORKLOAD_KEYS = ("prompt_tokens", "new_tokens", "latency_adapters", "latency_req
 
 
 def parse_args(argv=None):
-    """The peer's command line; the workload defaults are issue 6's figures, as on the Java side."""
+    """The peer's command line; the workload defaults are the benchmark's reference workload, as on the Java side."""
     p = argparse.ArgumentParser(
         prog="peft_peer.py",
         description="HF transformers + PEFT on the same GPU and the same files as LoraFleet's gpu-bench.")
-    p.add_argument("--manifest", required=True, help="written by `lorafleet gpu-bench generate`")
+    p.add_argument("--manifest", required=True, help="written by `lorafleet gpu-bench checkpoint`")
     p.add_argument("--json", required=True, help="where the figures go (rewritten after every phase)")
     p.add_argument("--deadline", type=float, default=None,
                    help="epoch seconds by which the peer must have written its last figure")
@@ -100,7 +100,7 @@ def requests_for(args, adapters):
 
 
 def read_manifest(path):
-    """The manifest gpu-bench generate wrote: model_dir, bos_token_id, vocab_size, adapters [{name, dir}]."""
+    """The manifest gpu-bench checkpoint wrote: model_dir, bos_token_id, vocab_size, adapters [{name, dir}]."""
     with open(path, encoding="utf-8") as f:
         m = json.load(f)
     for key in ("model_dir", "vocab_size", "bos_token_id", "adapters"):
@@ -114,16 +114,15 @@ def read_manifest(path):
 # ---------------------------------------------------------------------------------------------- statistics
 
 def quantile(values, q):
-    """The q-quantile, linear between the two nearest ranks (numpy's default, and LoraFleet's Percentiles)."""
+    """The q-quantile by nearest rank: the smallest value that at least a fraction q of the values are at or
+    below (HdrHistogram's definition, which LoraFleet's LatencyHistogram uses, to its 0.1% precision)."""
     if not values:
         raise ValueError("no values")
     if not 0 <= q <= 1:
         raise ValueError("quantile %r outside [0, 1]" % q)
     s = sorted(values)
-    rank = q * (len(s) - 1)
-    lo = int(math.floor(rank))
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (rank - lo) * (s[hi] - s[lo])
+    rank = max(1, int(math.ceil(q * len(s) - 1e-9)))
+    return s[rank - 1]
 
 
 def latency_figure(adapters, prompt_tokens, new_tokens, millis):

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The peer of LoraFleet's GPU benchmark: HF transformers + PEFT on the same GPU, the same checkpoint and the
-same adapters (read from the manifest `lorafleet gpu-bench generate` wrote), the same figures.
+same adapters (read from the manifest `lorafleet gpu-bench checkpoint` wrote), the same figures.
 
   python3 ops/gpu/peft_peer.py --manifest M.json --json peer.json [--deadline EPOCH] [workload options]
 

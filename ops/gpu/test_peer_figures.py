@@ -13,16 +13,18 @@ import peft_peer  # noqa: E402  (must import without torch)
 
 
 class QuantileTest(unittest.TestCase):
-    # The same vectors as bench's PercentilesTest: both sides must agree.
-    def test_linear_between_ranks(self):
+    # The same vectors as the tools' LatencyHistogramTest: both sides must agree.
+    def test_nearest_rank(self):
         values = [float(v) for v in range(1, 11)]
-        self.assertAlmostEqual(pf.quantile(values, 0.5), 5.5)
-        self.assertAlmostEqual(pf.quantile(values, 0.99), 9.91)
+        self.assertEqual(pf.quantile(values, 0.5), 5.0)
+        self.assertEqual(pf.quantile(values, 0.99), 10.0)
+        self.assertEqual(pf.quantile(values, 0.9), 9.0)
         self.assertEqual(pf.quantile(values, 0.0), 1.0)
         self.assertEqual(pf.quantile(values, 1.0), 10.0)
 
     def test_order_does_not_matter_and_one_value_is_every_quantile(self):
-        self.assertAlmostEqual(pf.quantile([30.0, 10.0, 20.0], 0.25), 15.0)
+        self.assertEqual(pf.quantile([30.0, 10.0, 20.0], 0.25), 10.0)
+        self.assertEqual(pf.quantile([30.0, 10.0, 20.0], 0.5), 20.0)
         self.assertEqual(pf.quantile([7.0], 0.99), 7.0)
 
     def test_bad_input(self):
@@ -36,7 +38,7 @@ class FiguresTest(unittest.TestCase):
     def test_latency_figure(self):
         f = pf.latency_figure(100, 70, 10, [400.0, 420.0, 410.0, 1000.0])
         self.assertEqual(f["requests"], 4)
-        self.assertAlmostEqual(f["p50_ms"], 415.0)
+        self.assertEqual(f["p50_ms"], 410.0)  # nearest rank: the 2nd of 4
         self.assertAlmostEqual(f["mean_ms"], 557.5)
         self.assertEqual((f["min_ms"], f["max_ms"]), (400.0, 1000.0))
         self.assertEqual(set(f), {"adapters", "requests", "prompt_tokens", "new_tokens", "p50_ms", "p99_ms",
@@ -73,7 +75,7 @@ class FiguresTest(unittest.TestCase):
 
 
 class ArgsTest(unittest.TestCase):
-    def test_defaults_are_issue_6_figures(self):
+    def test_defaults_are_the_reference_workload(self):
         a = pf.parse_args(["--manifest", "m", "--json", "j"])
         self.assertEqual((a.prompt_tokens, a.new_tokens, a.latency_adapters, a.latency_requests), (70, 10, 100, 200))
         self.assertEqual(a.adapter_counts, [1, 10, 100, 1000])

@@ -1,5 +1,5 @@
 // Calls a LoraFleet node with the official openai package, unmodified: completions, chat, and both
-// streamed. Prints one JSON line per check; OpenAiNodeClientTest asserts on them.
+// streamed; structured output (response_format json_schema and json_object). Prints one JSON line per check; OpenAiNodeClientTest asserts on them.
 // Usage: node openai-client.mjs <baseURL ending in /v1> <adapter id>
 import OpenAI from "openai";
 
@@ -51,6 +51,38 @@ for await (const chunk of textStream) {
   usage = chunk.usage ?? usage;
 }
 out("completion_stream", { text: streamedText, usage });
+
+const person = await client.chat.completions.create({
+  model: adapter, messages: [{ role: "user", content: "A person, as JSON." }], max_tokens: 200, temperature: 1,
+  seed: 3,
+  response_format: {
+    type: "json_schema",
+    json_schema: {
+      name: "person", strict: true,
+      schema: {
+        type: "object", additionalProperties: false, required: ["name", "age"],
+        properties: { name: { type: "string", maxLength: 10 }, age: { type: "integer", minimum: 0, maximum: 120 } },
+      },
+    },
+  },
+});
+out("json_schema", { content: person.choices[0].message.content, finish_reason: person.choices[0].finish_reason });
+
+const jsonMode = await client.chat.completions.create({
+  model: adapter, messages: [{ role: "user", content: "Anything, as JSON." }], max_tokens: 400, temperature: 0.7,
+  seed: 5, response_format: { type: "json_object" },
+});
+out("json_object", { content: jsonMode.choices[0].message.content, finish_reason: jsonMode.choices[0].finish_reason });
+
+try {
+  await client.chat.completions.create({
+    model: adapter, messages: [{ role: "user", content: "x" }], max_tokens: 4,
+    response_format: { type: "json_schema", json_schema: { name: "e", schema: { type: "string", format: "email" } } },
+  });
+  out("unsupported_schema", { status: null });
+} catch (e) {
+  out("unsupported_schema", { status: e.status, message: String(e.message) });
+}
 
 try {
   await client.completions.create({ model: "no-such-adapter", prompt: "x", max_tokens: 2 });

@@ -12,7 +12,7 @@ import java.nio.ByteOrder;
  * page by page to the device: descriptors hold the device addresses the pieces will have once page
  * {@code i} of the adapter is device page {@code devicePages[i]}. Pure Java.
  */
-public final class AdapterImage {
+final class AdapterImage {
   private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
   private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
   private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);

@@ -11,7 +11,7 @@ import java.util.List;
  * Where each piece of an adapter goes in its pages (pure Java; {@link AdapterImage} writes the bytes):
  * the root table (one descriptor address per layer and target) first, then per module its descriptor,
  * its rank rows of A and its rank rows of B^T. Pieces are packed in order and never split across pages,
- * so a module of rank r takes what its 2r rows need, not a slot sized for the largest rank. A rank row
+ * so a module of rank r takes what its 2r rows need, not a piece sized for the largest rank. A rank row
  * is at most an intermediate-size vector, far below a page (one KV block of all layers).
  *
  * @param pageBytes page size
@@ -21,7 +21,7 @@ import java.util.List;
  * @param modules   the modules in layer, target order
  * @param usedBytes bytes of pieces (without padding)
  */
-public record AdapterLayout(long pageBytes, int pages, LoraDtype dtype, Placement root, List<ModulePlacement> modules,
+record AdapterLayout(long pageBytes, int pages, LoraDtype dtype, Placement root, List<ModulePlacement> modules,
     long usedBytes) {
 
   /** Bytes of the descriptor header in lora.cu (LoraModuleDesc). */

@@ -1,7 +1,7 @@
 package io.lorafleet.cuda;
 
 /** bf16 conversions, bit-identical to the kernels' (common.cuh): round to nearest even, NaN kept. */
-public final class Bf16 {
+final class Bf16 {
   private Bf16() {}
 
   public static short fromFloat(float f) {

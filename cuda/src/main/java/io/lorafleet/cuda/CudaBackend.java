@@ -6,7 +6,7 @@ import io.lorafleet.cuda.Workspace.Buffer;
 import io.lorafleet.runtime.backend.Backend;
 import io.lorafleet.runtime.backend.ForwardBatch;
 import io.lorafleet.runtime.backend.Logits;
-import io.lorafleet.runtime.errors.OverloadedException;
+import io.lorafleet.runtime.backend.DeviceFullException;
 import io.lorafleet.runtime.format.LlamaConfig;
 import io.lorafleet.runtime.model.LlamaModel;
 import io.lorafleet.runtime.model.LoraAdapter;
@@ -14,9 +14,6 @@ import io.lorafleet.runtime.model.LoraTarget;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,13 +34,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Memory: base weights (bf16) and the step's workspace are plain allocations; the KV cache and the
  * adapters share one {@link DevicePool} of pages. KV blocks are reserved by {@link #allocateKvCache};
- * adapters take pages on {@link #loadAdapter} or ahead of time on {@link #prefetch}, uploaded on their
- * own stream. Adapters that were prefetched but not loaded are evicted, least recently used first, when
- * pages run short.
+ * an adapter takes pages on {@link #uploadAdapter} and is copied in on its own stream (the first step that
+ * uses it waits for the copy). Which adapters stay on the device is the engine's decision: this class only
+ * uploads and frees them.
  */
-public final class CudaBackend implements Backend {
+final class CudaBackend implements Backend {
   private static final Logger log = LoggerFactory.getLogger(CudaBackend.class);
-  /** Rank of the adapter (every projection, float32) that sizes slots before any adapter was seen. */
+  /** Rank of the adapter (every projection, float32) that sizes the capacity before any adapter was seen. */
   private static final int REFERENCE_RANK = 16;
 
   private static final int[] QKV = {LoraTarget.Q.ordinal(), LoraTarget.K.ordinal(), LoraTarget.V.ordinal()};
@@ -53,7 +50,7 @@ public final class CudaBackend implements Backend {
 
   private final LlamaConfig c;
   private final Gpu gpu;
-  private final CudaOptions options;
+  private final CudaConfig cudaConfig;
   private final Kernels plainKernels;
   private final Gemm plainGemm;
   /** What the step queues its work through: the device itself, or its timed view while a profile is on. */
@@ -72,11 +69,9 @@ public final class CudaBackend implements Backend {
   private int blockSize;
   private int numBlocks;
 
-  private final List<DeviceAdapter> slots = new ArrayList<>();
-  private final Map<LoraAdapter, Integer> slotOf = new IdentityHashMap<>();
-  private final Map<LoraAdapter, DeviceAdapter> resident = new IdentityHashMap<>();
-  /** Resident adapters in no slot (prefetched), least recently used first. */
-  private final LinkedHashMap<LoraAdapter, DeviceAdapter> idle = new LinkedHashMap<>(16, 0.75f, true);
+  /** Uploaded adapters by index; null where one was freed. */
+  private final List<DeviceAdapter> uploaded = new ArrayList<>();
+  private int live;
   private int largestAdapterPages;
 
   private MemorySegment planHost;
@@ -84,10 +79,10 @@ public final class CudaBackend implements Backend {
   private boolean closed;
 
   /** Takes ownership of {@code gpu}; uploads the model's weights. */
-  public CudaBackend(LlamaModel model, Gpu gpu, CudaOptions options) {
+  public CudaBackend(LlamaModel model, Gpu gpu, CudaConfig cudaConfig) {
     this.c = model.config();
     this.gpu = gpu;
-    this.options = options;
+    this.cudaConfig = cudaConfig;
     if (!Kernels.HEAD_DIMS.contains(c.headDim())) {
       throw new UnsupportedOperationException("the CUDA backend has attention kernels for head_dim "
           + Kernels.HEAD_DIMS + ", not " + c.headDim());
@@ -96,7 +91,7 @@ public final class CudaBackend implements Backend {
     long t0 = System.nanoTime();
     this.stream = gpu.computeStream();
     this.plainKernels = new Kernels(gpu);
-    this.plainGemm = chooseGemm(gpu, plainKernels, options.gemm());
+    this.plainGemm = chooseGemm(gpu, plainKernels, cudaConfig.gemm());
     this.ops = gpu;
     this.kernels = plainKernels;
     this.gemm = plainGemm;
@@ -107,13 +102,13 @@ public final class CudaBackend implements Backend {
         weights.bytes() >> 20, (System.nanoTime() - t0) / 1_000_000, gemm.name());
   }
 
-  private static Gemm chooseGemm(Gpu gpu, Kernels kernels, CudaOptions.GemmChoice choice) {
-    if (choice != CudaOptions.GemmChoice.KERNEL && gpu instanceof JCudaGpu jg) {
+  private static Gemm chooseGemm(Gpu gpu, Kernels kernels, CudaConfig.GemmChoice choice) {
+    if (choice != CudaConfig.GemmChoice.KERNEL && gpu instanceof JCudaGpu jg) {
       Optional<CublasLibrary> lib = CublasLibrary.load();
       if (lib.isPresent()) {
         return new CublasGemm(lib.get(), jg.rawStream(gpu.computeStream()));
       }
-      if (choice == CudaOptions.GemmChoice.CUBLAS) {
+      if (choice == CudaConfig.GemmChoice.CUBLAS) {
         throw new GpuException("cuBLAS not found (looked for " + CublasLibrary.candidates()
             + "); set LORAFLEET_CUBLAS to libcublas.so.13 or .12");
       }
@@ -132,16 +127,16 @@ public final class CudaBackend implements Backend {
     return c;
   }
 
-  public Gpu gpu() {
+  Gpu gpu() {
     return gpu;
   }
 
   /** The page pool (null before {@link #allocateKvCache}). */
-  public DevicePool pool() {
+  DevicePool pool() {
     return pool;
   }
 
-  public String gemmName() {
+  String gemmName() {
     return plainGemm.name();
   }
 
@@ -151,7 +146,7 @@ public final class CudaBackend implements Backend {
    * Times every operation of the following steps on the compute stream until {@link #stopProfile}; the
    * returned profile fills as steps complete.
    */
-  public KernelProfile startProfile() {
+  KernelProfile startProfile() {
     gpu.makeCurrent();
     stopProfile();
     profile = new KernelProfile(gpu, stream);
@@ -162,7 +157,7 @@ public final class CudaBackend implements Backend {
   }
 
   /** Ends profiling (steps run untimed again). */
-  public void stopProfile() {
+  void stopProfile() {
     if (profile != null) {
       profile.discard();
     }
@@ -196,14 +191,14 @@ public final class CudaBackend implements Backend {
    * The device's copy bandwidth, measured now on the compute stream with two buffers of {@code bytes}
    * (taken from the memory outside the page pool, and freed again).
    */
-  public DeviceCopyBandwidth measureCopyBandwidth(long bytes, int copiesPerRep, int reps) {
+  CudaDiagnostics.CopyBandwidth measureCopyBandwidth(long bytes, int copiesPerRep, int reps) {
     gpu.makeCurrent();
     gpu.synchronize(stream);
     return DeviceCopyBandwidth.measure(gpu, stream, bytes, copiesPerRep, reps);
   }
 
   /** Blocks until every adapter upload queued so far has reached the device. */
-  public void awaitAdapterUploads() {
+  void awaitAdapterUploads() {
     gpu.makeCurrent();
     if (uploader != null) {
       gpu.synchronize(uploader.stream());
@@ -224,8 +219,8 @@ public final class CudaBackend implements Backend {
       throw new IllegalArgumentException("numBlocks and blockSize must be positive");
     }
     if (pool != null) {
-      if (!resident.isEmpty()) {
-        throw new IllegalStateException("allocateKvCache again while adapters are resident");
+      if (live > 0) {
+        throw new IllegalStateException("allocateKvCache again while adapters are on the device");
       }
       uploader.close();
       pool.close();
@@ -236,8 +231,8 @@ public final class CudaBackend implements Backend {
     long pageBytes = DevicePool.pageBytesFor(kvBytesPerBlock(blockSize), minPiece);
     long free = gpu.freeMemory();
     long kvBytes = pageBytes * numBlocks;
-    long adapterBytes = options.adapterPoolBytes() > 0 ? options.adapterPoolBytes()
-        : Math.max(0, free - kvBytes - options.reserveBytes());
+    long adapterBytes = cudaConfig.adapterPoolBytes() > 0 ? cudaConfig.adapterPoolBytes()
+        : Math.max(0, free - kvBytes - cudaConfig.reserveBytes());
     if (kvBytes + adapterBytes > free) {
       throw new IllegalStateException("KV cache of " + numBlocks + " blocks (" + (kvBytes >> 20) + " MiB) and "
           + (adapterBytes >> 20) + " MiB for adapters do not fit in the " + (free >> 20) + " MiB free on "
@@ -254,115 +249,56 @@ public final class CudaBackend implements Backend {
   }
 
   @Override
-  public int loadAdapter(LoraAdapter adapter) {
+  public int uploadAdapter(LoraAdapter adapter) {
     gpu.makeCurrent();
     requirePool();
-    Integer existing = slotOf.get(adapter);
-    if (existing != null) {
-      return existing;
+    if (live >= cudaConfig.maxAdapters()) {
+      throw new DeviceFullException("all " + cudaConfig.maxAdapters() + " adapter places of " + name() + " are taken");
     }
-    DeviceAdapter d = resident.get(adapter);
-    if (d == null) {
-      d = admit(adapter);
-      if (d == null) {
-        throw new OverloadedException("adapter " + adapter.id() + " needs " + uploader.layout(adapter).pages()
-            + " device pages and only " + pool.pages().freePages() + " are free (" + slotOf.size()
-            + " adapters loaded)");
-      }
-    } else {
-      idle.remove(adapter);
-    }
-    int slot = slots.indexOf(null);
-    if (slot < 0) {
-      if (slots.size() >= options.maxAdapters()) {
-        idle.put(adapter, d);
-        throw new OverloadedException("all " + options.maxAdapters() + " adapter slots are in use");
-      }
-      slots.add(d);
-      slot = slots.size() - 1;
-    } else {
-      slots.set(slot, d);
-    }
-    slotOf.put(adapter, slot);
-    return slot;
-  }
-
-  /**
-   * Starts uploading {@code adapter} now, on the upload stream, so that a later {@link #loadAdapter} finds
-   * it resident; the batch builder calls this a step or more ahead. Returns false when the pool has no
-   * room for it even after evicting other prefetched adapters (the load will then try again).
-   */
-  public boolean prefetch(LoraAdapter adapter) {
-    gpu.makeCurrent();
-    requirePool();
-    DeviceAdapter d = resident.get(adapter);
-    if (d != null) {
-      idle.get(adapter); // refresh its place in the LRU order if idle
-      return true;
-    }
-    d = admit(adapter);
-    if (d == null) {
-      return false;
-    }
-    idle.put(adapter, d);
-    return true;
-  }
-
-  /** Takes pages (evicting idle adapters if needed) and starts the upload; null when it cannot fit. */
-  private DeviceAdapter admit(LoraAdapter adapter) {
     AdapterLayout layout = uploader.layout(adapter);
     int[] pages = pool.pages().allocate(layout.pages(), Use.ADAPTER);
-    Iterator<Map.Entry<LoraAdapter, DeviceAdapter>> lru = idle.entrySet().iterator();
-    while (pages == null && lru.hasNext()) {
-      DeviceAdapter victim = lru.next().getValue();
-      lru.remove();
-      evict(victim);
-      pages = pool.pages().allocate(layout.pages(), Use.ADAPTER);
-    }
     if (pages == null) {
-      return null;
+      throw new DeviceFullException("adapter " + adapter.id() + " needs " + layout.pages() + " device pages and only "
+          + pool.pages().freePages() + " are free (" + live + " adapters on the device)");
     }
     DeviceAdapter d = uploader.upload(adapter, layout, pages);
-    resident.put(adapter, d);
     largestAdapterPages = Math.max(largestAdapterPages, pages.length);
-    return d;
-  }
-
-  private void evict(DeviceAdapter d) {
-    uploader.finish(d);
-    pool.pages().free(d.pages(), Use.ADAPTER);
-    resident.remove(d.adapter());
-    log.debug("adapter {} evicted from the device ({} pages)", d.adapter().id(), d.numPages());
+    live++;
+    int index = uploaded.indexOf(null);
+    if (index < 0) {
+      uploaded.add(d);
+      return uploaded.size() - 1;
+    }
+    uploaded.set(index, d);
+    return index;
   }
 
   @Override
-  public void unloadAdapter(int slot) {
+  public void freeAdapter(int index) {
     gpu.makeCurrent();
-    DeviceAdapter d = slot >= 0 && slot < slots.size() ? slots.get(slot) : null;
+    DeviceAdapter d = index >= 0 && index < uploaded.size() ? uploaded.get(index) : null;
     if (d == null) {
-      throw new IllegalArgumentException("adapter slot " + slot + " is not loaded");
+      throw new IllegalArgumentException("no adapter is uploaded at index " + index);
     }
-    slots.set(slot, null);
-    slotOf.remove(d.adapter());
-    evict(d);
+    uploaded.set(index, null);
+    live--;
+    uploader.finish(d);
+    pool.pages().free(d.pages(), Use.ADAPTER);
+    log.debug("adapter {} freed from the device ({} pages)", d.adapter().id(), d.numPages());
   }
 
   /**
-   * How many adapters can be loaded at once: those loaded plus as many more as the free pages (and the
-   * pages of evictable prefetched adapters) hold, counting each at the size of the largest adapter seen
-   * (or a rank-16 adapter on every projection before any). The engine evicts when this is reached.
+   * How many adapters the pool's adapter pages hold, counting each at the size of the largest adapter seen
+   * (or a rank-16 adapter on every projection before any), at most {@code maxAdapters}.
    */
   @Override
-  public int maxAdapterSlots() {
+  public int adapterCapacity() {
     if (pool == null) {
-      return options.maxAdapters();
+      return cudaConfig.maxAdapters();
     }
-    long available = pool.pages().freePages();
-    for (DeviceAdapter d : idle.values()) {
-      available += d.numPages();
-    }
+    long adapterPages = pool.pages().pages() - (long) numBlocks;
     int per = Math.max(1, largestAdapterPages > 0 ? largestAdapterPages : referenceAdapterPages());
-    return (int) Math.min(options.maxAdapters(), slotOf.size() + available / per);
+    return (int) Math.min(cudaConfig.maxAdapters(), adapterPages / per);
   }
 
   private int referenceAdapterPages() {
@@ -443,9 +379,9 @@ public final class CudaBackend implements Backend {
       }
     }
     StepPlanner.Shape shape = new StepPlanner.Shape(c.numLayers(), c.numHeads(), c.numKvHeads(), blockSize, numBlocks,
-        options.decodeChunk());
+        cudaConfig.decodeChunk());
     StepPlan plan = StepPlanner.plan(b, shape, id -> kvPages[id],
-        slot -> slot < slots.size() ? slots.get(slot) : null);
+        index -> index < uploaded.size() ? uploaded.get(index) : null);
 
     final int rows = plan.rows();
     final int h = c.hiddenSize();
@@ -503,12 +439,12 @@ public final class CudaBackend implements Backend {
       gemm.multiply(normed, w.qkv(), qkv, 2 * rows, qkvDim, h, qkvDim);
       lora(plan, m, l, QKV, new int[] {0, qd, qd + kvd}, Math.max(qd, kvd), normed, h, qkv, qkvDim, loraT);
       kernels.ropeKvWrite(stream, qkv, (long) rows * qkvDim, q, ropeTable, m.of(Section.POSITIONS),
-          m.of(Section.KV_PAGE), m.of(Section.KV_SLOT), pool.base(), pageFloats, layerOffset, blockSize, rows,
+          m.of(Section.KV_PAGE), m.of(Section.KV_OFFSET), pool.base(), pageFloats, layerOffset, blockSize, rows,
           c.numHeads(), c.numKvHeads(), c.headDim());
       if (plan.numDecodeItems() > 0) {
         kernels.attentionDecode(stream, c.headDim(), q, partial, m.of(Section.DECODE_ITEMS), plan.numDecodeItems(),
             m.of(Section.POSITIONS), m.of(Section.PAGE_TABLE), m.of(Section.ROW_PAGE_START), pool.base(), pageFloats,
-            layerOffset, blockSize, c.numHeads(), c.numKvHeads(), options.decodeChunk(), scale);
+            layerOffset, blockSize, c.numHeads(), c.numKvHeads(), cudaConfig.decodeChunk(), scale);
         kernels.attentionCombine(stream, partial, m.of(Section.DECODE_ROWS), m.of(Section.DECODE_ITEM_START),
             m.of(Section.DECODE_ITEM_COUNT), plan.decodeRows().length, c.numHeads(), c.headDim(), rows, att);
       }
@@ -593,8 +529,10 @@ public final class CudaBackend implements Backend {
     gpu.synchronize(stream);
     stopProfile();
     if (uploader != null) {
-      for (DeviceAdapter d : List.copyOf(resident.values())) {
-        uploader.finish(d);
+      for (DeviceAdapter d : uploaded) {
+        if (d != null) {
+          uploader.finish(d);
+        }
       }
       uploader.close();
     }

@@ -1,7 +1,7 @@
 package io.lorafleet.cuda;
 
 import io.lorafleet.runtime.backend.Backend;
-import io.lorafleet.runtime.backend.BackendOptions;
+import io.lorafleet.runtime.backend.BackendConfig;
 import io.lorafleet.runtime.backend.BackendProvider;
 import io.lorafleet.runtime.model.LlamaModel;
 import java.util.Optional;
@@ -24,10 +24,10 @@ public final class CudaBackendProvider implements BackendProvider {
   }
 
   @Override
-  public Backend create(LlamaModel model, BackendOptions options) {
-    Gpu gpu = JCudaGpu.open(options.deviceIndex());
+  public Backend create(LlamaModel model, BackendConfig config) {
+    Gpu gpu = JCudaGpu.open(config.deviceIndex());
     try {
-      return new CudaBackend(model, gpu, CudaOptions.fromSystemProperties());
+      return new CudaBackend(model, gpu, CudaConfig.fromSystemProperties());
     } catch (RuntimeException e) {
       gpu.close();
       throw e;

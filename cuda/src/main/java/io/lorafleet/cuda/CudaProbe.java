@@ -13,7 +13,7 @@ import jcuda.driver.JCudaDriver;
  * library, then JCuda's native binding (a {@link LinkageError} is caught once and remembered, since the
  * binding's class cannot be retried), then a device, then the kernels the build produced.
  */
-public final class CudaProbe {
+final class CudaProbe {
   /** Empty reason when usable; {@code device} describes device 0 when there is one. */
   public record Result(Optional<String> unavailableReason, String device) {
     public boolean available() {

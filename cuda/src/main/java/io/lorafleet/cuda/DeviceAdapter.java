@@ -7,7 +7,7 @@ import io.lorafleet.runtime.model.LoraModule;
  * An adapter resident in device pages: where its root table is, which pages it holds, and the event its
  * upload completes with (until the compute stream has waited for it once).
  */
-public final class DeviceAdapter {
+final class DeviceAdapter {
   private final LoraAdapter adapter;
   private final int[] pages;
   private final long root;

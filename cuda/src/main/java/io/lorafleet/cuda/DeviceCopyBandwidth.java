@@ -1,29 +1,14 @@
 package io.lorafleet.cuda;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 
-/**
- * The device's memory bandwidth as a device-to-device copy sees it ({@code cuMemcpyDtoDAsync}, timed with
- * events): a copy of {@code bytes} reads and writes that many bytes, so its rate is {@code 2 * bytes /
- * time}. That is the figure a step that streams its weights once is measured against.
- *
- * @param bytes           bytes of one copy (buffers far larger than the L2 cache)
- * @param copiesPerRep    copies timed together in one repetition
- * @param gbPerSecondReps the rate of each repetition in GB/s (10^9 bytes, read plus written)
- */
-public record DeviceCopyBandwidth(long bytes, int copiesPerRep, List<Double> gbPerSecondReps) {
-  public DeviceCopyBandwidth {
-    gbPerSecondReps = List.copyOf(gbPerSecondReps);
-  }
-
-  public double bestGbPerSecond() {
-    return Collections.max(gbPerSecondReps);
-  }
+/** Measures {@link CudaDiagnostics.CopyBandwidth}: device-to-device copies timed with events. */
+final class DeviceCopyBandwidth {
+  private DeviceCopyBandwidth() {}
 
   /** Copies between two fresh buffers of {@code bytes} on {@code stream}: one untimed, then {@code reps} timed repetitions. */
-  public static DeviceCopyBandwidth measure(Gpu gpu, GpuStream stream, long bytes, int copiesPerRep, int reps) {
+  static CudaDiagnostics.CopyBandwidth measure(Gpu gpu, GpuStream stream, long bytes, int copiesPerRep, int reps) {
     if (bytes < 1 || copiesPerRep < 1 || reps < 1) {
       throw new IllegalArgumentException("bytes, copies and reps must be positive");
     }
@@ -54,7 +39,7 @@ public record DeviceCopyBandwidth(long bytes, int copiesPerRep, List<Double> gbP
         gpu.release(end);
         rates.add(ms > 0 ? 2.0 * bytes * copiesPerRep / (ms / 1e3) / 1e9 : Double.NaN);
       }
-      return new DeviceCopyBandwidth(bytes, copiesPerRep, rates);
+      return new CudaDiagnostics.CopyBandwidth(bytes, copiesPerRep, rates);
     } finally {
       gpu.free(dst);
       gpu.free(src);

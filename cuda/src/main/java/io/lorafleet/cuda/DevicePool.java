@@ -5,7 +5,7 @@ package io.lorafleet.cuda;
  * is exactly one KV block (all layers, K and V, float32) or a piece of an adapter (its rank rows packed
  * whole, see {@link AdapterLayout}); {@link PageAllocator} keeps the books.
  */
-public final class DevicePool implements AutoCloseable {
+final class DevicePool implements AutoCloseable {
   /** Page sizes are multiples of this (so every page starts 256-byte aligned). */
   public static final long PAGE_ALIGN = 256;
 

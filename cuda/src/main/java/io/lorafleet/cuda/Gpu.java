@@ -11,7 +11,7 @@ import java.lang.foreign.MemorySegment;
  * <p>Not thread-safe: one thread drives a Gpu at a time, and calls {@link #makeCurrent()} first when it
  * is not the thread that created it.
  */
-public interface Gpu extends AutoCloseable {
+interface Gpu extends AutoCloseable {
   /** e.g. "NVIDIA H100 80GB HBM3". */
   String deviceName();
 

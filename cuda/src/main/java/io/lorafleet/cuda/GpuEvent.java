@@ -1,4 +1,4 @@
 package io.lorafleet.cuda;
 
 /** A point in a stream's work; {@code handle} is the implementation's own (a CUevent for JCuda). */
-public record GpuEvent(Object handle) {}
+record GpuEvent(Object handle) {}

@@ -1,7 +1,7 @@
 package io.lorafleet.cuda;
 
 /** A device call failed (out of memory, launch failure, lost device); the message names the call and the error. */
-public final class GpuException extends RuntimeException {
+final class GpuException extends RuntimeException {
   public GpuException(String message) {
     super(message);
   }

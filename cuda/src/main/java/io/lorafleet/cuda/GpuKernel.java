@@ -1,4 +1,4 @@
 package io.lorafleet.cuda;
 
 /** A loaded kernel; {@code handle} is the implementation's own (a CUfunction for JCuda). */
-public record GpuKernel(String name, Object handle) {}
+record GpuKernel(String name, Object handle) {}

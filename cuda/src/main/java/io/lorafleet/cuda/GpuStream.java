@@ -1,4 +1,4 @@
 package io.lorafleet.cuda;
 
 /** An ordered queue of device work; {@code handle} is the implementation's own (a CUstream for JCuda). */
-public record GpuStream(String name, Object handle) {}
+record GpuStream(String name, Object handle) {}

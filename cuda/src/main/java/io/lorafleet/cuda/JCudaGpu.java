@@ -59,7 +59,7 @@ import org.slf4j.LoggerFactory;
  * CUdeviceptr} whose base is null and whose byte offset is the address (JCuda passes base + offset).
  * Every result code is checked; failures throw {@link GpuException} naming the call.
  */
-public final class JCudaGpu implements Gpu {
+final class JCudaGpu implements Gpu {
   private static final Logger log = LoggerFactory.getLogger(JCudaGpu.class);
   private static final int CU_STREAM_NON_BLOCKING = 1;
   private static final int CU_EVENT_DEFAULT = 0;

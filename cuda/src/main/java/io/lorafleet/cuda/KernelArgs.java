@@ -8,7 +8,7 @@ import java.util.Arrays;
  * The kinds spell a signature ({@code "ppif"}) that tests compare with the kernels' own (PTX parameter
  * types, or the emulator's registry) to catch arguments passed in the wrong order.
  */
-public final class KernelArgs {
+final class KernelArgs {
   /** Parameter kinds, with the letter used in signatures. */
   public enum Kind {
     POINTER('p'),

@@ -16,7 +16,7 @@ import java.util.Optional;
  * else a cubin of the same major version with a lower minor (binary compatible), else the PTX, which the
  * driver compiles for any architecture from 8.0 up. Pure Java.
  */
-public final class KernelImages {
+final class KernelImages {
   public static final String DIR = "io/lorafleet/cuda/kernels/";
   public static final String MANIFEST = DIR + "manifest.txt";
   /** Oldest architecture the kernels are built for (compute_80). */

@@ -7,7 +7,7 @@ import java.util.List;
  * parameter order, grid and block shape. Addresses are device addresses ({@code long}); "split" buffers
  * hold a float matrix as bf16 hi rows followed by bf16 lo rows (see common.cuh).
  */
-public final class Kernels {
+final class Kernels {
   /** Every kernel entry the backend launches (the build must produce all of them). */
   public static final List<String> NAMES = List.of(
       "embed_rows", "residual_rmsnorm", "rope_kv_write",
@@ -96,10 +96,10 @@ public final class Kernels {
 
   /** RoPE on the q and k parts of the fused q/k/v product, q into {@code qOut}, k and v into the cache. */
   public void ropeKvWrite(GpuStream s, long qkv, long qkvLo, long qOut, long ropeTable, long positions, long kvPage,
-      long kvSlot, long pool, long pageFloats, long layerOffset, int blockSize, int rows, int numHeads, int numKvHeads,
+      long kvOffset, long pool, long pageFloats, long layerOffset, int blockSize, int rows, int numHeads, int numKvHeads,
       int headDim) {
     gpu.launch(ropeKvWrite, rows, 1, 1, 128, 0, s, new KernelArgs().pointer(qkv).i64(qkvLo).pointer(qOut)
-        .pointer(ropeTable).pointer(positions).pointer(kvPage).pointer(kvSlot).pointer(pool).i64(pageFloats)
+        .pointer(ropeTable).pointer(positions).pointer(kvPage).pointer(kvOffset).pointer(pool).i64(pageFloats)
         .i64(layerOffset).i32(blockSize).i32(numHeads).i32(numKvHeads).i32(headDim));
   }
 

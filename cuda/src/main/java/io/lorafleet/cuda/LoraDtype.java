@@ -7,7 +7,7 @@ import io.lorafleet.runtime.model.LoraModule;
  * How an adapter's weights are stored on the device: bf16 when every value is exactly a bf16 (adapters
  * saved in bf16, the common case, at half the pages), float32 otherwise, so that no value changes.
  */
-public enum LoraDtype {
+enum LoraDtype {
   F32(4, 0),
   BF16(2, 1);
 

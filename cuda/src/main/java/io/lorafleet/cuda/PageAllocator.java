@@ -9,7 +9,7 @@ import java.util.Map;
  * blocks and adapter weights draw from the same pages (S-LoRA's unified paging), so memory moves between
  * them as the load changes instead of being split up front. Allocation is all-or-nothing. Pure Java.
  */
-public final class PageAllocator {
+final class PageAllocator {
   /** What a page holds. */
   public enum Use {
     KV,

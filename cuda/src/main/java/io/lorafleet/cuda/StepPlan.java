@@ -15,7 +15,7 @@ import java.util.Map;
  * @param tokens          token id per row
  * @param positions       position per row
  * @param kvPage          pool page of the KV block each row writes
- * @param kvSlot          slot within that block
+ * @param kvOffset          offset within that block
  * @param rowPageStart    per row, where its sequence's pages start in {@code pageTable}
  * @param pageTable       pool pages of every sequence's blocks, sequence after sequence
  * @param decodeItems     (row, chunk) pairs of the decode path, grouped by row
@@ -33,12 +33,12 @@ import java.util.Map;
  * @param maxPosition     largest position in the step
  * @param adapters        the device adapters the step uses
  */
-public record StepPlan(
+record StepPlan(
     int rows,
     int[] tokens,
     int[] positions,
     int[] kvPage,
-    int[] kvSlot,
+    int[] kvOffset,
     int[] rowPageStart,
     int[] pageTable,
     int[] decodeItems,
@@ -61,7 +61,7 @@ public record StepPlan(
     TOKENS,
     POSITIONS,
     KV_PAGE,
-    KV_SLOT,
+    KV_OFFSET,
     ROW_PAGE_START,
     PAGE_TABLE,
     DECODE_ITEMS,
@@ -104,7 +104,7 @@ public record StepPlan(
       case TOKENS -> tokens;
       case POSITIONS -> positions;
       case KV_PAGE -> kvPage;
-      case KV_SLOT -> kvSlot;
+      case KV_OFFSET -> kvOffset;
       case ROW_PAGE_START -> rowPageStart;
       case PAGE_TABLE -> pageTable;
       case DECODE_ITEMS -> decodeItems;

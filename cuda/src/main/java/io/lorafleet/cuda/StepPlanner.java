@@ -13,10 +13,10 @@ import java.util.function.IntUnaryOperator;
 
 /**
  * Turns a {@link ForwardBatch} into a {@link StepPlan}: checks it against the cache, resolves KV blocks
- * to pool pages and adapter slots to device adapters, and cuts the work into the pieces the kernels take
+ * to pool pages and adapter indexes to device adapters, and cuts the work into the pieces the kernels take
  * (decode chunks, prefill tiles, LoRA items). Pure Java.
  */
-public final class StepPlanner {
+final class StepPlanner {
   /**
    * The sizes planning depends on.
    *
@@ -47,7 +47,7 @@ public final class StepPlanner {
 
   /**
    * @param pageOfBlock the pool page holding KV block id b
-   * @param adapterOf   the device adapter in a slot, or null when the slot is empty
+   * @param adapterOf   the device adapter at an index, or null when none is uploaded there
    */
   public static StepPlan plan(ForwardBatch b, Shape shape, IntUnaryOperator pageOfBlock,
       IntFunction<DeviceAdapter> adapterOf) {
@@ -57,7 +57,7 @@ public final class StepPlanner {
     }
     final int bs = shape.blockSize();
     int[] kvPage = new int[rows];
-    int[] kvSlot = new int[rows];
+    int[] kvOffset = new int[rows];
     int[] rowPageStart = new int[rows];
     int[] rowSeq = new int[rows];
     Arrays.fill(rowSeq, -1);
@@ -101,7 +101,7 @@ public final class StepPlanner {
         }
         rowSeq[r] = i;
         kvPage[r] = pageTable.get(pageStart + pos / bs);
-        kvSlot[r] = pos % bs;
+        kvOffset[r] = pos % bs;
         rowPageStart[r] = pageStart;
         maxPosition = Math.max(maxPosition, pos);
       }
@@ -152,12 +152,12 @@ public final class StepPlanner {
             + seg.rowEnd() + ") after row " + covered);
       }
       covered = seg.rowEnd();
-      if (seg.adapterSlot() < 0) {
+      if (seg.adapterIndex() < 0) {
         continue;
       }
-      DeviceAdapter a = adapterOf.apply(seg.adapterSlot());
+      DeviceAdapter a = adapterOf.apply(seg.adapterIndex());
       if (a == null) {
-        throw new IllegalArgumentException("adapter slot " + seg.adapterSlot() + " is not loaded");
+        throw new IllegalArgumentException("no adapter is uploaded at index " + seg.adapterIndex());
       }
       if (used.add(a)) {
         maxRank = Math.max(maxRank, a.maxRank());
@@ -182,7 +182,7 @@ public final class StepPlanner {
       }
     }
 
-    return new StepPlan(rows, b.tokenIds().clone(), b.positions().clone(), kvPage, kvSlot, rowPageStart,
+    return new StepPlan(rows, b.tokenIds().clone(), b.positions().clone(), kvPage, kvOffset, rowPageStart,
         pageTable.toArray(), decodeItems.toArray(), decodeRows.toArray(), decodeStart.toArray(), decodeCount.toArray(),
         tiles.toArray(), shape.prefillHeadsPerBlock(), itemRow.toArray(), itemCount.toArray(),
         itemRoot.stream().mapToLong(Long::longValue).toArray(), loraTargets, maxRank, logitRows, maxPosition,

@@ -1,7 +1,12 @@
 /**
  * The CUDA backend: {@link io.lorafleet.cuda.CudaBackend} runs the same Llama forward pass as the CPU
  * backend on an NVIDIA GPU (compute capability 8.0 or newer: A100, H100, H200...), for batches whose rows
- * each may use a different LoRA adapter.
+ * each may use a different LoRA adapter. Two classes are public: {@link io.lorafleet.cuda.CudaBackendProvider}
+ * (the engine finds the backend through the backend SPI) and {@link io.lorafleet.cuda.CudaDiagnostics}, the
+ * one entry point of measuring tools (device, bandwidth, per-kernel profile). Adapters are uploaded into
+ * pages and freed when the engine's adapter residency says so; the backend keeps no residency of its own.
+ * {@link io.lorafleet.cuda.CudaConfig} is what the backend is constructed with (read from {@code
+ * -Dlorafleet.cuda.*} system properties).
  *
  * <h2>Pieces</h2>
  * <ul>

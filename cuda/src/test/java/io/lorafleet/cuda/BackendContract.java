@@ -2,7 +2,6 @@ package io.lorafleet.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -13,7 +12,7 @@ import io.lorafleet.runtime.backend.ForwardBatch;
 import io.lorafleet.runtime.backend.ForwardBatch.AdapterSegment;
 import io.lorafleet.runtime.backend.ForwardBatch.SequenceRows;
 import io.lorafleet.runtime.backend.Logits;
-import io.lorafleet.runtime.errors.OverloadedException;
+import io.lorafleet.runtime.backend.DeviceFullException;
 import io.lorafleet.runtime.model.LlamaModel;
 import io.lorafleet.runtime.model.LoraAdapter;
 import java.util.ArrayList;
@@ -48,7 +47,7 @@ abstract class BackendContract {
   protected LlamaModel model;
   protected CudaBackend backend;
   protected final Map<String, LoraAdapter> adapters = new HashMap<>();
-  protected final Map<String, Integer> slots = new HashMap<>();
+  protected final Map<String, Integer> indexes = new HashMap<>();
 
   abstract Gpu openGpu();
 
@@ -58,8 +57,8 @@ abstract class BackendContract {
   /** Which mixed batches to run. */
   abstract boolean checksBatch(JsonNode batch);
 
-  CudaOptions options() {
-    return CudaOptions.DEFAULTS.withAdapterPoolBytes(64L << 20).withDecodeChunk(64);
+  CudaConfig options() {
+    return CudaConfig.DEFAULTS.withAdapterPoolBytes(64L << 20).withDecodeChunk(64);
   }
 
   private String skipReason;
@@ -78,7 +77,7 @@ abstract class BackendContract {
     backend.allocateKvCache(KV_BLOCKS, BLOCK);
     adapters.putAll(CudaFixtures.adapters(model));
     for (var e : adapters.entrySet()) {
-      slots.put(e.getKey(), backend.loadAdapter(e.getValue()));
+      indexes.put(e.getKey(), backend.uploadAdapter(e.getValue()));
     }
   }
 
@@ -107,11 +106,11 @@ abstract class BackendContract {
     return best;
   }
 
-  private Logits run(int[] tokens, int startPos, int slot, int[] table) {
+  private Logits run(int[] tokens, int startPos, int adapterIndex, int[] table) {
     int n = tokens.length;
     int[] pos = IntStream.range(startPos, startPos + n).toArray();
-    return backend.forward(new ForwardBatch(tokens, pos, List.of(new SequenceRows(0, n, table, slot)),
-        List.of(new AdapterSegment(slot, 0, n)), new int[] {n - 1}));
+    return backend.forward(new ForwardBatch(tokens, pos, List.of(new SequenceRows(0, n, table, adapterIndex)),
+        List.of(new AdapterSegment(adapterIndex, 0, n)), new int[] {n - 1}));
   }
 
   @Test
@@ -126,10 +125,10 @@ abstract class BackendContract {
       }
       int prompt = g.get("prompt").asInt();
       String adapter = CudaFixtures.adapterOf(g);
-      int slot = adapter == null ? -1 : slots.get(adapter);
+      int index = adapter == null ? -1 : indexes.get(adapter);
       int[] ids = Fixtures.promptIds(prompt);
       int[] expected = Fixtures.ints(g.get("token_ids"));
-      float[] row = run(ids, 0, slot, table).row(0);
+      float[] row = run(ids, 0, index, table).row(0);
       if (g.has("first_step_logits")) {
         JsonNode ref = g.get("first_step_logits");
         double diff = 0;
@@ -144,7 +143,7 @@ abstract class BackendContract {
       int pos = ids.length;
       for (int t = 0; t < expected.length; t++) {
         got[t] = argmax(row);
-        row = run(new int[] {got[t]}, pos++, slot, table).row(0);
+        row = run(new int[] {got[t]}, pos++, index, table).row(0);
       }
       assertArrayEquals(expected, got, "prompt " + prompt + " adapter " + adapter);
       checked++;
@@ -155,7 +154,7 @@ abstract class BackendContract {
   }
 
   /** One request of a mixed batch. */
-  private record Request(int prompt, String adapter, int slot, int[] promptIds, int[] expected, int[] table) {}
+  private record Request(int prompt, String adapter, int adapterIndex, int[] promptIds, int[] expected, int[] table) {}
 
   @Test
   @Order(2)
@@ -174,13 +173,13 @@ abstract class BackendContract {
         int blocks = (ids.length + expected.length + BLOCK - 1) / BLOCK;
         int[] table = IntStream.range(nextBlock, nextBlock + blocks).toArray();
         nextBlock += blocks;
-        requests.add(new Request(r.get("prompt").asInt(), adapter, adapter == null ? -1 : slots.get(adapter), ids,
+        requests.add(new Request(r.get("prompt").asInt(), adapter, adapter == null ? -1 : indexes.get(adapter), ids,
             expected, table));
       }
       assertTrue(nextBlock <= KV_BLOCKS);
-      // Rows grouped by adapter slot (stable), as the engine's ModelRunner lays them out.
+      // Rows grouped by adapter (stable), as the engine's ModelRunner lays them out.
       List<Request> order = new ArrayList<>(requests);
-      order.sort(Comparator.comparingInt(Request::slot));
+      order.sort(Comparator.comparingInt(Request::adapterIndex));
       int steps = requests.get(0).expected().length;
       Map<Request, int[]> got = new HashMap<>();
       for (Request r : order) {
@@ -210,12 +209,12 @@ abstract class BackendContract {
             positions.add(r.promptIds().length + step - 1);
           }
           row = tokens.size();
-          seqs.add(new SequenceRows(start, row - start, r.table(), r.slot()));
-          if (!segments.isEmpty() && segments.getLast().adapterSlot() == r.slot()) {
+          seqs.add(new SequenceRows(start, row - start, r.table(), r.adapterIndex()));
+          if (!segments.isEmpty() && segments.getLast().adapterIndex() == r.adapterIndex()) {
             AdapterSegment last = segments.removeLast();
-            segments.add(new AdapterSegment(r.slot(), last.rowStart(), row));
+            segments.add(new AdapterSegment(r.adapterIndex(), last.rowStart(), row));
           } else {
-            segments.add(new AdapterSegment(r.slot(), start, row));
+            segments.add(new AdapterSegment(r.adapterIndex(), start, row));
           }
           logitRows[i] = row - 1;
         }
@@ -253,14 +252,14 @@ abstract class BackendContract {
 
   @Test
   @Order(3)
-  void everyAdapterPageComesBackOnUnload() {
+  void everyAdapterPageComesBackWhenFreed() {
     PageAllocator pages = backend.pool().pages();
     assertEquals(KV_BLOCKS, pages.usedPages(PageAllocator.Use.KV));
     assertTrue(pages.usedPages(PageAllocator.Use.ADAPTER) > 0);
-    for (int slot : slots.values()) {
-      backend.unloadAdapter(slot);
+    for (int index : indexes.values()) {
+      backend.freeAdapter(index);
     }
-    slots.clear();
+    indexes.clear();
     assertEquals(0, pages.usedPages(PageAllocator.Use.ADAPTER));
     assertEquals(pages.pages() - KV_BLOCKS, pages.freePages());
   }
@@ -277,18 +276,18 @@ abstract class BackendContract {
     int otherPages = AdapterLayout.pagesFor(other, model.config().numLayers(), pageBytes);
     assertTrue(otherPages <= bigPages, "the third adapter must fit where the first was");
     assertTrue(otherPages > 0 && smallPages < bigPages, "a rank-8 q/v adapter takes fewer pages than rank 16 on all");
-    CudaOptions tight = options().withAdapterPoolBytes((long) (bigPages + smallPages) * pageBytes);
+    CudaConfig tight = options().withAdapterPoolBytes((long) (bigPages + smallPages) * pageBytes);
     try (CudaBackend b = new CudaBackend(model, openGpu(), tight)) {
       b.allocateKvCache(8, BLOCK);
       PageAllocator pages = b.pool().pages();
       assertEquals(pageBytes, b.pool().pageBytes());
       assertEquals(8 + bigPages + smallPages, pages.pages());
-      int s1 = b.loadAdapter(big);
-      int s2 = b.loadAdapter(small);
+      int s1 = b.uploadAdapter(big);
+      int s2 = b.uploadAdapter(small);
+      assertEquals(1, b.adapterCapacity(), "the adapter pages hold one adapter of the largest size seen");
       assertEquals(bigPages + smallPages, pages.usedPages(PageAllocator.Use.ADAPTER));
-      assertEquals(2, b.maxAdapterSlots(), "no room for another adapter of the largest size");
-      assertThrows(OverloadedException.class, () -> b.loadAdapter(other));
-      // Both resident adapters work in one step.
+      assertThrows(DeviceFullException.class, () -> b.uploadAdapter(other), "no room: the engine frees one first");
+      // Both adapters on the device work in one step.
       int[] ids = Fixtures.promptIds(0);
       int n = ids.length;
       ForwardBatch fb = new ForwardBatch(concat(ids, ids), concat(IntStream.range(0, n).toArray(),
@@ -298,27 +297,14 @@ abstract class BackendContract {
       Logits l = b.forward(fb);
       assertEquals(Fixtures.ints(generation(0, "adapter-all-r16").get("token_ids"))[0], argmax(l.row(0)));
       assertEquals(Fixtures.ints(generation(0, "adapter-qv-r8").get("token_ids"))[0], argmax(l.row(1)));
-      // Unloading gives the pages back; the third adapter now fits.
-      b.unloadAdapter(s1);
-      int s3 = b.loadAdapter(other);
-      b.unloadAdapter(s2);
-      b.unloadAdapter(s3);
+      // Freeing gives the pages back; the third adapter now fits, at the freed index.
+      b.freeAdapter(s1);
+      int s3 = b.uploadAdapter(other);
+      assertEquals(s1, s3);
+      b.freeAdapter(s2);
+      b.freeAdapter(s3);
       assertEquals(0, pages.usedPages(PageAllocator.Use.ADAPTER));
-      // Prefetch: the upload starts early; loading then takes no further pages.
-      assertTrue(b.prefetch(big));
-      int used = pages.usedPages(PageAllocator.Use.ADAPTER);
-      assertEquals(bigPages, used);
-      int s4 = b.loadAdapter(big);
-      assertEquals(used, pages.usedPages(PageAllocator.Use.ADAPTER));
-      b.unloadAdapter(s4);
-      // A prefetched adapter nobody loaded is evicted when a load needs its pages.
-      assertTrue(b.prefetch(big));
-      int s5 = b.loadAdapter(small);
-      int s6 = b.loadAdapter(other);
-      assertFalse(b.prefetch(big), "no room while two adapters are loaded");
-      b.unloadAdapter(s5);
-      b.unloadAdapter(s6);
-      assertEquals(0, pages.usedPages(PageAllocator.Use.ADAPTER));
+      assertThrows(IllegalArgumentException.class, () -> b.freeAdapter(s3), "freed twice");
       assertEquals(8, pages.usedPages(PageAllocator.Use.KV));
     }
   }

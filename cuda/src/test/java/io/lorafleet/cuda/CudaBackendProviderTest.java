@@ -5,14 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import io.lorafleet.runtime.Fixtures;
 import io.lorafleet.runtime.backend.BackendProvider;
+import io.lorafleet.runtime.backend.cpu.CpuBackend;
+import io.lorafleet.runtime.model.LlamaModel;
 import io.lorafleet.runtime.backend.Backends;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.SymbolLookup;
+import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 class CudaBackendProviderTest {
@@ -72,6 +79,26 @@ class CudaBackendProviderTest {
     boolean installed = CublasLibrary.candidates().stream().anyMatch(c -> c.contains("/") && Files.exists(Path.of(c)));
     assumeFalse(installed, "this machine has cuBLAS");
     assertTrue(CublasLibrary.load().isEmpty());
+  }
+
+  @Test
+  void onlyTheProviderAndTheDiagnosticsArePublic() throws Exception {
+    Path classes = Path.of(CudaBackendProvider.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    List<String> open = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(classes.resolve("io/lorafleet/cuda"))) {
+      for (Path f : files.filter(f -> f.toString().endsWith(".class") && !f.getFileName().toString().contains("$"))
+          .toList()) {
+        String name = "io.lorafleet.cuda." + f.getFileName().toString().replace(".class", "");
+        if (Modifier.isPublic(Class.forName(name, false, getClass().getClassLoader()).getModifiers())) {
+          open.add(name);
+        }
+      }
+    }
+    open.sort(null);
+    assertEquals(List.of(CudaBackendProvider.class.getName(), CudaDiagnostics.class.getName()), open);
+    try (LlamaModel m = LlamaModel.load(Fixtures.model()); CpuBackend cpu = new CpuBackend(m, 1)) {
+      assertTrue(CudaDiagnostics.of(cpu).isEmpty(), "no diagnostics for another backend");
+    }
   }
 
   @Test

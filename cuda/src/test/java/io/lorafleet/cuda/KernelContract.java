@@ -249,7 +249,7 @@ abstract class KernelContract {
     int pages = 6;
     int[] positions = {0, 7, 100, 1000, 3};
     int[] kvPage = {2, 2, 5, 0, 3};
-    int[] kvSlot = {0, 7, 4, 8, 3};
+    int[] kvOffset = {0, 7, 4, 8, 3};
     int rows = positions.length;
     float[] qkv = randoms(2 * rows * qkvDim, 1f);
     long pool = io.zeros(4L * pageFloats * pages);
@@ -257,7 +257,7 @@ abstract class KernelContract {
     try (RopeTable rope = new RopeTable(gpu, c)) {
       long table = rope.ensure(1000);
       kernels.ropeKvWrite(s, io.floats(qkv), (long) rows * qkvDim, q, table, io.ints(positions), io.ints(kvPage),
-          io.ints(kvSlot), pool, pageFloats, 2L * layer * bs * kvd, bs, rows, heads, kvHeads, headDim);
+          io.ints(kvOffset), pool, pageFloats, 2L * layer * bs * kvd, bs, rows, heads, kvHeads, headDim);
       sync();
     }
     Rope r = new Rope(c);
@@ -274,7 +274,7 @@ abstract class KernelContract {
       Rope.apply(row, 0, heads, headDim, cos, sin);
       Rope.apply(row, qd, kvHeads, headDim, cos, sin);
       System.arraycopy(row, 0, expectedQ, i * qd, qd);
-      int k = (int) (kvPage[i] * pageFloats + 2L * layer * bs * kvd + (long) kvSlot[i] * kvd);
+      int k = (int) (kvPage[i] * pageFloats + 2L * layer * bs * kvd + (long) kvOffset[i] * kvd);
       assertClose(Arrays.copyOfRange(row, qd, qd + kvd), Arrays.copyOfRange(cache, k, k + kvd), 2e-6, "k row " + i);
       int v = k + bs * kvd;
       assertClose(Arrays.copyOfRange(row, qd + kvd, qkvDim), Arrays.copyOfRange(cache, v, v + kvd), 1e-6,
@@ -339,7 +339,7 @@ abstract class KernelContract {
         new int[] {rows - 1});
     int chunk = 64;
     StepPlan plan = StepPlanner.plan(b, new StepPlanner.Shape(layers, heads, kvHeads, bs, numBlocks, chunk),
-        id -> pageOf[id], slot -> null);
+        id -> pageOf[id], index -> null);
     DevicePlan p = upload(plan);
     float[] q = randoms(rows * qd, 1f);
     long qd0 = io.floats(q);
@@ -421,12 +421,12 @@ abstract class KernelContract {
         int rows = 23;
         List<SequenceRows> seqs = new ArrayList<>();
         List<AdapterSegment> segments = new ArrayList<>();
-        int[] slotOfRow = new int[rows];
+        int[] indexOfRow = new int[rows];
         for (int[] sg : segs) {
           segments.add(new AdapterSegment(sg[0], sg[1], sg[2]));
           for (int r = sg[1]; r < sg[2]; r++) {
             seqs.add(new SequenceRows(r, 1, new int[] {0}, sg[0]));
-            slotOfRow[r] = sg[0];
+            indexOfRow[r] = sg[0];
           }
         }
         ForwardBatch b = new ForwardBatch(new int[rows], new int[rows], seqs, segments, new int[0]);
@@ -435,18 +435,18 @@ abstract class KernelContract {
         DevicePlan p = upload(plan);
         int qd = c.queryDim();
         int kvd = c.kvDim();
-        checkLoraGroup(c, p, device, slotOfRow, 2, new LoraTarget[] {LoraTarget.Q, LoraTarget.K, LoraTarget.V},
+        checkLoraGroup(c, p, device, indexOfRow, 2, new LoraTarget[] {LoraTarget.Q, LoraTarget.K, LoraTarget.V},
             new int[] {0, qd, qd + kvd}, c.hiddenSize(), qd + 2 * kvd);
-        checkLoraGroup(c, p, device, slotOfRow, 3, new LoraTarget[] {LoraTarget.DOWN}, new int[] {0},
+        checkLoraGroup(c, p, device, indexOfRow, 3, new LoraTarget[] {LoraTarget.DOWN}, new int[] {0},
             c.intermediateSize(), c.hiddenSize());
-        checkLoraGroup(c, p, device, slotOfRow, 0, new LoraTarget[] {LoraTarget.GATE, LoraTarget.UP},
+        checkLoraGroup(c, p, device, indexOfRow, 0, new LoraTarget[] {LoraTarget.GATE, LoraTarget.UP},
             new int[] {0, c.intermediateSize()}, c.hiddenSize(), 2 * c.intermediateSize());
         uploader.close();
       }
     }
   }
 
-  private void checkLoraGroup(LlamaConfig c, DevicePlan p, List<DeviceAdapter> device, int[] slotOfRow, int layer,
+  private void checkLoraGroup(LlamaConfig c, DevicePlan p, List<DeviceAdapter> device, int[] indexOfRow, int layer,
       LoraTarget[] targets, int[] cols, int inDim, int ldy) {
     StepPlan plan = p.plan();
     int rows = plan.rows();
@@ -465,7 +465,7 @@ abstract class KernelContract {
     sync();
     float[] expected = Arrays.copyOf(y, rows * ldy);
     for (int r = 0; r < rows; r++) {
-      if (slotOfRow[r] < 0) {
+      if (indexOfRow[r] < 0) {
         continue;
       }
       float[] xr = new float[inDim];
@@ -473,7 +473,7 @@ abstract class KernelContract {
         short hi = Bf16.fromFloat(x[r * inDim + i]);
         xr[i] = Bf16.toFloat(hi) + Bf16.round(x[r * inDim + i] - Bf16.toFloat(hi));
       }
-      LoraAdapter a = device.get(slotOfRow[r]).adapter();
+      LoraAdapter a = device.get(indexOfRow[r]).adapter();
       for (int ti = 0; ti < targets.length; ti++) {
         LoraModule m = a.layer(layer).get(targets[ti]);
         if (m == null) {

@@ -30,11 +30,11 @@ import org.junit.jupiter.api.Test;
 class KernelProfileOnEmulatorTest {
   private static final int BLOCK = 16;
 
-  private static ForwardBatch batch(int[] tokens, int start, int slot) {
+  private static ForwardBatch batch(int[] tokens, int start, int adapterIndex) {
     int n = tokens.length;
     int[] pos = IntStream.range(start, start + n).toArray();
-    return new ForwardBatch(tokens, pos, List.of(new SequenceRows(0, n, new int[] {0, 1}, slot)),
-        List.of(new AdapterSegment(slot, 0, n)), new int[] {n - 1});
+    return new ForwardBatch(tokens, pos, List.of(new SequenceRows(0, n, new int[] {0, 1}, adapterIndex)),
+        List.of(new AdapterSegment(adapterIndex, 0, n)), new int[] {n - 1});
   }
 
   @Test
@@ -42,25 +42,25 @@ class KernelProfileOnEmulatorTest {
     Gpu gpu = Devices.emulator();
     try (LlamaModel model = CudaFixtures.model();
         CudaBackend backend = new CudaBackend(model, gpu,
-            CudaOptions.DEFAULTS.withAdapterPoolBytes(16L << 20).withDecodeChunk(64))) {
+            CudaConfig.DEFAULTS.withAdapterPoolBytes(16L << 20).withDecodeChunk(64))) {
       backend.allocateKvCache(8, BLOCK);
       Map<String, LoraAdapter> adapters = CudaFixtures.adapters(model);
-      int slot = backend.loadAdapter(adapters.get("adapter-all-r16"));
+      int index = backend.uploadAdapter(adapters.get("adapter-all-r16"));
       int[] prompt = {1000, 5, 17, 300};
-      float[] plainPrefill = backend.forward(batch(prompt, 0, slot)).values();
+      float[] plainPrefill = backend.forward(batch(prompt, 0, index)).values();
 
-      KernelProfile profile = backend.startProfile();
-      float[] profiledPrefill = backend.forward(batch(prompt, 0, slot)).values();
+      CudaDiagnostics.Profile profile = CudaDiagnostics.of(backend).orElseThrow().startProfile();
+      float[] profiledPrefill = backend.forward(batch(prompt, 0, index)).values();
       assertArrayEquals(plainPrefill, profiledPrefill, "profiling changes no result");
       profile.reset();
-      int[] next = backend.forwardGreedy(batch(new int[] {42}, prompt.length, slot));
+      int[] next = backend.forwardGreedy(batch(new int[] {42}, prompt.length, index));
       assertEquals(1, next.length);
-      backend.forward(batch(new int[] {next[0]}, prompt.length + 1, slot));
+      backend.forward(batch(new int[] {next[0]}, prompt.length + 1, index));
 
-      KernelProfile.Summary s = profile.summary();
+      CudaDiagnostics.ProfileSummary s = profile.summary();
       assertEquals(2, s.steps());
-      Map<String, KernelProfile.Entry> byName = s.entries().stream()
-          .collect(Collectors.toMap(KernelProfile.Entry::name, Function.identity()));
+      Map<String, CudaDiagnostics.ProfileEntry> byName = s.entries().stream()
+          .collect(Collectors.toMap(CudaDiagnostics.ProfileEntry::name, Function.identity()));
       int layers = model.config().numLayers();
       assertEquals(2L * layers * 2, byName.get("gemm[qkv]").calls() + byName.get("gemm[o]").calls());
       assertEquals(2L, byName.get("gemm[lm_head]").calls());
@@ -73,14 +73,14 @@ class KernelProfileOnEmulatorTest {
       assertTrue(byName.containsKey("memcpy HtoD") && byName.containsKey("memcpy DtoH"), byName.keySet().toString());
       assertTrue(byName.get("lora_shrink").calls() > 0 && byName.get("lora_expand").calls() > 0);
       assertFalse(byName.containsKey("attention_prefill_hd32"), "the prefill step was reset away");
-      for (KernelProfile.Entry e : s.entries()) {
+      for (CudaDiagnostics.ProfileEntry e : s.entries()) {
         assertTrue(e.totalMillis() >= 0, e.toString());
       }
       assertTrue(s.deviceMillis() > 0 && s.wallMillisPerStep() >= s.deviceMillisPerStep() * 0.5);
       assertTrue(s.table().contains("gemm[qkv]"));
 
-      backend.stopProfile();
-      backend.forward(batch(new int[] {7}, prompt.length + 2, slot));
+      profile.close();
+      backend.forward(batch(new int[] {7}, prompt.length + 2, index));
       assertEquals(2, profile.summary().steps(), "nothing is timed once the profile is off");
     }
   }
@@ -103,7 +103,7 @@ class KernelProfileOnEmulatorTest {
       gpu.free(b);
       long before = gpu.allocatedBytes();
 
-      DeviceCopyBandwidth bw = DeviceCopyBandwidth.measure(gpu, gpu.computeStream(), 8L << 20, 2, 3);
+      CudaDiagnostics.CopyBandwidth bw = DeviceCopyBandwidth.measure(gpu, gpu.computeStream(), 8L << 20, 2, 3);
       assertEquals(3, bw.gbPerSecondReps().size());
       assertTrue(bw.bestGbPerSecond() > 0 && Double.isFinite(bw.bestGbPerSecond()), bw.toString());
       assertEquals(before, gpu.allocatedBytes(), "the probe frees its buffers");

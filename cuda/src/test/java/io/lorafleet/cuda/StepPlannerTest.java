@@ -45,7 +45,7 @@ class StepPlannerTest {
     assertArrayEquals(new int[] {1007, 1008, 1009, 1010, 1011, 1003, 1004, 1050}, p.pageTable());
     assertArrayEquals(new int[] {0, 5, 5, 5, 5, 5, 5, 7}, p.rowPageStart());
     assertArrayEquals(new int[] {1011, 1003, 1003, 1004, 1004, 1004, 1004, 1050}, p.kvPage());
-    assertArrayEquals(new int[] {3, 2, 3, 0, 1, 2, 3, 0}, p.kvSlot());
+    assertArrayEquals(new int[] {3, 2, 3, 0, 1, 2, 3, 0}, p.kvOffset());
     assertEquals(19, p.maxPosition());
     assertArrayEquals(new int[] {0, 6, 7}, p.logitRows());
   }
@@ -80,7 +80,7 @@ class StepPlannerTest {
           new int[] {19});
       // Positions restart per sequence in real batches; here they only need to be consecutive.
       StepPlan p = StepPlanner.plan(fb, new StepPlanner.Shape(4, 4, 2, 4, 100, 256), id -> id,
-          slot -> slot == 0 ? a : b);
+          index -> index == 0 ? a : b);
       assertArrayEquals(new int[] {2, 10, 13}, p.loraItemRow());
       assertArrayEquals(new int[] {8, 3, 7}, p.loraItemCount());
       assertArrayEquals(new long[] {0xA000, 0xA000, 0xB000}, p.loraItemRoot());
@@ -121,7 +121,7 @@ class StepPlannerTest {
         SHAPE, StepPlannerTest::page, s -> null), "block id outside the cache");
     assertThrows(IllegalArgumentException.class, () -> StepPlanner.plan(new ForwardBatch(new int[] {1}, new int[] {0},
         List.of(new SequenceRows(0, 1, new int[] {0}, 3)), List.of(new AdapterSegment(3, 0, 1)), new int[] {0}),
-        SHAPE, StepPlannerTest::page, s -> null), "adapter slot not loaded");
+        SHAPE, StepPlannerTest::page, s -> null), "no adapter uploaded at that index");
     assertThrows(IllegalArgumentException.class, () -> StepPlanner.plan(new ForwardBatch(new int[] {1, 2},
         new int[] {0, 1}, List.of(new SequenceRows(0, 2, new int[] {0}, -1)), List.of(new AdapterSegment(-1, 0, 1)),
         new int[] {1}), SHAPE, StepPlannerTest::page, s -> null), "segments must cover every row");

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.typesafe.config.ConfigFactory;
 import io.lorafleet.actors.node.LoraFleetNode;
-import io.lorafleet.runtime.backend.BackendOptions;
+import io.lorafleet.runtime.backend.BackendConfig;
 import io.lorafleet.runtime.engine.EngineConfig;
 import java.io.IOException;
 import java.net.URI;
@@ -80,7 +80,7 @@ class DashboardMetricsTest {
     c.put("lorafleet.admin.token-file", token.toString());
     c.put("lorafleet.cluster.supervisor.tick", "200ms");
     node = LoraFleetNode.start(ConfigFactory.parseMap(c).withFallback(ConfigFactory.load()),
-        EngineConfig.DEFAULTS.withKvCacheBytes(32L << 20), new BackendOptions(0, 0));
+        EngineConfig.DEFAULTS.withKvCacheBytes(32L << 20), new BackendConfig(0, 0));
     http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     List<String> adapters;

@@ -23,6 +23,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -117,6 +119,29 @@ class DockerContextTest {
     // The COPY that puts them where the argument file says.
     assertTrue(dockerfile.all("COPY").stream().anyMatch(c -> c.sources().equals(List.of("lib/")) && c.destination().equals(home + "/lib/")));
     assertTrue(dockerfile.all("COPY").stream().anyMatch(c -> c.sources().contains("classpath.args") && c.destination().startsWith(home)));
+  }
+
+  @Test
+  void theServerCarriesNoMeasuringTools() throws IOException {
+    List<String> found = new ArrayList<>();
+    try (Stream<Path> s = Files.list(context.resolve("lib"))) {
+      for (Path jar : s.toList()) {
+        String name = jar.getFileName().toString();
+        if (name.startsWith("lorafleet-tools") || name.startsWith("jfreechart-") || name.startsWith("HdrHistogram-")
+            || name.startsWith("progressbar-")) {
+          found.add(name);
+        }
+        if (name.startsWith("lorafleet-")) {
+          try (ZipFile zip = new ZipFile(jar.toFile())) {
+            zip.stream().map(ZipEntry::getName)
+                .filter(e -> e.startsWith("io/lorafleet/tools/") || e.startsWith("io/lorafleet/bench/")
+                    || e.matches("io/lorafleet/[a-z]+/(bench|loadtest|simulation)/.*"))
+                .forEach(e -> found.add(name + "!" + e));
+          }
+        }
+      }
+    }
+    assertEquals(List.of(), found, "the image's class path holds benchmark, load-test or simulator code (tools/)");
   }
 
   @Test

@@ -91,11 +91,6 @@ public final class AdapterEntity extends AbstractBehavior<AdapterEntity.Command>
   private record RegistryWritten(Replicator.UpdateResponse<LWWMap<String, RegisteredAdapter>> response,
       Runnable then) implements Command {}
 
-  /** Starts sharding for adapter entities on this node, with Pekko's default allocation (tests). */
-  public static void init(ActorSystem<?> system) {
-    ClusterSharding.get(system).init(Entity.of(TYPE_KEY, ctx -> create(ctx.getEntityId())));
-  }
-
   /**
    * Starts sharding for adapter entities on this node: entities live on nodes with {@code role}, placed by
    * {@code allocation}; other nodes reach them through a proxy.

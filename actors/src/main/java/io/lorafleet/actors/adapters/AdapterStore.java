@@ -2,6 +2,7 @@ package io.lorafleet.actors.adapters;
 
 import io.lorafleet.actors.metrics.ServerMetrics;
 import io.lorafleet.actors.serialization.CrossNode;
+import io.lorafleet.runtime.engine.AdapterResidencyEvent;
 import io.lorafleet.runtime.engine.Engine;
 import io.lorafleet.runtime.errors.LoraFleetException;
 import io.lorafleet.runtime.errors.ModelFormatException;
@@ -13,17 +14,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -32,19 +32,26 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
- * The node-local adapter cache (one per node): the validated {@link LoraAdapter} weights (CPU tier), the
- * downloaded adapter files (disk tier) and, through the engine, the backend slots (device tier). It leases
- * adapters to requests (ref-counted: nothing in use is ever evicted or unloaded), loads missing ones once
- * however many requests wait for them (disk read, validation and downloads run on the adapter-loading
- * dispatcher and come back with {@code pipeToSelf}), evicts by the {@link CachePolicy}, and reports each
- * change to the adapter's {@link AdapterEntity}.
+ * The node-local adapter cache (one per node): the validated {@link LoraAdapter} weights (CPU tier) and the
+ * downloaded adapter files (disk tier). It leases adapters to requests (counted: nothing leased is ever
+ * evicted or unloaded), loads missing ones once however many requests wait for them (disk read, validation
+ * and downloads run on the adapter-loading dispatcher and come back with {@code pipeToSelf}), evicts by the
+ * {@link CachePolicy}, and reports each change to the adapter's {@link AdapterEntity}.
+ *
+ * <p>The device tier is not decided here: the engine's adapter residency alone puts adapters on the device
+ * and takes them off, and the store hears each change as an {@link AdapterResidencyEvent} it subscribed to
+ * (which it passes on to the entity). When weights leave this node the store asks the engine to take them
+ * off the device too ({@link Engine#evictAdapter}).
  */
 public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
   /** Dispatcher for blocking adapter I/O and validation (see reference.conf). */
   public static final String LOADING_DISPATCHER = "lorafleet.adapter-loading-dispatcher";
-  static final Duration TICK = Duration.ofMillis(200);
   static final Duration RESOLVE_TIMEOUT = Duration.ofSeconds(3);
-  private static final int REREPORT_TICKS = 25;
+  /**
+   * How often every adapter here is reported again: an entity that moved to another node (shard rebalance,
+   * node failure) learns where its adapter is.
+   */
+  static final Duration REREPORT_INTERVAL = Duration.ofSeconds(5);
 
   /** Messages of the store. */
   public interface Command {}
@@ -63,9 +70,6 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
   /** Ends one lease of adapter {@code id}. */
   public record Release(String id) implements Command {}
 
-  /** Loads adapter {@code id} into a device slot ahead of its requests' first step (adapter exchange). */
-  public record Prefetch(String id) implements Command {}
-
   /** Unloads the adapter from this node once its in-flight requests finished; answers {@link AdapterEntity.NodeUnloaded}. */
   public record Unload(String id, ActorRef<AdapterEntity.Command> replyTo) implements Command, CrossNode {}
 
@@ -80,13 +84,13 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
   public record GetSnapshot(ActorRef<Snapshot> replyTo) implements Command {}
 
   /** One adapter on this node. */
-  public record SlotView(String id, Tier tier, int inFlight, long bytes, long diskBytes, long hits, long lastUseMillis,
-      boolean pinned, String lastError) {}
+  public record AdapterView(String id, Tier tier, int inFlight, long bytes, long diskBytes, long hits,
+      long lastUseMillis, boolean pinned, String lastError) {}
 
   /** Per-tier cache counters. */
   public record TierStats(int entries, long bytes, long limit, long hits, long misses, long loads, long evictions) {}
 
-  public record Snapshot(String node, List<SlotView> adapters, Map<Tier, TierStats> tiers) {}
+  public record Snapshot(String node, List<AdapterView> adapters, Map<Tier, TierStats> tiers) {}
 
   private record Resolved(String id, AdapterEntity.Resolution resolution, Throwable failure, boolean fromRegistry)
       implements Command {}
@@ -95,19 +99,19 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
 
   private record Loaded(String id, LoraAdapter adapter, Throwable failure) implements Command {}
 
-  private record Prefetched(String id, boolean ok, Throwable failure) implements Command {}
+  /** The engine changed what is on its device. */
+  private record DeviceChanged(AdapterResidencyEvent event) implements Command {}
 
-  private record DeviceUnloaded(String id, boolean ok, Throwable failure) implements Command {}
+  /** The engine took a removed adapter off its device. */
+  private record OffDevice(String id, Throwable failure) implements Command {}
 
-  private record RetryUnload(String id) implements Command {}
-
-  private enum Tick implements Command { INSTANCE }
+  private enum Rereport implements Command { INSTANCE }
 
   /**
    * What the store needs from its node.
    *
    * @param node         this node's address (as reported to entities)
-   * @param engine       the engine whose device slots the store drives
+   * @param engine       the engine whose device residency the store follows
    * @param baseConfig   the base model's config (adapters are validated against it)
    * @param maxRank      highest accepted adapter rank (0: no limit)
    * @param policy       cache limits and eviction order
@@ -116,45 +120,85 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
    * @param maxPending   requests allowed to wait for adapter loads on this node
    * @param metrics      where cache counters go
    */
-  public record Settings(String node, Engine engine, LlamaConfig baseConfig, int maxRank, CachePolicy policy,
+  public record Config(String node, Engine engine, LlamaConfig baseConfig, int maxRank, CachePolicy policy,
       SourcePolicy sources, AdapterFetcher fetcher, int maxPending, ServerMetrics metrics) {}
 
-  private static final class Slot {
+  /**
+   * Where an adapter's weights are on this node, in the order they climb (its files on disk are tracked
+   * apart: {@link CachedAdapter#dir}, {@link CachedAdapter#download}).
+   */
+  private enum Phase {
+    /** No weights in memory and none on the way. */
+    ABSENT,
+    /** Asking the adapter's entity (or the registry) where the adapter comes from. */
+    RESOLVING,
+    /** Downloading its files. */
+    FETCHING,
+    /** Reading and validating its weights from disk. */
+    READING,
+    /** Weights in memory. */
+    IN_MEMORY,
+    /** Weights in memory and on the engine's device. */
+    ON_DEVICE;
+
+    boolean loading() {
+      return this == RESOLVING || this == FETCHING || this == READING;
+    }
+
+    boolean inMemory() {
+      return this == IN_MEMORY || this == ON_DEVICE;
+    }
+  }
+
+  /** A downloaded copy of an adapter's files in the disk cache. */
+  private record Download(long bytes) {}
+
+  /** One adapter on this node: its weights, files, leases and usage. */
+  private static final class CachedAdapter {
     final String id;
     AdapterSource source;
     boolean pinned;
-    boolean loading;
-    final List<ActorRef<AcquireResult>> waiters = new ArrayList<>();
+    Phase phase = Phase.ABSENT;
+    /** The weights; set exactly while {@link #phase} is in memory. */
     LoraAdapter adapter;
+    final List<ActorRef<AcquireResult>> waiters = new ArrayList<>();
+    /** Where its files are (the source directory or the download), or null. */
     Path dir;
-    boolean downloaded;
-    long diskBytes;
-    boolean onDevice;
-    boolean fetching;
-    int refs;
+    /** Its files in the disk cache, or null. */
+    Download download;
+    /** Requests holding it now. */
+    int leases;
     long hits;
     long lastUseNanos;
     long lastUseMillis;
     String lastError;
-    boolean removing;
-    final List<ActorRef<AdapterEntity.Command>> unloadWaiters = new ArrayList<>();
+    /** Non-null while it is being removed from this node: who waits for that. */
+    List<ActorRef<AdapterEntity.Command>> removal;
 
-    Slot(String id) {
+    CachedAdapter(String id) {
       this.id = id;
     }
 
+    boolean removing() {
+      return removal != null;
+    }
+
+    void setWeights(LoraAdapter weights) {
+      adapter = weights;
+      phase = weights == null ? Phase.ABSENT : Phase.IN_MEMORY;
+    }
+
     Tier tier() {
-      if (removing) {
+      if (removing()) {
         return Tier.EVICTING;
       }
-      if (adapter != null) {
-        return onDevice ? Tier.DEVICE : Tier.CPU;
-      }
-      if (fetching) {
-        return Tier.FETCHING;
-      }
-      return dir != null && (downloaded || source != null && source.kind() == AdapterSource.Kind.LOCAL)
-          ? Tier.DISK : Tier.UNKNOWN;
+      return switch (phase) {
+        case ON_DEVICE -> Tier.DEVICE;
+        case IN_MEMORY -> Tier.CPU;
+        case FETCHING -> Tier.FETCHING;
+        default -> dir != null && (download != null || source != null && source.kind() == AdapterSource.Kind.LOCAL)
+            ? Tier.DISK : Tier.UNKNOWN;
+      };
     }
   }
 
@@ -165,33 +209,29 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
     long evictions;
   }
 
-  public static Behavior<Command> create(Settings settings) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new AdapterStore(ctx, timers, settings)));
+  public static Behavior<Command> create(Config config) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new AdapterStore(ctx, timers, config)));
   }
 
-  private final Settings settings;
+  private final Config config;
   private final Executor blocking;
   private final ClusterSharding sharding;
-  private final Map<String, Slot> slots = new LinkedHashMap<>();
+  private final Map<String, CachedAdapter> entries = new LinkedHashMap<>();
   private final Map<Tier, Counters> counters = new EnumMap<>(Tier.class);
-  private Set<String> deviceResident = new HashSet<>();
-  /**
-   * Adapters a prefetch put on the device since the last tick: the engine publishes its resident set only
-   * after its next step, so a tick may still read a snapshot without them.
-   */
-  private final Set<String> prefetchedSinceTick = new HashSet<>();
+  private final Runnable unsubscribe;
   private int pending;
-  private int ticks;
 
-  private AdapterStore(ActorContext<Command> ctx, TimerScheduler<Command> timers, Settings settings) {
+  private AdapterStore(ActorContext<Command> ctx, TimerScheduler<Command> timers, Config config) {
     super(ctx);
-    this.settings = settings;
+    this.config = config;
     this.blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig(LOADING_DISPATCHER));
     this.sharding = ClusterSharding.get(ctx.getSystem());
     for (Tier t : List.of(Tier.DISK, Tier.CPU, Tier.DEVICE)) {
       counters.put(t, new Counters());
     }
-    timers.startTimerWithFixedDelay(Tick.INSTANCE, TICK);
+    ActorRef<Command> self = ctx.getSelf();
+    this.unsubscribe = config.engine().subscribe(e -> self.tell(new DeviceChanged(e)));
+    timers.startTimerWithFixedDelay(Rereport.INSTANCE, REREPORT_INTERVAL);
   }
 
   @Override
@@ -199,7 +239,6 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
     return newReceiveBuilder()
         .onMessage(Acquire.class, this::onAcquire)
         .onMessage(Release.class, this::onRelease)
-        .onMessage(Prefetch.class, this::onPrefetch)
         .onMessage(Unload.class, this::onUnload)
         .onMessage(PinChanged.class, this::onPinChanged)
         .onMessage(Drop.class, this::onDrop)
@@ -207,72 +246,81 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
         .onMessage(Resolved.class, this::onResolved)
         .onMessage(Fetched.class, this::onFetched)
         .onMessage(Loaded.class, this::onLoaded)
-        .onMessage(Prefetched.class, this::onPrefetched)
-        .onMessage(DeviceUnloaded.class, this::onDeviceUnloaded)
-        .onMessage(RetryUnload.class, this::onRetryUnload)
-        .onMessage(Tick.class, t -> onTick())
+        .onMessage(DeviceChanged.class, this::onDeviceChanged)
+        .onMessage(OffDevice.class, this::onOffDevice)
+        .onMessage(Rereport.class, r -> onRereport())
+        .onSignal(PostStop.class, stop -> {
+          unsubscribe.run();
+          return this;
+        })
         .build();
   }
 
   // ------------------------------------------------------------------ leases
 
   private Behavior<Command> onAcquire(Acquire a) {
-    Slot s = slots.get(a.id());
-    if (s != null && s.removing) {
+    CachedAdapter s = entries.get(a.id());
+    if (s != null && s.removing()) {
       a.replyTo().tell(new Refused(new NotFoundException("adapter " + a.id() + " is being removed")));
       return this;
     }
-    if (s != null && s.adapter != null) {
+    if (s != null && s.phase.inMemory()) {
       hit(Tier.CPU);
       lease(s, a.replyTo());
       report(s);
       return this;
     }
-    if (pending >= settings.maxPending()) {
+    if (pending >= config.maxPending()) {
       a.replyTo().tell(new Refused(new OverloadedException("too many requests are waiting for adapters to load ("
-          + settings.maxPending() + ")")));
+          + config.maxPending() + ")")));
       return this;
     }
     if (s == null) {
-      s = new Slot(a.id());
-      slots.put(a.id(), s);
+      s = new CachedAdapter(a.id());
+      entries.put(a.id(), s);
     }
     s.waiters.add(a.replyTo());
     pending++;
-    if (!s.loading) {
+    if (!s.phase.loading()) {
       miss(Tier.CPU);
-      s.loading = true;
       if (s.source != null) {
         startLoad(s);
       } else {
+        s.phase = Phase.RESOLVING;
         String id = a.id();
         getContext().ask(AdapterEntity.Resolution.class, sharding.entityRefFor(AdapterEntity.TYPE_KEY, id),
             RESOLVE_TIMEOUT,
-            replyTo -> new AdapterEntity.Resolve(a.autoSource(), settings.node(), getContext().getSelf(), replyTo),
+            replyTo -> new AdapterEntity.Resolve(a.autoSource(), config.node(), getContext().getSelf(), replyTo),
             (res, err) -> new Resolved(id, res, err, false));
       }
     }
     return this;
   }
 
-  private void lease(Slot s, ActorRef<AcquireResult> replyTo) {
-    s.refs++;
+  /** Hands the weights to one request; the device tier counts a hit when the engine has them on its device. */
+  private void lease(CachedAdapter s, ActorRef<AcquireResult> replyTo) {
+    s.leases++;
     s.hits++;
     s.lastUseNanos = System.nanoTime();
     s.lastUseMillis = System.currentTimeMillis();
+    if (s.phase == Phase.ON_DEVICE) {
+      hit(Tier.DEVICE);
+    } else {
+      miss(Tier.DEVICE);
+    }
     replyTo.tell(new Leased(s.adapter));
   }
 
   private Behavior<Command> onRelease(Release r) {
-    Slot s = slots.get(r.id());
-    if (s == null || s.refs == 0) {
+    CachedAdapter s = entries.get(r.id());
+    if (s == null || s.leases == 0) {
       getContext().getLog().warn("release of adapter {} without a lease", r.id());
       return this;
     }
-    s.refs--;
+    s.leases--;
     s.lastUseNanos = System.nanoTime();
     s.lastUseMillis = System.currentTimeMillis();
-    if (s.removing && s.refs == 0) {
+    if (s.removing() && s.leases == 0) {
       unloadFromDevice(s);
     } else {
       evictCpu();
@@ -284,7 +332,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
   // ------------------------------------------------------------------ loading
 
   private Behavior<Command> onResolved(Resolved r) {
-    Slot s = slots.get(r.id());
+    CachedAdapter s = entries.get(r.id());
     if (s == null) {
       return this;
     }
@@ -311,7 +359,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
       return this;
     }
     try {
-      s.source = settings.sources().check(res.source(), null);
+      s.source = config.sources().check(res.source(), null);
     } catch (LoraFleetException e) {
       failLoad(s, e, true);
       return this;
@@ -321,7 +369,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
     return this;
   }
 
-  private void startLoad(Slot s) {
+  private void startLoad(CachedAdapter s) {
     String id = s.id;
     if (s.source.kind() == AdapterSource.Kind.LOCAL) {
       s.dir = s.source.path();
@@ -329,37 +377,35 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
       loadWeights(s);
       return;
     }
-    if (s.downloaded || settings.fetcher().cached(id)) {
+    if (s.download != null || config.fetcher().cached(id)) {
       hit(Tier.DISK);
-      s.dir = settings.fetcher().dirFor(id);
+      s.dir = config.fetcher().dirFor(id);
       loadWeights(s);
       return;
     }
     miss(Tier.DISK);
-    s.fetching = true;
+    s.phase = Phase.FETCHING;
     report(s);
     AdapterSource source = s.source;
-    getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> settings.fetcher().fetch(id, source), blocking),
+    getContext().pipeToSelf(CompletableFuture.supplyAsync(() -> config.fetcher().fetch(id, source), blocking),
         (f, err) -> new Fetched(id, f, unwrap(err)));
   }
 
   private Behavior<Command> onFetched(Fetched f) {
-    Slot s = slots.get(f.id());
+    CachedAdapter s = entries.get(f.id());
     if (s == null) {
       return this;
     }
-    s.fetching = false;
     if (f.failure() != null) {
       failLoad(s, asLoraFleet(f.failure()), false);
       return this;
     }
     s.dir = f.fetched().dir();
-    s.downloaded = true;
-    s.diskBytes = f.fetched().bytes();
+    s.download = new Download(f.fetched().bytes());
     counters.get(Tier.DISK).loads++;
-    settings.metrics().cacheLoad("disk");
+    config.metrics().cacheLoad("disk");
     evictDisk();
-    if (s.removing) {
+    if (s.removing()) {
       failLoad(s, new NotFoundException("adapter " + s.id + " is being removed"), false);
       return this;
     }
@@ -367,36 +413,36 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
     return this;
   }
 
-  private void loadWeights(Slot s) {
+  private void loadWeights(CachedAdapter s) {
+    s.phase = Phase.READING;
     String id = s.id;
     Path dir = s.dir;
     getContext().pipeToSelf(CompletableFuture.supplyAsync(
-            () -> LoraAdapter.load(id, dir, settings.baseConfig(), settings.maxRank()), blocking),
+            () -> LoraAdapter.load(id, dir, config.baseConfig(), config.maxRank()), blocking),
         (a, err) -> new Loaded(id, a, unwrap(err)));
   }
 
   private Behavior<Command> onLoaded(Loaded l) {
-    Slot s = slots.get(l.id());
+    CachedAdapter s = entries.get(l.id());
     if (s == null) {
       return this;
     }
     if (l.failure() != null) {
       LoraFleetException e = asLoraFleet(l.failure());
       getContext().getLog().warn("adapter {} failed to load from {}: {}", s.id, s.dir, e.getMessage());
-      if (s.downloaded) {
+      if (s.download != null) {
         deleteDownload(s);
       }
       failLoad(s, e, false);
       return this;
     }
-    s.loading = false;
-    s.adapter = l.adapter();
+    s.setWeights(l.adapter());
     s.lastError = null;
     counters.get(Tier.CPU).loads++;
-    settings.metrics().cacheLoad("cpu");
+    config.metrics().cacheLoad("cpu");
     getContext().getLog().info("adapter {} resident on tier cpu ({} KiB, rank {})", s.id, s.adapter.bytes() >> 10,
         s.adapter.maxRank());
-    if (s.removing) {
+    if (s.removing()) {
       failWaiters(s, new NotFoundException("adapter " + s.id + " is being removed"));
       unloadFromDevice(s);
       return this;
@@ -407,32 +453,32 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
     pending -= s.waiters.size();
     s.waiters.clear();
     if (s.pinned) {
-      prefetch(s);
+      config.engine().prefetchAdapter(s.adapter);
     }
     evictCpu();
     report(s);
+    publishUsage();
     return this;
   }
 
-  private void failLoad(Slot s, LoraFleetException e, boolean forget) {
-    s.loading = false;
+  private void failLoad(CachedAdapter s, LoraFleetException e, boolean forget) {
+    s.phase = Phase.ABSENT;
     s.source = null; // ask the entity again next time: the registration may change after a failure
-    s.fetching = false;
     s.lastError = e.getMessage();
     failWaiters(s, e);
-    if (s.removing) {
-      if (s.refs == 0) {
+    if (s.removing()) {
+      if (s.leases == 0) {
         unloadFromDevice(s);
       }
       return;
     }
     report(s);
-    if (forget && s.adapter == null && s.refs == 0 && !s.downloaded) {
-      slots.remove(s.id);
+    if (forget && s.leases == 0 && s.download == null) {
+      entries.remove(s.id);
     }
   }
 
-  private void failWaiters(Slot s, LoraFleetException e) {
+  private void failWaiters(CachedAdapter s, LoraFleetException e) {
     for (ActorRef<AcquireResult> w : s.waiters) {
       w.tell(new Refused(e));
     }
@@ -440,71 +486,42 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
     s.waiters.clear();
   }
 
-  // ------------------------------------------------------------------ device tier
+  // ------------------------------------------------------------------ device tier (the engine's events)
 
-  private Behavior<Command> onPrefetch(Prefetch p) {
-    Slot s = slots.get(p.id());
-    if (s == null || s.adapter == null) {
-      return this;
+  private Behavior<Command> onDeviceChanged(DeviceChanged d) {
+    LoraAdapter a = d.event().adapter();
+    CachedAdapter s = entries.get(a.id());
+    if (s == null || s.adapter != a) {
+      return this; // weights this store no longer holds (evicted, or reloaded since)
     }
-    if (deviceResident.contains(s.id)) {
-      hit(Tier.DEVICE);
-    } else {
-      miss(Tier.DEVICE);
-      prefetch(s);
-    }
-    return this;
-  }
-
-  private void prefetch(Slot s) {
-    String id = s.id;
-    getContext().pipeToSelf(settings.engine().prefetchAdapter(s.adapter), (ok, err) -> new Prefetched(id, ok != null && ok, err));
-  }
-
-  private Behavior<Command> onPrefetched(Prefetched p) {
-    if (p.failure() != null) {
-      getContext().getLog().warn("prefetch of adapter {} failed: {}", p.id(), p.failure().toString());
-    }
-    if (p.ok()) {
-      // Resident now: later requests for it are device hits even before the engine publishes its new set.
-      deviceResident.add(p.id());
-      prefetchedSinceTick.add(p.id());
-      Slot s = slots.get(p.id());
-      if (s != null && s.adapter != null && !s.onDevice) {
-        s.onDevice = true;
-        counters.get(Tier.DEVICE).loads++;
-        settings.metrics().cacheLoad("device");
-        report(s);
-      }
-    }
-    return this;
-  }
-
-  private Behavior<Command> onTick() {
-    Set<String> now = new HashSet<>(settings.engine().residentAdapters());
-    now.addAll(prefetchedSinceTick);
-    prefetchedSinceTick.clear();
-    for (Slot s : slots.values()) {
-      boolean on = s.adapter != null && now.contains(s.id);
-      if (on != s.onDevice) {
-        s.onDevice = on;
-        if (on) {
+    switch (d.event()) {
+      case AdapterResidencyEvent.Loaded loaded -> {
+        if (s.phase == Phase.IN_MEMORY) {
+          s.phase = Phase.ON_DEVICE;
           counters.get(Tier.DEVICE).loads++;
-          settings.metrics().cacheLoad("device");
-        } else {
-          counters.get(Tier.DEVICE).evictions++;
-          settings.metrics().cacheEviction("device");
+          config.metrics().cacheLoad("device");
+          report(s);
+          publishUsage();
         }
-        report(s);
       }
+      case AdapterResidencyEvent.Evicted evicted -> {
+        if (s.phase == Phase.ON_DEVICE) {
+          s.phase = Phase.IN_MEMORY;
+          counters.get(Tier.DEVICE).evictions++;
+          config.metrics().cacheEviction("device");
+          report(s);
+          publishUsage();
+        }
+      }
+      case AdapterResidencyEvent.Failed failed ->
+          getContext().getLog().warn("adapter {} could not be put on the device: {}", s.id, failed.message());
     }
-    deviceResident = now;
+    return this;
+  }
+
+  private Behavior<Command> onRereport() {
+    entries.values().forEach(this::report);
     publishUsage();
-    // Every few seconds, every adapter here is reported again: an entity that moved to another node (shard
-    // rebalance, node failure) learns where its adapter is resident.
-    if (++ticks % REREPORT_TICKS == 0) {
-      slots.values().forEach(this::report);
-    }
     return this;
   }
 
@@ -512,136 +529,123 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
 
   private void evictCpu() {
     long used = 0;
-    List<CachePolicy.Entry<Slot>> entries = new ArrayList<>();
-    for (Slot s : slots.values()) {
-      if (s.adapter != null) {
+    List<CachePolicy.Entry<CachedAdapter>> inMemory = new ArrayList<>();
+    for (CachedAdapter s : entries.values()) {
+      if (s.phase.inMemory()) {
         used += s.adapter.bytes();
-        entries.add(new CachePolicy.Entry<>(s, s.adapter.bytes(), s.lastUseNanos, s.hits, s.pinned,
-            s.refs > 0 || s.removing));
+        inMemory.add(new CachePolicy.Entry<>(s, s.adapter.bytes(), s.lastUseNanos, s.hits, s.pinned,
+            s.leases > 0 || s.removing()));
       }
     }
-    for (Slot victim : settings.policy().victims(entries, used, 0, settings.policy().cpuBytes())) {
-      LoraAdapter a = victim.adapter;
-      victim.adapter = null;
-      victim.onDevice = false;
-      settings.engine().unloadAdapter(a);
-      counters.get(Tier.CPU).evictions++;
-      settings.metrics().cacheEviction("cpu");
+    for (CachedAdapter victim : config.policy().victims(inMemory, used, 0, config.policy().cpuBytes())) {
+      dropWeights(victim);
       getContext().getLog().info("adapter {} evicted from tier cpu", victim.id);
       report(victim);
     }
   }
 
+  /** The weights leave this node's memory, and the engine's device as soon as nothing runs with them. */
+  private void dropWeights(CachedAdapter s) {
+    LoraAdapter a = s.adapter;
+    s.setWeights(null);
+    config.engine().evictAdapter(a);
+    counters.get(Tier.CPU).evictions++;
+    config.metrics().cacheEviction("cpu");
+    publishUsage();
+  }
+
   private void evictDisk() {
     long used = 0;
-    List<CachePolicy.Entry<Slot>> entries = new ArrayList<>();
-    for (Slot s : slots.values()) {
-      if (s.downloaded) {
-        used += s.diskBytes;
-        entries.add(new CachePolicy.Entry<>(s, s.diskBytes, s.lastUseNanos, s.hits, s.pinned, s.loading));
+    List<CachePolicy.Entry<CachedAdapter>> onDisk = new ArrayList<>();
+    for (CachedAdapter s : entries.values()) {
+      if (s.download != null) {
+        used += s.download.bytes();
+        onDisk.add(new CachePolicy.Entry<>(s, s.download.bytes(), s.lastUseNanos, s.hits, s.pinned, s.phase.loading()));
       }
     }
-    for (Slot victim : settings.policy().victims(entries, used, 0, settings.policy().diskBytes())) {
+    for (CachedAdapter victim : config.policy().victims(onDisk, used, 0, config.policy().diskBytes())) {
       deleteDownload(victim);
       counters.get(Tier.DISK).evictions++;
-      settings.metrics().cacheEviction("disk");
+      config.metrics().cacheEviction("disk");
       report(victim);
     }
   }
 
-  private void deleteDownload(Slot s) {
+  private void deleteDownload(CachedAdapter s) {
     String id = s.id;
-    s.downloaded = false;
-    s.diskBytes = 0;
+    s.download = null;
     s.dir = null;
-    CompletableFuture.runAsync(() -> settings.fetcher().delete(id), blocking);
+    CompletableFuture.runAsync(() -> config.fetcher().delete(id), blocking);
   }
 
   private Behavior<Command> onUnload(Unload u) {
-    Slot s = slots.get(u.id());
+    CachedAdapter s = entries.get(u.id());
     if (s == null) {
-      u.replyTo().tell(new AdapterEntity.NodeUnloaded(settings.node()));
+      u.replyTo().tell(new AdapterEntity.NodeUnloaded(config.node()));
       return this;
     }
-    s.removing = true;
-    s.unloadWaiters.add(u.replyTo());
+    if (s.removal == null) {
+      s.removal = new ArrayList<>();
+    }
+    s.removal.add(u.replyTo());
     report(s);
-    if (s.refs == 0 && !s.loading) {
+    if (s.leases == 0 && !s.phase.loading()) {
       unloadFromDevice(s);
     }
     return this;
   }
 
-  private void unloadFromDevice(Slot s) {
+  /** Once the engine has the adapter off its device (after its running sequences), the removal finishes. */
+  private void unloadFromDevice(CachedAdapter s) {
     String id = s.id;
-    if (s.adapter == null) {
+    if (!s.phase.inMemory()) {
       finishUnload(s);
       return;
     }
-    getContext().pipeToSelf(settings.engine().unloadAdapter(s.adapter), (ok, err) -> new DeviceUnloaded(id, ok != null && ok, err));
+    getContext().pipeToSelf(config.engine().evictAdapter(s.adapter), (done, err) -> new OffDevice(id, err));
   }
 
-  private Behavior<Command> onDeviceUnloaded(DeviceUnloaded d) {
-    Slot s = slots.get(d.id());
-    if (s == null) {
-      return this;
-    }
-    if (!d.ok() && s.adapter != null) {
-      // Still in a running sequence (its release is on the way): try again shortly.
-      getContext().scheduleOnce(Duration.ofMillis(20), getContext().getSelf(), new RetryUnload(d.id()));
-      return this;
-    }
-    finishUnload(s);
-    return this;
-  }
-
-  private Behavior<Command> onRetryUnload(RetryUnload r) {
-    Slot s = slots.get(r.id());
-    if (s != null && s.removing && s.refs == 0) {
-      unloadFromDevice(s);
+  private Behavior<Command> onOffDevice(OffDevice o) {
+    CachedAdapter s = entries.get(o.id());
+    if (s != null) {
+      finishUnload(s);
     }
     return this;
   }
 
-  private void finishUnload(Slot s) {
-    if (s.adapter != null) {
+  private void finishUnload(CachedAdapter s) {
+    if (s.phase.inMemory()) {
       counters.get(Tier.CPU).evictions++;
-      settings.metrics().cacheEviction("cpu");
+      config.metrics().cacheEviction("cpu");
     }
-    if (s.downloaded) {
+    if (s.download != null) {
       deleteDownload(s);
     }
-    slots.remove(s.id);
+    entries.remove(s.id);
     getContext().getLog().info("adapter {} unloaded from this node", s.id);
-    for (ActorRef<AdapterEntity.Command> w : s.unloadWaiters) {
-      w.tell(new AdapterEntity.NodeUnloaded(settings.node()));
+    for (ActorRef<AdapterEntity.Command> w : s.removal) {
+      w.tell(new AdapterEntity.NodeUnloaded(config.node()));
     }
     publishUsage();
   }
 
   private Behavior<Command> onDrop(Drop d) {
-    Slot s = slots.get(d.id());
-    if (s == null || s.adapter == null || s.refs > 0 || s.pinned || s.removing || s.loading) {
+    CachedAdapter s = entries.get(d.id());
+    if (s == null || !s.phase.inMemory() || s.leases > 0 || s.pinned || s.removing()) {
       return this;
     }
-    LoraAdapter a = s.adapter;
-    s.adapter = null;
-    s.onDevice = false;
-    settings.engine().unloadAdapter(a);
-    counters.get(Tier.CPU).evictions++;
-    settings.metrics().cacheEviction("cpu");
+    dropWeights(s);
     getContext().getLog().info("adapter {} dropped from this node (no longer placed here)", s.id);
     report(s);
-    publishUsage();
     return this;
   }
 
   private Behavior<Command> onPinChanged(PinChanged p) {
-    Slot s = slots.get(p.id());
+    CachedAdapter s = entries.get(p.id());
     if (s != null) {
       s.pinned = p.pinned();
-      if (p.pinned() && s.adapter != null) {
-        prefetch(s);
+      if (p.pinned() && s.phase.inMemory()) {
+        config.engine().prefetchAdapter(s.adapter);
       }
     }
     return this;
@@ -649,20 +653,20 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
 
   // ------------------------------------------------------------------ reporting
 
-  private void report(Slot s) {
-    NodeResidency r = new NodeResidency(settings.node(), getContext().getSelf(), s.tier(), s.refs,
+  private void report(CachedAdapter s) {
+    NodeResidency r = new NodeResidency(config.node(), getContext().getSelf(), s.tier(), s.leases,
         s.adapter == null ? 0 : s.adapter.bytes(), s.hits, s.lastUseMillis, s.lastError);
     sharding.entityRefFor(AdapterEntity.TYPE_KEY, s.id).tell(new AdapterEntity.Report(r));
   }
 
   private void hit(Tier t) {
     counters.get(t).hits++;
-    settings.metrics().cacheHit(t.wireName());
+    config.metrics().cacheHit(t.wireName());
   }
 
   private void miss(Tier t) {
     counters.get(t).misses++;
-    settings.metrics().cacheMiss(t.wireName());
+    config.metrics().cacheMiss(t.wireName());
   }
 
   private Map<Tier, TierStats> tierStats() {
@@ -673,43 +677,43 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
     long devBytes = 0;
     long cpuBytes = 0;
     long diskBytes = 0;
-    for (Slot s : slots.values()) {
-      if (s.adapter != null) {
+    for (CachedAdapter s : entries.values()) {
+      if (s.phase.inMemory()) {
         cpu++;
         cpuBytes += s.adapter.bytes();
-        if (s.onDevice) {
+        if (s.phase == Phase.ON_DEVICE) {
           dev++;
           devBytes += s.adapter.bytes();
         }
       }
-      if (s.downloaded) {
+      if (s.download != null) {
         disk++;
-        diskBytes += s.diskBytes;
+        diskBytes += s.download.bytes();
       }
     }
-    CachePolicy p = settings.policy();
-    out.put(Tier.DEVICE, stats(Tier.DEVICE, dev, devBytes, p.deviceSlots()));
+    CachePolicy p = config.policy();
+    out.put(Tier.DEVICE, stats(Tier.DEVICE, dev, devBytes, p.deviceAdapters()));
     out.put(Tier.CPU, stats(Tier.CPU, cpu, cpuBytes, p.cpuBytes()));
     out.put(Tier.DISK, stats(Tier.DISK, disk, diskBytes, p.diskBytes()));
     return out;
   }
 
-  private TierStats stats(Tier t, int entries, long bytes, long limit) {
+  private TierStats stats(Tier t, int count, long bytes, long limit) {
     Counters c = counters.get(t);
-    return new TierStats(entries, bytes, limit, c.hits, c.misses, c.loads, c.evictions);
+    return new TierStats(count, bytes, limit, c.hits, c.misses, c.loads, c.evictions);
   }
 
   private void publishUsage() {
-    tierStats().forEach((t, s) -> settings.metrics().cacheUsage(t.wireName(), s.entries(), s.bytes()));
+    tierStats().forEach((t, s) -> config.metrics().cacheUsage(t.wireName(), s.entries(), s.bytes()));
   }
 
   private Behavior<Command> onGetSnapshot(GetSnapshot g) {
-    List<SlotView> views = new ArrayList<>();
-    for (Slot s : slots.values()) {
-      views.add(new SlotView(s.id, s.tier(), s.refs, s.adapter == null ? 0 : s.adapter.bytes(), s.diskBytes, s.hits,
-          s.lastUseMillis, s.pinned, s.lastError));
+    List<AdapterView> views = new ArrayList<>();
+    for (CachedAdapter s : entries.values()) {
+      views.add(new AdapterView(s.id, s.tier(), s.leases, s.adapter == null ? 0 : s.adapter.bytes(),
+          s.download == null ? 0 : s.download.bytes(), s.hits, s.lastUseMillis, s.pinned, s.lastError));
     }
-    g.replyTo().tell(new Snapshot(settings.node(), List.copyOf(views), tierStats()));
+    g.replyTo().tell(new Snapshot(config.node(), List.copyOf(views), tierStats()));
     return this;
   }
 

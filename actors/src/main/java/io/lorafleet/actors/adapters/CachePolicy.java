@@ -13,15 +13,15 @@ import java.util.List;
  * entries in use are never chosen. Pure: the {@link AdapterStore} owns the entries and asks this class
  * whom to evict.
  *
- * @param deviceSlots     adapters loaded in the backend at once
+ * @param deviceAdapters  adapters kept on the engine's device at once ({@code device-slots})
  * @param cpuBytes        bytes of adapter weights kept in memory
  * @param diskBytes       bytes of downloaded adapter files kept on disk
  * @param frequencyWeight how much recency one doubling of the hit count is worth
  */
-public record CachePolicy(int deviceSlots, long cpuBytes, long diskBytes, Duration frequencyWeight) {
+public record CachePolicy(int deviceAdapters, long cpuBytes, long diskBytes, Duration frequencyWeight) {
   public CachePolicy {
-    if (deviceSlots < 1 || cpuBytes < 1 || diskBytes < 1 || frequencyWeight.isNegative()) {
-      throw new IllegalArgumentException("invalid adapter cache limits " + deviceSlots + " slots, " + cpuBytes
+    if (deviceAdapters < 1 || cpuBytes < 1 || diskBytes < 1 || frequencyWeight.isNegative()) {
+      throw new IllegalArgumentException("invalid adapter cache limits " + deviceAdapters + " on the device, " + cpuBytes
           + " CPU bytes, " + diskBytes + " disk bytes");
     }
   }

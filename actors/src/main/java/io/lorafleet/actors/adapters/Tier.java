@@ -5,7 +5,7 @@ import io.lorafleet.actors.serialization.CrossNode;
 /**
  * Where an adapter lives on one node, in the order it climbs: {@code UNKNOWN} (not on this node),
  * {@code FETCHING} (being downloaded), {@code DISK} (files on local disk), {@code CPU} (validated weights in
- * memory), {@code DEVICE} (loaded into a backend slot), {@code EVICTING} (being removed, waiting for its
+ * memory), {@code DEVICE} (also on the engine's device), {@code EVICTING} (being removed, waiting for its
  * in-flight requests).
  */
 public enum Tier implements CrossNode {

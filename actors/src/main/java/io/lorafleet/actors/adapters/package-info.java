@@ -1,8 +1,9 @@
 /**
  * Adapters across the cluster and on one node: {@link io.lorafleet.actors.adapters.AdapterEntity} (sharded,
  * one per adapter id: registration, usage, residency per node), {@link io.lorafleet.actors.adapters.AdapterStore}
- * (per node: the weights in memory, the downloaded files, the device slots, under a
- * {@link io.lorafleet.actors.adapters.CachePolicy}), the replicated
+ * (per node: the weights in memory and the downloaded files, under a
+ * {@link io.lorafleet.actors.adapters.CachePolicy}; it follows the device tier through the engine's residency
+ * events and passes every change on to the entity), the replicated
  * {@link io.lorafleet.actors.adapters.AdapterRegistry}, and the checks on where adapters may come from
  * ({@link io.lorafleet.actors.adapters.SourcePolicy}, {@link io.lorafleet.actors.adapters.AdapterFetcher}).
  */

@@ -1,14 +1,13 @@
 package io.lorafleet.actors.batch;
 
-import io.lorafleet.actors.adapters.AdapterStore;
 import io.lorafleet.runtime.engine.Engine;
 import io.lorafleet.runtime.engine.GenerateRequest;
 import io.lorafleet.runtime.engine.GenerationListener;
 import io.lorafleet.runtime.engine.GenerationResult;
 import io.lorafleet.runtime.engine.TokenOutput;
 import io.lorafleet.runtime.errors.LoraFleetException;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.HashSet;
+import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -20,18 +19,15 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * Owns one {@link Engine} (one per backend instance): starts its step loop on the engine's own thread,
  * admits requests into the running continuous batch (the engine's bounded queue refuses overload at once:
  * never an unbounded queue), streams each request's tokens to its requester (the engine listener only
- * tells), cancels requests whose client went away (their KV blocks go back to the pool), asks the node's
- * {@link AdapterStore} to put the adapters of admitted requests into device slots before their first step,
- * and returns each adapter lease when its request ends.
+ * tells) and cancels requests whose client went away (their KV blocks go back to the pool). Adapter leases
+ * and device residency are not its business: the request's pipeline holds the lease, the engine decides
+ * what is on the device.
  */
 public final class BatchBuilder extends AbstractBehavior<BatchBuilder.Command> {
   /** Messages of the batch builder. */
   public interface Command {}
 
-  /**
-   * Admits a request whose adapter (if any) is leased from the store; the lease is released when the
-   * request ends or is refused. Local only.
-   */
+  /** Admits a request into the engine; its events go to {@code events}. Local only. */
   public record Submit(GenerateRequest request, ActorRef<GenerationEvent> events, ActorRef<SubmitResult> replyTo)
       implements Command {}
 
@@ -50,20 +46,17 @@ public final class BatchBuilder extends AbstractBehavior<BatchBuilder.Command> {
 
   private record Ended(String requestId) implements Command {}
 
-  public static Behavior<Command> create(Engine engine, ActorRef<AdapterStore.Command> store) {
-    return Behaviors.setup(ctx -> new BatchBuilder(ctx, engine, store));
+  public static Behavior<Command> create(Engine engine) {
+    return Behaviors.setup(ctx -> new BatchBuilder(ctx, engine));
   }
 
   private final Engine engine;
-  private final ActorRef<AdapterStore.Command> store;
-  /** In-flight request id → its adapter id (null for the base model). */
-  private final Map<String, String> inFlight = new HashMap<>();
+  private final Set<String> inFlight = new HashSet<>();
   private long admitted;
 
-  private BatchBuilder(ActorContext<Command> ctx, Engine engine, ActorRef<AdapterStore.Command> store) {
+  private BatchBuilder(ActorContext<Command> ctx, Engine engine) {
     super(ctx);
     this.engine = engine;
-    this.store = store;
     engine.start();
   }
 
@@ -72,7 +65,10 @@ public final class BatchBuilder extends AbstractBehavior<BatchBuilder.Command> {
     return newReceiveBuilder()
         .onMessage(Submit.class, this::onSubmit)
         .onMessage(Cancel.class, this::onCancel)
-        .onMessage(Ended.class, this::onEnded)
+        .onMessage(Ended.class, e -> {
+          inFlight.remove(e.requestId());
+          return this;
+        })
         .onMessage(GetAdmitted.class, g -> {
           g.replyTo().tell(admitted);
           return this;
@@ -85,38 +81,21 @@ public final class BatchBuilder extends AbstractBehavior<BatchBuilder.Command> {
     try {
       engine.submit(r, new Listener(s.events(), getContext().getSelf()));
     } catch (LoraFleetException e) {
-      release(r.adapterId());
       s.replyTo().tell(new Rejected(e));
       return this;
     }
-    inFlight.put(r.requestId(), r.adapterId());
+    inFlight.add(r.requestId());
     admitted++;
     s.replyTo().tell(new Accepted(r.requestId()));
-    if (r.adapterId() != null) {
-      store.tell(new AdapterStore.Prefetch(r.adapterId()));
-    }
     return this;
   }
 
   private Behavior<Command> onCancel(Cancel c) {
-    if (inFlight.containsKey(c.requestId())) {
+    if (inFlight.contains(c.requestId())) {
       getContext().getLog().debug("cancelling {} (client gone)", c.requestId());
       engine.cancel(c.requestId());
     }
     return this;
-  }
-
-  private Behavior<Command> onEnded(Ended e) {
-    if (inFlight.containsKey(e.requestId())) {
-      release(inFlight.remove(e.requestId()));
-    }
-    return this;
-  }
-
-  private void release(String adapterId) {
-    if (adapterId != null) {
-      store.tell(new AdapterStore.Release(adapterId));
-    }
   }
 
   /** Runs on the engine thread: only tells. */

@@ -3,8 +3,10 @@ package io.lorafleet.actors.cluster;
 import io.lorafleet.actors.metrics.ServerMetrics;
 import io.lorafleet.actors.placement.AllocationPolicy;
 import io.lorafleet.actors.placement.NodeLoad;
+import io.lorafleet.actors.placement.ReplicaPlacement;
+import io.lorafleet.actors.placement.ReplicationPlanner;
 import io.lorafleet.actors.placement.ReplicationPolicy;
-import io.lorafleet.actors.placement.RoutingPolicy;
+import io.lorafleet.actors.placement.ScalingPlanner;
 import io.lorafleet.actors.placement.ScalingPolicy;
 import io.lorafleet.actors.routing.AdapterPlacement;
 import io.lorafleet.actors.routing.FleetKeys;
@@ -13,15 +15,12 @@ import io.lorafleet.actors.routing.NodeAnnouncement;
 import io.lorafleet.actors.serialization.CrossNode;
 import java.time.Duration;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -40,13 +39,16 @@ import org.apache.pekko.cluster.ddata.typed.javadsl.Replicator;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /**
- * The fleet's supervisor, a cluster singleton. Every tick it reads the nodes' announcements and: replicates
- * hot adapters ({@link ReplicationPolicy}: replica counts from the fleet-wide request rate per adapter, nodes
- * chosen by the {@link AllocationPolicy}; placements written to Distributed Data, where every node's router
- * reads them; dropped replicas are unloaded there), and scales the fleet ({@link ScalingPolicy}) through its
- * {@link Provisioner} — a scale-in drains the chosen node first. Admins move adapters, set replica counts
- * and ask for a rebalance through it. Every decision is logged, counted in the metrics and kept (the last
- * ones) for {@code GET /admin/cluster}.
+ * The fleet's supervisor, a cluster singleton: it executes what the planners of
+ * {@code io.lorafleet.actors.placement} decide. Every tick it reads the nodes' announcements and the
+ * placements from Distributed Data, and: replicates hot adapters ({@link ReplicationPlanner}: replica counts
+ * from the fleet-wide request rate per adapter by the {@link ReplicationPolicy}, nodes chosen by the {@link
+ * AllocationPolicy}; placements written to Distributed Data, where every node's router reads them; dropped
+ * replicas are unloaded there), and scales the fleet ({@link ScalingPlanner} around the {@link ScalingPolicy})
+ * through its {@link Provisioner} — a scale-in drains the chosen node first. Admins move adapters, set replica
+ * counts and ask for a rebalance through it (the same planner). Every decision is logged, counted in the
+ * metrics and kept (the last ones) for {@code GET /admin/cluster}. The simulator ({@code lorafleet simulate})
+ * replays the same replication planner on its model of a fleet.
  */
 public final class ClusterSupervisor extends AbstractBehavior<ClusterSupervisor.Command> {
   /** Messages of the supervisor (all may come from other nodes, through the singleton proxy). */
@@ -126,15 +128,12 @@ public final class ClusterSupervisor extends AbstractBehavior<ClusterSupervisor.
   private final Provisioner provisioner;
   private final ServerMetrics metrics;
   private final Cluster cluster;
+  private final ReplicationPlanner replication;
+  private final ScalingPlanner scaling;
   private Map<String, NodeAnnouncement> announcements = Map.of();
   private Map<String, AdapterPlacement> placements = Map.of();
-  private final Map<String, ReplicationPolicy.State> replicaStates = new HashMap<>();
-  private ScalingPolicy.State scalingState = ScalingPolicy.State.INITIAL;
-  private int pending;
-  private long pendingSince;
-  private int pendingBase;
-  private int desired;
-  private final Set<String> drained = new HashSet<>();
+  private Map<String, ReplicationPolicy.State> replicaStates = Map.of();
+  private ScalingPlanner.State scalingState = ScalingPlanner.State.INITIAL;
   private final ArrayDeque<Decision> decisions = new ArrayDeque<>();
 
   @SuppressWarnings({"unchecked", "rawtypes"})
@@ -145,6 +144,8 @@ public final class ClusterSupervisor extends AbstractBehavior<ClusterSupervisor.
     this.written = (ActorRef) ctx.messageAdapter(Replicator.UpdateResponse.class, r -> Written.INSTANCE);
     this.selfAddress = DistributedData.get(ctx.getSystem()).selfUniqueAddress();
     this.settings = settings;
+    this.replication = new ReplicationPlanner(settings.replication(), settings.allocation());
+    this.scaling = new ScalingPlanner(settings.scaling(), settings.pendingTimeout());
     this.provisioner = provisioner;
     this.metrics = metrics;
     this.cluster = Cluster.get(ctx.getSystem());
@@ -212,13 +213,11 @@ public final class ClusterSupervisor extends AbstractBehavior<ClusterSupervisor.
     return serving.stream().map(a -> a.toLoad(0)).toList();
   }
 
-  private Map<String, Integer> hosted() {
-    Map<String, Integer> out = new HashMap<>();
-    for (AdapterPlacement p : placements.values()) {
-      for (String n : p.nodes()) {
-        out.merge(n, 1, Integer::sum);
-      }
-    }
+  /** The placements as the planner sees them. */
+  private Map<String, ReplicaPlacement> planned() {
+    Map<String, ReplicaPlacement> out = new HashMap<>();
+    placements.forEach((adapter, p) -> out.put(adapter, new ReplicaPlacement(p.replicas(), p.nodeList(), p.reason(),
+        p.manual())));
     return out;
   }
 
@@ -238,74 +237,28 @@ public final class ClusterSupervisor extends AbstractBehavior<ClusterSupervisor.
     List<NodeAnnouncement> serving = serving();
     List<NodeLoad> loads = loads(serving);
     long now = System.currentTimeMillis();
-    replicate(serving, loads, now);
+    ReplicationPlanner.Plan plan = replication.replicate(loads, planned(), replicaStates, now);
+    replicaStates = plan.states();
+    plan.changes().forEach(c -> apply(serving, c));
     scale(serving, loads, now);
     int live = (int) loads.stream().filter(NodeLoad::accepting).count();
-    metrics.clusterNodes(live, desired == 0 ? live : desired, pending);
+    int desired = scalingState.desired();
+    metrics.clusterNodes(live, desired == 0 ? live : desired, scalingState.pending());
     return this;
   }
 
-  private void replicate(List<NodeAnnouncement> serving, List<NodeLoad> loads, long now) {
-    if (loads.isEmpty()) {
-      return;
+  /** Carries out one change of the planner: the placement written (or removed), the decision, the unloads. */
+  private void apply(List<NodeAnnouncement> serving, ReplicationPlanner.Change c) {
+    if (c.placement() == null) {
+      remove(c.adapter());
+    } else {
+      ReplicaPlacement p = c.placement();
+      write(c.adapter(), new AdapterPlacement(p.replicas(), p.nodes().toArray(String[]::new), p.reason(), p.manual()));
     }
-    Set<String> liveNodes = new HashSet<>();
-    loads.forEach(l -> liveNodes.add(l.node()));
-    int accepting = (int) loads.stream().filter(NodeLoad::accepting).count();
-    Map<String, Double> rates = RoutingPolicy.fleetRates(loads);
-    Set<String> adapters = new TreeSet<>(rates.keySet());
-    adapters.addAll(placements.keySet());
-    Map<String, Integer> hosted = hosted();
-    for (String adapter : adapters) {
-      AdapterPlacement p = placements.get(adapter);
-      double rate = rates.getOrDefault(adapter, 0.0);
-      if (p != null && p.manual()) {
-        if (!liveNodes.containsAll(p.nodeList()) || p.nodeList().stream().anyMatch(n -> !accepts(loads, n))) {
-          List<String> nodes = settings.allocation().placeReplicas(adapter, p.replicas(), loads, p.nodeList(), hosted);
-          if (!nodes.isEmpty() && !nodes.equals(p.nodeList())) {
-            write(adapter, new AdapterPlacement(p.replicas(), nodes.toArray(String[]::new),
-                p.reason() + "; replaced a gone node", true));
-            decide("replace", adapter, "placed on " + nodes + " (a node of its manual placement left)");
-          }
-        }
-        continue;
-      }
-      int current = p == null ? 1 : p.replicas();
-      ReplicationPolicy.State state = replicaStates.getOrDefault(adapter, ReplicationPolicy.State.initial(current));
-      if (state.replicas() != current) {
-        state = ReplicationPolicy.State.initial(current);
-      }
-      ReplicationPolicy.State next = settings.replication().decide(state, rate, accepting, now);
-      replicaStates.put(adapter, next);
-      String why = String.format(java.util.Locale.ROOT, "%.1f req/s over the fleet, %.1f per replica", rate,
-          settings.replication().ratePerReplica());
-      if (next.replicas() <= 1) {
-        if (p != null) {
-          remove(adapter);
-          decide("replicas", adapter, p.replicas() + " -> 1 (" + why + ")");
-          drop(serving, adapter, p.nodeList().subList(1, p.nodeList().size()));
-        }
-        if (rate < 0.01) {
-          replicaStates.remove(adapter);
-        }
-        continue;
-      }
-      List<String> currentNodes = p != null ? p.nodeList()
-          : RoutingPolicy.home(adapter, loads.stream().filter(NodeLoad::accepting).toList())
-              .map(h -> List.of(h.node())).orElse(List.of());
-      List<String> nodes = settings.allocation().placeReplicas(adapter, next.replicas(), loads, currentNodes, hosted);
-      if (p == null || !nodes.equals(p.nodeList())) {
-        write(adapter, new AdapterPlacement(next.replicas(), nodes.toArray(String[]::new), why, false));
-        decide("replicas", adapter, current + " -> " + next.replicas() + " on " + nodes + " (" + why + ")");
-        List<String> dropped = new ArrayList<>(currentNodes);
-        dropped.removeAll(nodes);
-        drop(serving, adapter, dropped);
-      }
+    if (c.kind() != null) {
+      decide(c.kind(), c.adapter(), c.detail());
     }
-  }
-
-  private static boolean accepts(List<NodeLoad> loads, String node) {
-    return loads.stream().anyMatch(l -> l.node().equals(node) && l.accepting());
+    drop(serving, c.adapter(), c.unload());
   }
 
   /** Tells the nodes no longer placed for an adapter to unload it (cold replicas). */
@@ -334,138 +287,89 @@ public final class ClusterSupervisor extends AbstractBehavior<ClusterSupervisor.
   }
 
   private void scale(List<NodeAnnouncement> serving, List<NodeLoad> loads, long now) {
-    if (provisioner == null || loads.isEmpty()) {
-      // No announcement seen yet (this supervisor just started): nothing to judge the fleet by.
+    if (provisioner == null) {
       return;
     }
-    int live = (int) loads.stream().filter(NodeLoad::accepting).count();
-    if (pending > 0 && (live > pendingBase || now - pendingSince > settings.pendingTimeout().toMillis())) {
-      if (live <= pendingBase) {
-        decide("scale-out-timeout", "fleet", "the requested node did not join within " + settings.pendingTimeout());
-      }
-      pending = 0;
-    }
-    ScalingPolicy.Decision d = settings.scaling().decide(loads, pending, scalingState, now);
-    scalingState = d.state();
-    switch (d.action()) {
-      case HOLD -> { }
-      case SCALE_OUT -> {
-        pending = 1;
-        pendingSince = now;
-        pendingBase = live;
-        desired = d.targetNodes();
-        decide("scale-out", "fleet", "to " + d.targetNodes() + " nodes: " + d.reason());
-        getContext().pipeToSelf(provisioner.addNode(), (ok, err) -> new Provisioned("add", "fleet", ok, err));
-      }
-      case SCALE_IN -> {
-        String victim = loads.stream().filter(l -> l.accepting() && provisioner.canRemove(l.node())
-                && !drained.contains(l.node()))
-            .min(Comparator.comparingDouble(NodeLoad::pressure).thenComparing(NodeLoad::node, Comparator.reverseOrder()))
-            .map(NodeLoad::node).orElse(null);
-        if (victim == null) {
-          return;
+    // No announcement seen yet (this supervisor just started): the planner judges nothing.
+    ScalingPlanner.Plan plan = scaling.plan(loads, provisioner::canRemove, scalingState, now);
+    scalingState = plan.state();
+    for (ScalingPlanner.Action a : plan.actions()) {
+      switch (a) {
+        case ScalingPlanner.AddTimedOut t -> decide("scale-out-timeout", "fleet", t.reason());
+        case ScalingPlanner.AddNode add -> {
+          decide("scale-out", "fleet", add.reason());
+          getContext().pipeToSelf(provisioner.addNode(), (ok, err) -> new Provisioned("add", "fleet", ok, err));
         }
-        desired = d.targetNodes();
-        drained.add(victim);
-        decide("scale-in", victim, "to " + d.targetNodes() + " nodes: " + d.reason());
-        serving.stream().filter(a -> a.node().equals(victim)).findFirst()
-            .ifPresent(a -> a.service().tell(new GenerationService.Drain("scale-in by the cluster supervisor")));
-        getContext().pipeToSelf(provisioner.removeNode(victim), (ok, err) -> new Provisioned("remove", victim, ok, err));
+        case ScalingPlanner.RemoveNode rm -> {
+          decide("scale-in", rm.node(), rm.reason());
+          serving.stream().filter(x -> x.node().equals(rm.node())).findFirst()
+              .ifPresent(x -> x.service().tell(new GenerationService.Drain("scale-in by the cluster supervisor")));
+          getContext().pipeToSelf(provisioner.removeNode(rm.node()),
+              (ok, err) -> new Provisioned("remove", rm.node(), ok, err));
+        }
       }
     }
   }
 
   private Behavior<Command> onProvisioned(Provisioned p) {
-    if (p.failure() != null) {
+    boolean failed = p.failure() != null;
+    if (failed) {
       decide(p.kind() + "-failed", p.subject(), String.valueOf(p.failure().getMessage()));
-      if (p.kind().equals("add")) {
-        pending = 0;
-      }
     } else {
       getContext().getLog().info("provisioner: {} {}: {}", p.kind(), p.subject(), p.outcome());
-      if (p.kind().equals("remove")) {
-        drained.remove(p.subject());
-      }
     }
+    scalingState = p.kind().equals("add") ? scaling.added(scalingState, failed)
+        : scaling.removed(scalingState, p.subject(), failed);
     return this;
   }
 
   // ------------------------------------------------------------------ admin
 
   private Behavior<Command> onSetReplicas(SetReplicas s) {
-    List<NodeLoad> loads = loads(serving());
-    long accepting = loads.stream().filter(NodeLoad::accepting).count();
-    if (s.count() < 1 || s.count() > accepting) {
-      s.replyTo().tell(new PlacementResult(s.adapter(), new String[0], "count must be between 1 and the "
-          + accepting + " serving nodes, got " + s.count()));
+    List<NodeAnnouncement> serving = serving();
+    ReplicationPlanner.Plan plan;
+    try {
+      plan = replication.setReplicas(s.adapter(), s.count(), loads(serving), planned(), replicaStates);
+    } catch (IllegalArgumentException e) {
+      s.replyTo().tell(new PlacementResult(s.adapter(), new String[0], e.getMessage()));
       return this;
     }
-    AdapterPlacement p = placements.get(s.adapter());
-    List<String> current = p != null ? p.nodeList() : RoutingPolicy.home(s.adapter(),
-        loads.stream().filter(NodeLoad::accepting).toList()).map(h -> List.of(h.node())).orElse(List.of());
-    List<String> nodes = settings.allocation().placeReplicas(s.adapter(), s.count(), loads, current, hosted());
-    write(s.adapter(), new AdapterPlacement(s.count(), nodes.toArray(String[]::new), "admin: " + s.count()
-        + " replicas", true));
-    replicaStates.put(s.adapter(), ReplicationPolicy.State.initial(s.count()));
-    decide("admin-replicas", s.adapter(), s.count() + " replicas on " + nodes);
-    List<String> dropped = new ArrayList<>(current);
-    dropped.removeAll(nodes);
-    drop(serving(), s.adapter(), dropped);
-    s.replyTo().tell(new PlacementResult(s.adapter(), nodes.toArray(String[]::new), null));
+    replicaStates = plan.states();
+    plan.changes().forEach(c -> apply(serving, c));
+    s.replyTo().tell(new PlacementResult(s.adapter(), plan.changes().getFirst().placement().nodes()
+        .toArray(String[]::new), null));
     return this;
   }
 
   private Behavior<Command> onMoveAdapter(MoveAdapter m) {
     List<NodeAnnouncement> serving = serving();
-    if (serving.stream().noneMatch(a -> a.node().equals(m.to()) && a.accepting())) {
-      m.replyTo().tell(new PlacementResult(m.adapter(), new String[0], "node " + m.to()
-          + " is not a serving member accepting work"));
+    ReplicationPlanner.Change c;
+    try {
+      c = replication.move(m.adapter(), m.to(), loads(serving), planned());
+    } catch (IllegalArgumentException e) {
+      m.replyTo().tell(new PlacementResult(m.adapter(), new String[0], e.getMessage()));
       return this;
     }
-    AdapterPlacement p = placements.get(m.adapter());
-    List<String> before = new ArrayList<>();
-    if (p != null) {
-      before.addAll(p.nodeList());
-    }
-    for (NodeAnnouncement a : serving) {
-      if (Arrays.asList(a.residentAdapters()).contains(m.adapter()) && !before.contains(a.node())) {
-        before.add(a.node());
-      }
-    }
-    write(m.adapter(), new AdapterPlacement(1, new String[] {m.to()}, "admin: moved to " + m.to(), true));
-    decide("admin-move", m.adapter(), "to " + m.to() + " (was on " + before + ")");
-    before.remove(m.to());
-    drop(serving, m.adapter(), before);
+    apply(serving, c);
     m.replyTo().tell(new PlacementResult(m.adapter(), new String[] {m.to()}, null));
     return this;
   }
 
   private Behavior<Command> onRebalance(Rebalance r) {
     List<NodeAnnouncement> serving = serving();
-    List<NodeLoad> loads = loads(serving);
-    List<String> changes = new ArrayList<>();
-    Map<String, Integer> hosted = new HashMap<>();
-    for (var e : new TreeSet<>(placements.keySet())) {
-      AdapterPlacement p = placements.get(e);
-      List<String> nodes = settings.allocation().placeReplicas(e, p.replicas(), loads, List.of(), hosted);
-      nodes.forEach(n -> hosted.merge(n, 1, Integer::sum));
-      if (!nodes.equals(p.nodeList()) && !nodes.isEmpty()) {
-        write(e, new AdapterPlacement(p.replicas(), nodes.toArray(String[]::new), "rebalanced", p.manual()));
-        changes.add(e + ": " + p.nodeList() + " -> " + nodes);
-        List<String> dropped = new ArrayList<>(p.nodeList());
-        dropped.removeAll(nodes);
-        drop(serving, e, dropped);
-      }
-    }
-    decide("admin-rebalance", "fleet", changes.isEmpty() ? "nothing to move" : String.join("; ", changes));
-    r.replyTo().tell(new RebalanceResult(changes.toArray(String[]::new)));
+    List<ReplicationPlanner.Change> changes = replication.rebalance(loads(serving), planned());
+    changes.forEach(c -> apply(serving, c));
+    List<String> described = changes.stream().map(c -> c.adapter() + ": " + c.detail()).toList();
+    decide("admin-rebalance", "fleet", described.isEmpty() ? "nothing to move" : String.join("; ", described));
+    r.replyTo().tell(new RebalanceResult(described.toArray(String[]::new)));
     return this;
   }
 
   private Status status() {
     int live = (int) serving().stream().filter(NodeAnnouncement::accepting).count();
+    int desired = scalingState.desired();
     return new Status(cluster.selfMember().address().toString(), provisioner == null ? "none" : provisioner.name(),
-        live, desired == 0 ? live : desired, pending,
+        live, desired == 0 ? live : desired, scalingState.pending(),
         provisioner == null ? new String[0] : provisioner.nodes().toArray(String[]::new),
         decisions.toArray(Decision[]::new));
   }

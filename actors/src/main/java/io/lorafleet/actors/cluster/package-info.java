@@ -4,6 +4,8 @@
  * {@link io.lorafleet.actors.cluster.Provisioner}: {@link io.lorafleet.actors.cluster.LocalProcessProvisioner}
  * or {@link io.lorafleet.actors.cluster.KubernetesProvisioner}) and the
  * {@link io.lorafleet.actors.cluster.AdapterShardAllocation} that places adapter shards by capacity and load.
- * Decisions come from the pure policies of {@link io.lorafleet.actors.placement}.
+ * The supervisor decides nothing itself: it executes what the pure planners of {@link
+ * io.lorafleet.actors.placement} ({@code ReplicationPlanner}, {@code ScalingPlanner}) plan from the
+ * announcements and placements it reads from Distributed Data.
  */
 package io.lorafleet.actors.cluster;

@@ -212,8 +212,8 @@ final class AdminApi {
         members.add(m.address() + " " + m.status());
       }
       o.put("model", node.modelName());
-      o.put("backend", node.engine().backend().name());
-      EngineStats st = node.engine().engine().stats();
+      o.put("backend", node.model().backend().name());
+      EngineStats st = node.model().engine().stats();
       ObjectNode e = o.putObject("engine");
       e.put("waiting", st.waiting());
       e.put("running", st.running());
@@ -224,7 +224,7 @@ final class AdminApi {
       e.put("prompt_tokens", st.promptTokens());
       e.put("generated_tokens", st.generatedTokens());
       e.put("preemptions", st.preemptions());
-      e.put("max_model_len", node.engine().engine().maxModelLen());
+      e.put("max_model_len", node.model().engine().maxModelLen());
       ObjectNode cache = o.putObject("adapter_cache");
       for (Tier t : List.of(Tier.DEVICE, Tier.CPU, Tier.DISK)) {
         AdapterStore.TierStats ts = s.tiers().get(t);
@@ -238,7 +238,7 @@ final class AdminApi {
         j.put("evictions", ts.evictions());
       }
       ArrayNode local = o.putArray("adapters");
-      for (AdapterStore.SlotView v : s.adapters()) {
+      for (AdapterStore.AdapterView v : s.adapters()) {
         ObjectNode j = local.addObject();
         j.put("id", v.id());
         j.put("tier", v.tier().wireName());

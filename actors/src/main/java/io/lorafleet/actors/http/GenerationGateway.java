@@ -1,21 +1,15 @@
 package io.lorafleet.actors.http;
 
-import io.lorafleet.actors.adapters.AdapterStore;
-import io.lorafleet.actors.batch.BatchBuilder;
 import io.lorafleet.actors.batch.GenerationEvent;
 import io.lorafleet.actors.routing.FleetView;
 import io.lorafleet.actors.routing.GenerationRouter;
+import io.lorafleet.actors.routing.GenerationService;
 import io.lorafleet.actors.routing.NodeFailedException;
 import io.lorafleet.actors.routing.RequestRelay;
-import io.lorafleet.runtime.engine.GenerateRequest;
 import io.lorafleet.runtime.engine.SamplingParams;
-import io.lorafleet.runtime.errors.LoraFleetException;
-import io.lorafleet.runtime.model.LoraAdapter;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
@@ -23,6 +17,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.japi.Pair;
 import org.apache.pekko.stream.OverflowStrategy;
@@ -31,14 +26,13 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.typed.javadsl.ActorSource;
 
 /**
- * Runs one generation for the HTTP layer: on this node (leases the adapter from the node's store, waiting
- * for one load, and submits to the batch builder) or, when the fleet view routes it elsewhere, through a
- * relay to another node; hands back the token stream. A stream cancelled before its end (the
- * client went away) cancels the request in the engine. Latency metrics are taken here, off the engine
- * thread.
+ * Runs one generation for the HTTP layer: on this node (through its generation service's pipeline, which
+ * leases the adapter, submits to the batch builder and streams the events back) or, when the fleet view
+ * routes it elsewhere, through a relay to another node's same pipeline; hands back the token stream. A
+ * stream cancelled before its end (the client went away) cancels the request in the engine. Latency
+ * metrics are taken here, off the engine thread.
  */
 final class GenerationGateway {
-  private static final Duration SUBMIT_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration ROUTE_TIMEOUT = Duration.ofSeconds(5);
   /** Nodes a relayed request is tried on at most. */
   private static final int MAX_ATTEMPTS = 3;
@@ -50,18 +44,12 @@ final class GenerationGateway {
     this.node = node;
   }
 
-  /** The adapter a request names: null id for the base model; {@code autoSource} registers on first use. */
-  record AdapterChoice(String id, String autoSource) {
-    static final AdapterChoice BASE = new AdapterChoice(null, null);
-  }
-
   /** An admitted request and its events (tokens, then finished or failed). */
-  record Generation(String requestId, int[] prompt, SamplingParams params, String adapterId,
-      Source<GenerationEvent, NotUsed> events) {
+  record Generation(String requestId, Source<GenerationEvent, NotUsed> events) {
 
-    /** All events, once the request ended. */
-    CompletionStage<List<GenerationEvent>> collect(org.apache.pekko.actor.typed.ActorSystem<?> system) {
-      return events.runWith(Sink.seq(), system);
+    /** The tokens and result once the request ended; a failed request fails the stage with its error. */
+    CompletionStage<CompletedGeneration> completed(ActorSystem<?> system) {
+      return events.runWith(Sink.seq(), system).thenApply(CompletedGeneration::of);
     }
   }
 
@@ -70,47 +58,60 @@ final class GenerationGateway {
   }
 
   /**
-   * Starts a generation on the node the fleet view chooses: this one (lease the adapter from the store,
-   * submit to the batch builder) or another one through a {@link RequestRelay}, which retries elsewhere if
-   * that node fails. {@code streaming}: whether the caller streams tokens to its client as they come (a
-   * non-streaming request can be retried even after its first tokens).
+   * Starts a generation on the node the fleet view chooses: this one (its {@link GenerationService}) or
+   * another one through a {@link RequestRelay}, which retries elsewhere if that node fails. {@code
+   * streaming}: whether the caller streams tokens to its client as they come (a non-streaming request can
+   * be retried even after its first tokens).
    */
-  CompletionStage<Generation> start(AdapterChoice adapter, int[] prompt, SamplingParams params, boolean streaming) {
+  CompletionStage<Generation> start(GenerationRequest request) {
     long arrival = System.nanoTime();
-    params.validate();
     CompletionStage<FleetView.RouteDecision> route = AskPattern.ask(node.fleet().view(),
-        replyTo -> new FleetView.Route(adapter.id(), Set.of(), replyTo), ROUTE_TIMEOUT, node.system().scheduler());
+        replyTo -> new FleetView.Route(request.adapter().id(), Set.of(), replyTo), ROUTE_TIMEOUT,
+        node.system().scheduler());
     return route.thenCompose(d -> {
       if (d.local()) {
         node.metrics().routed("local");
-        return local(adapter, prompt, params, arrival);
+        return local(d.service(), request, arrival);
       }
       if (d.node() == null) {
         throw new CompletionException(new NodeFailedException("no serving node is available; retry later"));
       }
-      return relayed(adapter, prompt, params, streaming, arrival);
+      return relayed(request, arrival);
     });
   }
 
-  private CompletionStage<Generation> local(AdapterChoice adapter, int[] prompt, SamplingParams params, long arrival) {
-    CompletionStage<LoraAdapter> lease = adapter.id() == null ? CompletableFuture.completedFuture(null)
-        : AskPattern.<AdapterStore.Command, AdapterStore.AcquireResult>ask(node.store(),
-                replyTo -> new AdapterStore.Acquire(adapter.id(), adapter.autoSource(), replyTo),
-                node.adapterWaitTimeout(), node.system().scheduler())
-            .thenApply(r -> switch (r) {
-              case AdapterStore.Leased l -> l.adapter();
-              case AdapterStore.Refused f -> throw new CompletionException(f.error());
-            });
-    return lease.thenCompose(a -> submit(new GenerateRequest(newRequestId(), prompt, a, params), arrival));
+  private CompletionStage<Generation> local(ActorRef<GenerationService.Command> service, GenerationRequest request,
+      long arrival) {
+    String requestId = newRequestId();
+    AdapterChoice adapter = request.adapter();
+    Pair<ActorRef<GenerationEvent>, Source<GenerationEvent, NotUsed>> source = eventSource(request.params());
+    Runnable cancel = () -> service.tell(new GenerationService.Cancel(requestId, GenerationService.LOCAL_ATTEMPT));
+    // The pipeline answers within its own adapter and submit timeouts; this one only guards against a lost answer.
+    Duration answer = node.adapterWaitTimeout().plus(GenerationService.SUBMIT_TIMEOUT).plusSeconds(5);
+    CompletionStage<GenerationService.Admission> admitted = AskPattern.ask(service,
+        replyTo -> new GenerationService.Serve(requestId, request.prompt(), adapter.id(), adapter.autoSource(),
+            request.params(), source.first(), replyTo), answer, node.system().scheduler());
+    return admitted.handle((r, err) -> {
+      if (err != null) {
+        cancel.run();
+        source.first().tell(GenerationEvent.End.INSTANCE);
+        throw new CompletionException(err);
+      }
+      return switch (r) {
+        case GenerationService.Admitted a -> new Generation(requestId, observed(source.second(), arrival, cancel));
+        case GenerationService.NotAdmitted n -> throw new CompletionException(n.error());
+      };
+    });
   }
 
-  private CompletionStage<Generation> relayed(AdapterChoice adapter, int[] prompt, SamplingParams params,
-      boolean streaming, long arrival) {
+  private CompletionStage<Generation> relayed(GenerationRequest request, long arrival) {
     String requestId = newRequestId();
+    AdapterChoice adapter = request.adapter();
+    SamplingParams params = request.params();
     Duration ack = node.adapterWaitTimeout().plusSeconds(10);
     CompletionStage<RequestRelay.Admission> admitted = AskPattern.ask(node.fleet().router(),
         replyTo -> new GenerationRouter.Relay(new RequestRelay.Request(requestId, adapter.id(), adapter.autoSource(),
-            prompt, params, streaming, replyTo, MAX_ATTEMPTS, ack)),
+            request.prompt(), params, request.streaming(), replyTo, MAX_ATTEMPTS, ack)),
         ack.multipliedBy(MAX_ATTEMPTS).plusSeconds(10), node.system().scheduler());
     return admitted.thenApply(r -> switch (r) {
       case RequestRelay.Admitted a -> {
@@ -122,8 +123,7 @@ final class GenerationGateway {
               a.relay().tell(new RequestRelay.Attach(ref));
               return NotUsed.getInstance();
             });
-        yield new Generation(requestId, prompt, params, adapter.id(),
-            observed(events, arrival, () -> a.relay().tell(RequestRelay.Cancel.INSTANCE)));
+        yield new Generation(requestId, observed(events, arrival, () -> a.relay().tell(RequestRelay.Cancel.INSTANCE)));
       }
       case RequestRelay.NotAdmitted n -> throw new CompletionException(n.error());
     });
@@ -133,21 +133,6 @@ final class GenerationGateway {
     int buffer = params.maxNewTokens() + 8;
     return ActorSource.<GenerationEvent>actorRef(e -> e == GenerationEvent.End.INSTANCE, e -> Optional.empty(), buffer,
         OverflowStrategy.fail()).preMaterialize(node.system());
-  }
-
-  private CompletionStage<Generation> submit(GenerateRequest request, long arrival) {
-    Pair<ActorRef<GenerationEvent>, Source<GenerationEvent, NotUsed>> source = eventSource(request.params());
-    CompletionStage<BatchBuilder.SubmitResult> submitted = AskPattern.ask(node.batchBuilder(),
-        replyTo -> new BatchBuilder.Submit(request, source.first(), replyTo), SUBMIT_TIMEOUT, node.system().scheduler());
-    return submitted.thenApply(r -> switch (r) {
-      case BatchBuilder.Accepted a -> new Generation(request.requestId(), request.promptTokenIds(), request.params(),
-          request.adapterId(), observed(source.second(), arrival,
-              () -> node.batchBuilder().tell(new BatchBuilder.Cancel(request.requestId()))));
-      case BatchBuilder.Rejected rej -> {
-        source.first().tell(GenerationEvent.End.INSTANCE);
-        throw new CompletionException(rej.error());
-      }
-    });
   }
 
   private Source<GenerationEvent, NotUsed> observed(Source<GenerationEvent, NotUsed> events, long arrival,
@@ -185,15 +170,5 @@ final class GenerationGateway {
       });
       return notUsed;
     });
-  }
-
-  /** The error of a failed generation, rethrown for the error mapping. */
-  static LoraFleetException failure(List<GenerationEvent> events) {
-    for (GenerationEvent e : events) {
-      if (e instanceof GenerationEvent.Failed f) {
-        return f.error();
-      }
-    }
-    return null;
   }
 }

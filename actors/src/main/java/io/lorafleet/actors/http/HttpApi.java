@@ -30,9 +30,10 @@ public final class HttpApi extends AllDirectives {
   public HttpApi(NodeHandles node) {
     this.node = node;
     GenerationGateway gateway = new GenerationGateway(node);
-    GenerationSupport support = new GenerationSupport(node);
-    this.lorax = new LoraxApi(node, gateway, support);
-    this.openAi = new OpenAiApi(node, gateway, support);
+    RequestMapping mapping = new RequestMapping(node);
+    TokenTexts texts = new TokenTexts(node.model().tokenizer());
+    this.lorax = new LoraxApi(node, gateway, new LoraxCodec(mapping, texts));
+    this.openAi = new OpenAiApi(node, gateway, new OpenAiCodec(mapping, texts));
     this.admin = new AdminApi(node);
     this.clusterAdmin = new ClusterAdminApi(node);
   }

@@ -2,13 +2,12 @@ package io.lorafleet.actors.http;
 
 import io.lorafleet.actors.adapters.AdapterStore;
 import io.lorafleet.actors.adapters.SourcePolicy;
-import io.lorafleet.actors.batch.BatchBuilder;
 import io.lorafleet.actors.cluster.ClusterSupervisor;
 import io.lorafleet.actors.routing.FleetView;
 import io.lorafleet.actors.routing.GenerationRouter;
 import io.lorafleet.actors.routing.GenerationService;
 import io.lorafleet.actors.metrics.ServerMetrics;
-import io.lorafleet.runtime.engine.LocalEngine;
+import io.lorafleet.runtime.engine.LoadedModel;
 import java.time.Duration;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -17,9 +16,9 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * What the HTTP API talks to on its node.
  *
  * @param system             the node's actor system
- * @param engine             the model, tokenizer and engine (read-only use: tokenizing, limits, stats)
+ * @param model              the loaded model: tokenizer, backend and engine (read-only use: tokenizing, limits,
+ *                           stats)
  * @param store              the node's adapter cache
- * @param batchBuilder       the batch builder of the engine
  * @param metrics            the node's metrics
  * @param sources            which adapter sources are accepted
  * @param maxBodyBytes       request body limit
@@ -28,8 +27,8 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * @param fleet              the node's fleet actors (routing, supervisor, drain)
  */
 public record NodeHandles(
-    ActorSystem<?> system, LocalEngine engine, ActorRef<AdapterStore.Command> store,
-    ActorRef<BatchBuilder.Command> batchBuilder, ServerMetrics metrics, SourcePolicy sources, long maxBodyBytes,
+    ActorSystem<?> system, LoadedModel model, ActorRef<AdapterStore.Command> store, ServerMetrics metrics,
+    SourcePolicy sources, long maxBodyBytes,
     Duration adapterWaitTimeout, String adminToken, FleetHandles fleet) {
 
   /**
@@ -45,6 +44,6 @@ public record NodeHandles(
 
   /** The name clients use for the base model. */
   public String modelName() {
-    return engine.model().name();
+    return model.name();
   }
 }

@@ -1,383 +1,44 @@
 package io.lorafleet.actors.http;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lorafleet.actors.adapters.AdapterRegistry;
-import io.lorafleet.actors.batch.GenerationEvent;
-import io.lorafleet.runtime.engine.GenerationResult;
-import io.lorafleet.runtime.engine.SamplingParams;
-import io.lorafleet.runtime.engine.TokenOutput;
-import io.lorafleet.runtime.engine.TopLogprob;
-import io.lorafleet.runtime.errors.InvalidRequestException;
-import io.lorafleet.runtime.tokenizer.ChatMessage;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
-import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.util.ByteString;
 
 /**
  * OpenAI-compatible endpoints: {@code POST /v1/completions}, {@code POST /v1/chat/completions} (the
  * model's chat template), both streaming with {@code "stream": true} ({@code data: [DONE]} at the end), and
  * {@code GET /v1/models}. The {@code model} field names an adapter or the base model. Also accepted: vLLM's
  * extensions {@code ignore_eos}, {@code top_k}, {@code repetition_penalty}, {@code skip_special_tokens},
- * {@code return_tokens_as_token_ids}.
+ * {@code return_tokens_as_token_ids}. The handlers only run requests: {@link OpenAiCodec} parses and
+ * renders, {@link GenerationGateway} runs.
  */
 final class OpenAiApi {
-  static final int DEFAULT_COMPLETION_TOKENS = 16;
-
   private final NodeHandles node;
   private final GenerationGateway gateway;
-  private final GenerationSupport support;
+  private final OpenAiCodec codec;
 
-  OpenAiApi(NodeHandles node, GenerationGateway gateway, GenerationSupport support) {
+  OpenAiApi(NodeHandles node, GenerationGateway gateway, OpenAiCodec codec) {
     this.node = node;
     this.gateway = gateway;
-    this.support = support;
-  }
-
-  /** A parsed request, either kind. */
-  private record Parsed(boolean chat, String model, int[] prompt, SamplingParams params,
-      GenerationGateway.AdapterChoice adapter, boolean stream, boolean includeUsage, boolean logprobs,
-      boolean tokensAsIds) {}
-
-  private Parsed parse(RequestFields b, boolean chat) {
-    String model = b.string("model");
-    Integer n = b.integer("n");
-    if (n != null && n != 1) {
-      throw new InvalidRequestException("n must be 1: this server returns one choice per request, got n=" + n);
-    }
-    Integer bestOf = b.integer("best_of");
-    if (bestOf != null && bestOf != 1) {
-      throw new InvalidRequestException("best_of must be 1 on this server, got " + bestOf);
-    }
-    if (b.bool("echo", false)) {
-      throw new InvalidRequestException("echo is not supported by this server");
-    }
-    for (String f : List.of("presence_penalty", "frequency_penalty")) {
-      Double v = b.number(f);
-      if (v != null && v != 0) {
-        throw new InvalidRequestException(f + " is not supported by this server (use repetition_penalty)");
-      }
-    }
-    if (b.has("suffix")) {
-      throw new InvalidRequestException("suffix is not supported by this server");
-    }
-    if (b.has("tools") || b.has("functions")) {
-      throw new InvalidRequestException("tools are not supported by this server");
-    }
-    int[] prompt = chat ? chatPrompt(b) : completionPrompt(b);
-    Integer maxTokens = b.integer("max_completion_tokens");
-    if (maxTokens == null) {
-      maxTokens = b.integer("max_tokens");
-    }
-    if (maxTokens == null) {
-      maxTokens = chat ? Math.max(1, support.maxModelLen() - prompt.length) : DEFAULT_COMPLETION_TOKENS;
-    }
-    int topLogprobs;
-    boolean logprobs;
-    if (chat) {
-      logprobs = b.bool("logprobs", false);
-      Integer tl = b.integer("top_logprobs");
-      if (tl != null && !logprobs) {
-        throw new InvalidRequestException("top_logprobs needs \"logprobs\": true");
-      }
-      topLogprobs = tl == null ? 0 : tl;
-    } else {
-      Integer lp = b.integer("logprobs");
-      logprobs = lp != null;
-      topLogprobs = lp == null ? 0 : lp;
-    }
-    Integer topK = b.integer("top_k");
-    Double temperature = b.number("temperature");
-    Double topP = b.number("top_p");
-    Double rep = b.number("repetition_penalty");
-    SamplingParams params = SamplingParams.builder()
-        .maxNewTokens(maxTokens)
-        .temperature(temperature != null ? temperature : 1.0)
-        .topK(topK == null || topK == -1 ? 0 : topK)
-        .topP(topP != null ? topP : 1.0)
-        .repetitionPenalty(rep != null ? rep : 1.0)
-        .seed(b.longValue("seed"))
-        .stop(b.stringOrList("stop"))
-        .ignoreEos(b.bool("ignore_eos", false))
-        .topLogprobs(topLogprobs)
-        .skipSpecialTokens(b.bool("skip_special_tokens", true))
-        .build();
-    params.validate();
-    GenerationGateway.AdapterChoice adapter = support.adapter(model, null);
-    RequestFields so = b.object("stream_options");
-    return new Parsed(chat, model == null ? node.modelName() : model, prompt, params, adapter,
-        b.bool("stream", false), so.bool("include_usage", false), logprobs,
-        b.bool("return_tokens_as_token_ids", false));
-  }
-
-  private int[] completionPrompt(RequestFields b) {
-    JsonNode p = b.raw("prompt");
-    if (p == null) {
-      throw new InvalidRequestException("field \"prompt\" is required");
-    }
-    if (p.isTextual()) {
-      return support.encode(p.textValue(), true);
-    }
-    if (p.isArray() && p.size() == 1 && p.get(0).isTextual()) {
-      return support.encode(p.get(0).textValue(), true);
-    }
-    if (p.isArray() && p.size() > 0 && p.get(0).isIntegralNumber()) {
-      int[] ids = new int[p.size()];
-      for (int i = 0; i < ids.length; i++) {
-        if (!p.get(i).isIntegralNumber()) {
-          throw new InvalidRequestException("field \"prompt\" must be a string or a list of token ids");
-        }
-        ids[i] = p.get(i).intValue();
-      }
-      return ids;
-    }
-    if (p.isArray() && p.size() > 1) {
-      throw new InvalidRequestException("one prompt per request: field \"prompt\" has " + p.size() + " prompts");
-    }
-    throw new InvalidRequestException("field \"prompt\" must be a string or a list of token ids");
-  }
-
-  private int[] chatPrompt(RequestFields b) {
-    JsonNode msgs = b.raw("messages");
-    if (msgs == null || !msgs.isArray() || msgs.isEmpty()) {
-      throw new InvalidRequestException("field \"messages\" must be a non-empty list");
-    }
-    List<ChatMessage> messages = new ArrayList<>();
-    for (JsonNode m : msgs) {
-      JsonNode role = m.get("role");
-      if (role == null || !role.isTextual()) {
-        throw new InvalidRequestException("each message needs a string \"role\"");
-      }
-      messages.add(new ChatMessage(role.textValue(), content(m.get("content"))));
-    }
-    var template = support.tokenizer().chatTemplate()
-        .orElseThrow(() -> new InvalidRequestException("model " + node.modelName() + " has no chat template"));
-    String text = template.render(messages, true);
-    return support.encode(text, false);
-  }
-
-  private static String content(JsonNode c) {
-    if (c == null || c.isNull()) {
-      return "";
-    }
-    if (c.isTextual()) {
-      return c.textValue();
-    }
-    if (c.isArray()) {
-      StringBuilder sb = new StringBuilder();
-      for (JsonNode part : c) {
-        JsonNode type = part.get("type");
-        if (type == null || !"text".equals(type.asText()) || !part.path("text").isTextual()) {
-          throw new InvalidRequestException("only text content parts are supported");
-        }
-        sb.append(part.get("text").textValue());
-      }
-      return sb.toString();
-    }
-    throw new InvalidRequestException("message \"content\" must be a string or a list of text parts");
+    this.codec = codec;
   }
 
   CompletionStage<HttpResponse> completions(RequestFields body, boolean chat) {
-    Parsed r = parse(body, chat);
+    OpenAiCodec.Request r = codec.parse(body, chat);
     long created = System.currentTimeMillis() / 1000;
-    return gateway.start(r.adapter(), r.prompt(), r.params(), r.stream()).thenCompose(g -> {
-      String id = (chat ? "chatcmpl-" : "cmpl-") + g.requestId();
+    return gateway.start(r.generation()).thenCompose(g -> {
+      String id = r.responseId(g.requestId());
       if (r.stream()) {
-        return java.util.concurrent.CompletableFuture.completedFuture(
-            HttpResponses.eventStream(stream(r, g, id, created)));
+        return CompletableFuture.completedFuture(HttpResponses.eventStream(codec.chunks(r, g.events(), id, created)));
       }
-      return g.collect(node.system()).thenApply(events -> HttpResponses.json(whole(r, id, created, events)));
+      return g.completed(node.system()).thenApply(done -> HttpResponses.json(codec.completion(r, id, created, done)));
     });
-  }
-
-  private ObjectNode whole(Parsed r, String id, long created, List<GenerationEvent> events) {
-    GenerationResult result = GenerationSupport.result(events);
-    ObjectNode o = header(r, id, created, false);
-    ObjectNode choice = o.putArray("choices").addObject();
-    choice.put("index", 0);
-    if (r.chat()) {
-      ObjectNode msg = choice.putObject("message");
-      msg.put("role", "assistant");
-      msg.put("content", result.text());
-    } else {
-      choice.put("text", result.text());
-    }
-    List<TokenOutput> tokens = GenerationSupport.tokens(events);
-    if (r.logprobs()) {
-      choice.set("logprobs", r.chat() ? chatLogprobs(r, tokens) : completionLogprobs(r, tokens, 0));
-    } else {
-      choice.putNull("logprobs");
-    }
-    choice.put("finish_reason", GenerationSupport.openAiFinishReason(result.finishReason()));
-    o.set("usage", usage(result));
-    return o;
-  }
-
-  private Source<ByteString, NotUsed> stream(Parsed r, GenerationGateway.Generation g, String id, long created) {
-    Source<ByteString, NotUsed> body = g.events().statefulMapConcat(() -> {
-      boolean[] first = {true};
-      int[] offset = {0};
-      return e -> {
-        List<ByteString> out = new ArrayList<>();
-        if (first[0] && r.chat()) {
-          first[0] = false;
-          ObjectNode c = header(r, id, created, true);
-          ObjectNode ch = c.putArray("choices").addObject();
-          ch.put("index", 0);
-          ObjectNode delta = ch.putObject("delta");
-          delta.put("role", "assistant");
-          delta.put("content", "");
-          ch.putNull("logprobs");
-          ch.putNull("finish_reason");
-          out.add(HttpResponses.event(c));
-        }
-        switch (e) {
-          case GenerationEvent.Token t -> {
-            String text = t.token().text();
-            if (!text.isEmpty() || r.logprobs()) {
-              ObjectNode c = header(r, id, created, true);
-              ObjectNode ch = c.putArray("choices").addObject();
-              ch.put("index", 0);
-              if (r.chat()) {
-                ch.putObject("delta").put("content", text);
-                ch.set("logprobs", r.logprobs() ? chatLogprobs(r, List.of(t.token())) : null);
-              } else {
-                ch.put("text", text);
-                ch.set("logprobs", r.logprobs() ? completionLogprobs(r, List.of(t.token()), offset[0]) : null);
-              }
-              offset[0] += text.length();
-              ch.putNull("finish_reason");
-              out.add(HttpResponses.event(c));
-            }
-          }
-          case GenerationEvent.Finished f -> {
-            ObjectNode c = header(r, id, created, true);
-            ObjectNode ch = c.putArray("choices").addObject();
-            ch.put("index", 0);
-            if (r.chat()) {
-              ch.putObject("delta");
-            } else {
-              ch.put("text", "");
-            }
-            ch.putNull("logprobs");
-            ch.put("finish_reason", GenerationSupport.openAiFinishReason(f.result().finishReason()));
-            out.add(HttpResponses.event(c));
-            if (r.includeUsage()) {
-              ObjectNode u = header(r, id, created, true);
-              u.putArray("choices");
-              u.set("usage", usage(f.result()));
-              out.add(HttpResponses.event(u));
-            }
-            out.add(HttpResponses.event("[DONE]"));
-          }
-          case GenerationEvent.Failed f -> {
-            ObjectNode err = ErrorMapping.body(ErrorMapping.problem(f.error()));
-            out.add(HttpResponses.event(err));
-            out.add(HttpResponses.event("[DONE]"));
-          }
-          default -> { }
-        }
-        return out;
-      };
-    });
-    return body;
-  }
-
-  private ObjectNode header(Parsed r, String id, long created, boolean chunk) {
-    ObjectNode o = HttpResponses.object();
-    o.put("id", id);
-    o.put("object", r.chat() ? (chunk ? "chat.completion.chunk" : "chat.completion") : "text_completion");
-    o.put("created", created);
-    o.put("model", r.model());
-    o.putNull("system_fingerprint");
-    return o;
-  }
-
-  private static ObjectNode usage(GenerationResult result) {
-    ObjectNode u = HttpResponses.object();
-    u.put("prompt_tokens", result.promptTokenIds().length);
-    u.put("completion_tokens", result.tokenIds().length);
-    u.put("total_tokens", result.promptTokenIds().length + result.tokenIds().length);
-    return u;
-  }
-
-  private String tokenString(Parsed r, int id) {
-    return r.tokensAsIds() ? "token_id:" + id : support.tokenText(id);
-  }
-
-  private ObjectNode completionLogprobs(Parsed r, List<TokenOutput> tokens, int startOffset) {
-    ObjectNode lp = HttpResponses.object();
-    ArrayNode toks = lp.putArray("tokens");
-    ArrayNode lps = lp.putArray("token_logprobs");
-    ArrayNode tops = lp.putArray("top_logprobs");
-    ArrayNode offsets = lp.putArray("text_offset");
-    int offset = startOffset;
-    for (TokenOutput t : tokens) {
-      String s = tokenString(r, t.tokenId());
-      toks.add(s);
-      lps.add(GenerationSupport.safe(t.logprob()));
-      ObjectNode top = tops.addObject();
-      for (TopLogprob a : t.top()) {
-        top.put(tokenString(r, a.tokenId()), GenerationSupport.safe(a.logprob()));
-      }
-      offsets.add(offset);
-      offset += t.text().length();
-    }
-    return lp;
-  }
-
-  private ObjectNode chatLogprobs(Parsed r, List<TokenOutput> tokens) {
-    ObjectNode lp = HttpResponses.object();
-    ArrayNode content = lp.putArray("content");
-    for (TokenOutput t : tokens) {
-      String s = tokenString(r, t.tokenId());
-      ObjectNode c = content.addObject();
-      c.put("token", s);
-      c.put("logprob", GenerationSupport.safe(t.logprob()));
-      GenerationSupport.bytes(c.putArray("bytes"), support.tokenText(t.tokenId()));
-      ArrayNode top = c.putArray("top_logprobs");
-      for (TopLogprob a : t.top()) {
-        ObjectNode o = top.addObject();
-        o.put("token", tokenString(r, a.tokenId()));
-        o.put("logprob", GenerationSupport.safe(a.logprob()));
-        GenerationSupport.bytes(o.putArray("bytes"), support.tokenText(a.tokenId()));
-      }
-    }
-    lp.putNull("refusal");
-    return lp;
   }
 
   CompletionStage<HttpResponse> models() {
-    return AdapterRegistry.snapshot(node.system(), Duration.ofSeconds(3)).thenApply(adapters -> {
-      long created = System.currentTimeMillis() / 1000;
-      ObjectNode o = HttpResponses.object();
-      o.put("object", "list");
-      ArrayNode data = o.putArray("data");
-      ObjectNode base = data.addObject();
-      base.put("id", node.modelName());
-      base.put("object", "model");
-      base.put("created", created);
-      base.put("owned_by", "lorafleet");
-      base.put("root", node.modelName());
-      base.putNull("parent");
-      base.put("max_model_len", support.maxModelLen());
-      adapters.forEach((id, reg) -> {
-        ObjectNode a = data.addObject();
-        a.put("id", id);
-        a.put("object", "model");
-        a.put("created", created);
-        a.put("owned_by", "lorafleet");
-        a.put("root", reg.source());
-        a.put("parent", node.modelName());
-        a.put("max_model_len", support.maxModelLen());
-      });
-      return HttpResponses.json(o);
-    });
+    return AdapterRegistry.snapshot(node.system(), Duration.ofSeconds(3))
+        .thenApply(adapters -> HttpResponses.json(codec.models(adapters, System.currentTimeMillis() / 1000)));
   }
 }

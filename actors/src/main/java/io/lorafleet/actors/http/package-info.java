@@ -1,7 +1,20 @@
 /**
  * The HTTP API (Pekko HTTP Java DSL): LoRAX-compatible {@code /generate}, {@code /generate_stream},
  * {@code /info}, {@code /health}; OpenAI-compatible {@code /v1/completions}, {@code /v1/chat/completions},
- * {@code /v1/models}; the bearer-token {@code /admin} API; {@code /metrics}. Parsing and validation happen
- * here; every error becomes a JSON body in one place ({@link io.lorafleet.actors.http.ErrorMapping}).
+ * {@code /v1/models}; the bearer-token {@code /admin} API; {@code /metrics}.
+ *
+ * <p>A generation request goes: route ({@link io.lorafleet.actors.http.HttpApi}) → the API's codec parses
+ * the body into a checked request record ({@link io.lorafleet.actors.http.OpenAiCodec},
+ * {@link io.lorafleet.actors.http.LoraxCodec}; the API fields become engine inputs in one place, {@link
+ * io.lorafleet.actors.http.RequestMapping}, into a {@link io.lorafleet.actors.http.GenerationRequest}) → the
+ * {@link io.lorafleet.actors.http.GenerationGateway} runs it on this node or another (the same pipeline,
+ * {@code routing.ServedGeneration}) → the codec renders the events (JSON or Server-Sent Events). Route
+ * handlers ({@code OpenAiApi}, {@code LoraxApi}) only connect the three. A request is checked once: its
+ * sampling parameters when they are made, the rest by the engine when it is submitted. Every error becomes
+ * a JSON body in one place ({@link io.lorafleet.actors.http.ErrorMapping}), also inside streams.
+ *
+ * <p>The output-constraint fields of both APIs ({@code response_format}, {@code guided_*}, {@code grammar})
+ * are read by {@link io.lorafleet.actors.http.OutputConstraintFields} into {@code SamplingParams.constraint()};
+ * a constraint that cannot be honoured is a {@code ConstraintException} (422).
  */
 package io.lorafleet.actors.http;

@@ -2,11 +2,11 @@ package io.lorafleet.actors.node;
 
 import com.typesafe.config.Config;
 import io.lorafleet.actors.metrics.ServerMetrics;
-import io.lorafleet.runtime.backend.BackendOptions;
+import io.lorafleet.runtime.backend.BackendConfig;
 import io.lorafleet.runtime.cli.CliInputException;
 import io.lorafleet.runtime.cli.LoraFleetCli;
 import io.lorafleet.runtime.engine.EngineConfig;
-import io.lorafleet.runtime.engine.LocalEngine;
+import io.lorafleet.runtime.engine.LoadedModel;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -20,18 +20,18 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A running serving node: its engine, actor system and HTTP address. Closing stops all of it. */
+/** A running serving node: its loaded model, actor system and HTTP address. Closing stops all of it. */
 public final class LoraFleetNode implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(LoraFleetNode.class);
   /** Name of every node's actor system (nodes of one cluster share it). */
   public static final String SYSTEM_NAME = "lorafleet";
 
-  private final LocalEngine engine;
+  private final LoadedModel model;
   private final ActorSystem<NodeGuardian.Command> system;
   private final InetSocketAddress address;
 
-  private LoraFleetNode(LocalEngine engine, ActorSystem<NodeGuardian.Command> system, InetSocketAddress address) {
-    this.engine = engine;
+  private LoraFleetNode(LoadedModel model, ActorSystem<NodeGuardian.Command> system, InetSocketAddress address) {
+    this.model = model;
     this.system = system;
     this.address = address;
   }
@@ -40,18 +40,18 @@ public final class LoraFleetNode implements AutoCloseable {
    * Opens the model, starts the actor system and waits until the HTTP server listens.
    *
    * @param config         full configuration (the {@code lorafleet} and {@code pekko} blocks)
-   * @param engineConfig   engine sizing; its device slot count is replaced by the cache's
-   * @param backendOptions backend options
+   * @param engineConfig   engine sizing; its maxResidentAdapters is replaced by the cache's device-slots
+   * @param backendConfig  backend settings
    */
-  public static LoraFleetNode start(Config config, EngineConfig engineConfig, BackendOptions backendOptions) {
+  public static LoraFleetNode start(Config config, EngineConfig engineConfig, BackendConfig backendConfig) {
     NodeSettings settings = NodeSettings.from(config);
     String token = readToken(settings.adminTokenFile());
-    Path model = settings.modelDir() != null ? settings.modelDir() : LoraFleetCli.bundledModel();
-    if (!Files.isDirectory(model)) {
-      throw new CliInputException("--model " + model + ": directory not found");
+    Path modelDir = settings.modelDir() != null ? settings.modelDir() : LoraFleetCli.bundledModel();
+    if (!Files.isDirectory(modelDir)) {
+      throw new CliInputException("--model " + modelDir + ": directory not found");
     }
     String backend = settings.backend();
-    EngineConfig sized = engineConfig.withMaxResidentAdapters(settings.cache().deviceSlots());
+    EngineConfig sized = engineConfig.withMaxResidentAdapters(settings.cache().deviceAdapters());
     if (!config.getStringList("pekko.cluster.roles").contains(NodeGuardian.SERVING_ROLE)) {
       // An ingress-only node tokenizes, validates and routes; it never runs a step. Its engine stays on the
       // CPU with room for one sequence (the weights are memory-mapped and never read), so that it takes no
@@ -61,21 +61,21 @@ public final class LoraFleetNode implements AutoCloseable {
       log.info("ingress-only node (roles {}): engine on the CPU with a KV cache for one sequence, no GPU taken",
           config.getStringList("pekko.cluster.roles"));
     }
-    LocalEngine engine = LocalEngine.open(model, backend, backendOptions, sized);
+    LoadedModel loaded = LoadedModel.open(modelDir, backend, backendConfig, sized);
     CompletableFuture<InetSocketAddress> ready = new CompletableFuture<>();
     ActorSystem<NodeGuardian.Command> system;
     try {
-      system = ActorSystem.create(NodeGuardian.create(settings, engine, new ServerMetrics(), token, ready),
+      system = ActorSystem.create(NodeGuardian.create(settings, loaded, new ServerMetrics(), token, ready),
           SYSTEM_NAME, config);
     } catch (RuntimeException e) {
-      engine.close();
+      loaded.close();
       throw e;
     }
     try {
-      return new LoraFleetNode(engine, system, ready.get(120, TimeUnit.SECONDS));
+      return new LoraFleetNode(loaded, system, ready.get(120, TimeUnit.SECONDS));
     } catch (InterruptedException | ExecutionException | TimeoutException e) {
       system.terminate();
-      engine.close();
+      loaded.close();
       Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
       throw new NodeStartException("the node failed to start: " + cause.getMessage(), cause);
     }
@@ -113,8 +113,8 @@ public final class LoraFleetNode implements AutoCloseable {
     return system;
   }
 
-  public LocalEngine engine() {
-    return engine;
+  public LoadedModel model() {
+    return model;
   }
 
   /** Blocks until the node stops. */
@@ -132,6 +132,6 @@ public final class LoraFleetNode implements AutoCloseable {
     } catch (ExecutionException | TimeoutException e) {
       // closing anyway
     }
-    engine.close();
+    model.close();
   }
 }

@@ -60,13 +60,13 @@ final class ServeCommand implements Callable<Integer> {
     Config config = config();
     LoraFleetNode node;
     try {
-      node = LoraFleetNode.start(config, engineOptions.engineConfig(), engineOptions.backendOptions());
+      node = LoraFleetNode.start(config, engineOptions.engineConfig(), engineOptions.backendConfig());
     } catch (NodeStartException e) {
       throw new CliInputException(e.getMessage());
     }
     Runtime.getRuntime().addShutdownHook(new Thread(node::close, "lorafleet-shutdown"));
     exitWithParent();
-    System.err.println("lorafleet: serving " + node.engine().model().name() + " on " + node.url());
+    System.err.println("lorafleet: serving " + node.model().name() + " on " + node.url());
     node.awaitTermination();
     return 0;
   }

@@ -41,15 +41,6 @@ public record NodeLoad(String node, NodeCapacity capacity, int queueDepth, int r
     return residentAdapters.contains(adapter);
   }
 
-  /** Requests per second over all adapters (base model included under the empty id). */
-  public double totalRate() {
-    double s = 0;
-    for (double r : adapterRates.values()) {
-      s += r;
-    }
-    return s;
-  }
-
   public NodeLoad withQueue(int queueDepth, int running) {
     return new NodeLoad(node, capacity, queueDepth, running, residentAdapters, adapterRates, accepting, servedRequests);
   }

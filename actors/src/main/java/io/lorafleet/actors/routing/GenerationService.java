@@ -2,7 +2,10 @@ package io.lorafleet.actors.routing;
 
 import io.lorafleet.actors.adapters.AdapterStore;
 import io.lorafleet.actors.batch.BatchBuilder;
+import io.lorafleet.actors.batch.GenerationEvent;
 import io.lorafleet.actors.serialization.CrossNode;
+import io.lorafleet.runtime.engine.SamplingParams;
+import io.lorafleet.runtime.errors.LoraFleetException;
 import io.lorafleet.runtime.errors.OverloadedException;
 import java.time.Duration;
 import java.util.HashMap;
@@ -15,10 +18,11 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
- * A serving node's door for requests that other nodes received (and for their retries): one
- * {@link ServedGeneration} child per request, which leases the adapter, submits to the batch builder and
- * sends the events back. While the node drains it refuses new requests (as overload: the relay retries
- * elsewhere) and tells the node to leave once nothing runs here.
+ * A serving node's door for generations: requests other nodes received and relay here (and their
+ * retries), and requests this node's HTTP layer routed to itself. Each runs in one {@link ServedGeneration}
+ * child, the one generation pipeline (lease the adapter, submit to the batch builder, stream the events
+ * back with cancellation, return the lease). While the node drains it refuses relayed requests (as
+ * overload: the relay retries elsewhere) and tells the node to leave once nothing runs here.
  */
 public final class GenerationService extends AbstractBehavior<GenerationService.Command> {
   /** Messages of the service. */
@@ -27,6 +31,26 @@ public final class GenerationService extends AbstractBehavior<GenerationService.
   /** Runs a request for {@code replyTo} (a relay on the receiving node). */
   public record Generate(String requestId, int attempt, int[] prompt, String adapterId, String autoSource,
       WireParams params, ActorRef<RelayEvent> replyTo) implements Command, CrossNode {}
+
+  /**
+   * Runs a request this node received: its events go to {@code events}, the admission answer to {@code
+   * replyTo}. Local only; cancelled with {@link Cancel} and {@link #LOCAL_ATTEMPT}.
+   */
+  public record Serve(String requestId, int[] prompt, String adapterId, String autoSource, SamplingParams params,
+      ActorRef<GenerationEvent> events, ActorRef<Admission> replyTo) implements Command {}
+
+  /** Answer to {@link Serve} once the engine accepted the request, or it will not run. */
+  public sealed interface Admission {}
+
+  public record Admitted() implements Admission {}
+
+  public record NotAdmitted(LoraFleetException error) implements Admission {}
+
+  /** How long a pipeline waits for the batch builder to admit its request. */
+  public static final Duration SUBMIT_TIMEOUT = Duration.ofSeconds(10);
+
+  /** The attempt number of requests served where they were received ({@link Serve}); relays count from 1. */
+  public static final int LOCAL_ATTEMPT = 0;
 
   /** The receiving node gave up on the request (client gone, or it retried elsewhere). */
   public record Cancel(String requestId, int attempt) implements Command, CrossNode {}
@@ -72,6 +96,7 @@ public final class GenerationService extends AbstractBehavior<GenerationService.
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Generate.class, this::onGenerate)
+        .onMessage(Serve.class, this::onServe)
         .onMessage(Cancel.class, this::onCancel)
         .onMessage(Drain.class, this::onDrain)
         .onMessage(DropAdapter.class, this::onDropAdapter)
@@ -96,15 +121,30 @@ public final class GenerationService extends AbstractBehavior<GenerationService.
           WireError.of(new OverloadedException("this node is draining"))));
       return this;
     }
-    String key = key(g.requestId(), g.attempt());
+    ServedGeneration.Order order = new ServedGeneration.Order(key(g.requestId(), g.attempt()), g.prompt(),
+        g.adapterId(), g.autoSource(), g.params().toParams());
+    serve(g.requestId(), g.attempt(), order, new ServedGeneration.Relayed(g.replyTo(), g.requestId(), g.attempt()));
+    return this;
+  }
+
+  private Behavior<Command> onServe(Serve s) {
+    // Not refused while draining: the HTTP server stops taking requests itself, and the drain waits for
+    // these like for any other.
+    ServedGeneration.Order order = new ServedGeneration.Order(s.requestId(), s.prompt(), s.adapterId(),
+        s.autoSource(), s.params());
+    serve(s.requestId(), LOCAL_ATTEMPT, order, new ServedGeneration.Local(s.events(), s.replyTo()));
+    return this;
+  }
+
+  private void serve(String requestId, int attempt, ServedGeneration.Order order, ServedGeneration.Requester requester) {
+    String key = key(requestId, attempt);
     if (running.containsKey(key)) {
-      return this;
+      return;
     }
     ActorRef<ServedGeneration.Command> child = getContext().spawn(
-        ServedGeneration.create(g, store, batch, adapterWaitTimeout), "served-" + (++seq));
+        ServedGeneration.create(order, requester, store, batch, adapterWaitTimeout), "served-" + (++seq));
     getContext().watchWith(child, new Ended(key));
     running.put(key, child);
-    return this;
   }
 
   private Behavior<Command> onCancel(Cancel c) {

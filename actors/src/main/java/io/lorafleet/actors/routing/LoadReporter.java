@@ -50,19 +50,19 @@ public final class LoadReporter {
    * @param node    this node's address
    * @param httpUrl its HTTP API
    */
-  public record Settings(String node, String httpUrl, NodeCapacity capacity, Duration interval, Duration rateWindow) {}
+  public record Config(String node, String httpUrl, NodeCapacity capacity, Duration interval, Duration rateWindow) {}
 
-  public static Behavior<Command> create(Settings settings, Engine engine, ActorRef<AdapterStore.Command> store,
+  public static Behavior<Command> create(Config config, Engine engine, ActorRef<AdapterStore.Command> store,
       ActorRef<BatchBuilder.Command> batch, ActorRef<GenerationService.Command> service) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> DistributedData.withReplicatorMessageAdapter(
         (ReplicatorMessageAdapter<Command, LWWMap<String, NodeAnnouncement>> replicator) ->
-            new LoadReporter(ctx, timers, replicator, settings, engine, store, batch, service).behavior())));
+            new LoadReporter(ctx, timers, replicator, config, engine, store, batch, service).behavior())));
   }
 
   private final ActorContext<Command> ctx;
   private final ReplicatorMessageAdapter<Command, LWWMap<String, NodeAnnouncement>> replicator;
   private final SelfUniqueAddress selfAddress;
-  private final Settings settings;
+  private final Config config;
   private final Engine engine;
   private final ActorRef<AdapterStore.Command> store;
   private final ActorRef<BatchBuilder.Command> batch;
@@ -75,18 +75,18 @@ public final class LoadReporter {
   private long sequence;
 
   private LoadReporter(ActorContext<Command> ctx, TimerScheduler<Command> timers,
-      ReplicatorMessageAdapter<Command, LWWMap<String, NodeAnnouncement>> replicator, Settings settings, Engine engine,
+      ReplicatorMessageAdapter<Command, LWWMap<String, NodeAnnouncement>> replicator, Config config, Engine engine,
       ActorRef<AdapterStore.Command> store, ActorRef<BatchBuilder.Command> batch,
       ActorRef<GenerationService.Command> service) {
     this.ctx = ctx;
     this.replicator = replicator;
     this.selfAddress = DistributedData.get(ctx.getSystem()).selfUniqueAddress();
-    this.settings = settings;
+    this.config = config;
     this.engine = engine;
     this.store = store;
     this.batch = batch;
     this.service = service;
-    timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.interval());
+    timers.startTimerWithFixedDelay(Tick.INSTANCE, config.interval());
     ctx.getSelf().tell(Tick.INSTANCE);
   }
 
@@ -105,7 +105,7 @@ public final class LoadReporter {
         .onMessage(Withdraw.class, w -> {
           withdrawn = true;
           replicator.askUpdate(replyTo -> new Replicator.Update<>(FleetKeys.LOADS, LWWMap.create(),
-              new Replicator.WriteAll(Duration.ofSeconds(3)), replyTo, m -> m.remove(selfAddress, settings.node())),
+              new Replicator.WriteAll(Duration.ofSeconds(3)), replyTo, m -> m.remove(selfAddress, config.node())),
               rsp -> new Written(rsp, w.replyTo()));
           return Behaviors.same();
         })
@@ -137,10 +137,10 @@ public final class LoadReporter {
     long now = System.nanoTime();
     double dt = Math.max(1e-3, (now - lastSampleNanos) / 1e9);
     lastSampleNanos = now;
-    double alpha = 1 - Math.exp(-dt / (settings.rateWindow().toMillis() / 1000.0));
+    double alpha = 1 - Math.exp(-dt / (config.rateWindow().toMillis() / 1000.0));
     List<String> resident = new ArrayList<>();
     Map<String, Long> hits = new HashMap<>();
-    for (AdapterStore.SlotView v : s.store().adapters()) {
+    for (AdapterStore.AdapterView v : s.store().adapters()) {
       if (v.tier() == Tier.CPU || v.tier() == Tier.DEVICE) {
         resident.add(v.id());
       }
@@ -160,12 +160,12 @@ public final class LoadReporter {
     for (int i = 0; i < rateAdapters.length; i++) {
       rateValues[i] = rates.get(rateAdapters[i]);
     }
-    NodeCapacity c = settings.capacity();
-    NodeAnnouncement a = new NodeAnnouncement(settings.node(), settings.httpUrl(), service, c.deviceMemoryBytes(),
+    NodeCapacity c = config.capacity();
+    NodeAnnouncement a = new NodeAnnouncement(config.node(), config.httpUrl(), service, c.deviceMemoryBytes(),
         c.adapterSlots(), c.maxBatch(), st.waiting(), st.running(), resident.stream().sorted().toArray(String[]::new),
         rateAdapters, rateValues, accepting, s.admitted(), ++sequence);
     replicator.askUpdate(replyTo -> new Replicator.Update<>(FleetKeys.LOADS, LWWMap.create(),
-        Replicator.writeLocal(), replyTo, m -> m.put(selfAddress, settings.node(), a)), rsp -> new Written(rsp, null));
+        Replicator.writeLocal(), replyTo, m -> m.put(selfAddress, config.node(), a)), rsp -> new Written(rsp, null));
     return Behaviors.same();
   }
 }

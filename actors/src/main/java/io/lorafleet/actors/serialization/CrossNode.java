@@ -2,8 +2,8 @@ package io.lorafleet.actors.serialization;
 
 /**
  * Marks a message or replicated value that may travel between cluster nodes. Every such type is a record
- * (or enum) registered in {@link KryoMessageSerializer#REGISTERED}; reference.conf binds this interface to
- * that serializer. Local-only messages (those carrying adapter weights, streams or futures) must not
+ * (or enum) its package lists in its {@link CrossNodeTypes}; reference.conf binds this interface to the
+ * {@link KryoMessageSerializer}. Local-only messages (those carrying adapter weights, streams or futures) must not
  * implement it.
  */
 public interface CrossNode {}

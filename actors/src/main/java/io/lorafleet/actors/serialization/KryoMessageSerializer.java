@@ -7,22 +7,9 @@ import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import com.esotericsoftware.kryo.util.DefaultClassResolver;
 import com.esotericsoftware.kryo.util.Pool;
-import io.lorafleet.actors.adapters.AdapterEntity;
-import io.lorafleet.actors.adapters.AdapterStore;
-import io.lorafleet.actors.adapters.NodeResidency;
-import io.lorafleet.actors.adapters.RegisteredAdapter;
-import io.lorafleet.actors.adapters.Tier;
-import io.lorafleet.actors.cluster.ClusterSupervisor;
-import io.lorafleet.actors.routing.AdapterPlacement;
-import io.lorafleet.actors.routing.GenerationService;
-import io.lorafleet.actors.routing.NodeAnnouncement;
-import io.lorafleet.actors.routing.RelayEvent;
-import io.lorafleet.actors.routing.WireError;
-import io.lorafleet.actors.routing.WireParams;
-import io.lorafleet.actors.routing.WireResult;
-import io.lorafleet.actors.routing.WireToken;
-import io.lorafleet.runtime.engine.FinishReason;
+import com.typesafe.config.Config;
 import java.io.NotSerializableException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,73 +20,27 @@ import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.serialization.SerializerWithStringManifest;
 
 /**
- * Serializes the {@link CrossNode} messages with Kryo. The manifest is the class name; only the classes in
- * {@link #REGISTERED} (and their registered field types) are ever written or read, so a peer cannot make
- * this node instantiate anything else. Kryo instances are not thread-safe: they come from a pool.
+ * Serializes the {@link CrossNode} messages with Kryo. The manifest is the class name; only the types the
+ * packages contribute ({@link CrossNodeTypes}, named in {@code lorafleet.serialization.cross-node-types})
+ * are ever written or read, so a peer cannot make this node instantiate anything else. Kryo instances are
+ * not thread-safe: they come from a pool.
  */
 public final class KryoMessageSerializer extends SerializerWithStringManifest {
-  /** Every cross-node type, in a fixed order (the order gives Kryo's registration ids: append only). */
-  public static final List<Class<?>> REGISTERED = List.of(
-      Tier.class,
-      NodeResidency.class,
-      NodeResidency[].class,
-      RegisteredAdapter.class,
-      AdapterEntity.Resolve.class,
-      AdapterEntity.Resolution.class,
-      AdapterEntity.Register.class,
-      AdapterEntity.RegisterResult.class,
-      AdapterEntity.Report.class,
-      AdapterEntity.SetPinned.class,
-      AdapterEntity.Remove.class,
-      AdapterEntity.RemoveResult.class,
-      AdapterEntity.NodeUnloaded.class,
-      AdapterEntity.GetStatus.class,
-      AdapterEntity.AdapterStatus.class,
-      AdapterStore.Unload.class,
-      AdapterStore.PinChanged.class,
-      // the fleet (cluster-config, routing, supervisor)
-      int[].class,
-      int[][].class,
-      float[].class,
-      float[][].class,
-      double[].class,
-      String[].class,
-      FinishReason.class,
-      WireParams.class,
-      WireToken.class,
-      WireResult.class,
-      WireError.class,
-      RelayEvent.Started.class,
-      RelayEvent.Refused.class,
-      RelayEvent.Token.class,
-      RelayEvent.Finished.class,
-      RelayEvent.Failed.class,
-      GenerationService.Generate.class,
-      GenerationService.Cancel.class,
-      GenerationService.Drain.class,
-      GenerationService.DropAdapter.class,
-      NodeAnnouncement.class,
-      AdapterPlacement.class,
-      ClusterSupervisor.SetReplicas.class,
-      ClusterSupervisor.MoveAdapter.class,
-      ClusterSupervisor.PlacementResult.class,
-      ClusterSupervisor.Rebalance.class,
-      ClusterSupervisor.RebalanceResult.class,
-      ClusterSupervisor.GetStatus.class,
-      ClusterSupervisor.Status.class,
-      ClusterSupervisor.Decision.class,
-      ClusterSupervisor.Decision[].class);
+  /** The configuration list of {@link CrossNodeTypes} implementations, in registration order. */
+  public static final String TYPES_SETTING = "lorafleet.serialization.cross-node-types";
 
   private static final int FIRST_ID = 100;
   private static final int ACTOR_REF_ID = 99;
 
   private final ActorRefResolver resolver;
+  private final List<Class<?>> registered;
   private final Map<String, Class<?>> byManifest = new HashMap<>();
   private final Pool<Kryo> pool;
 
   public KryoMessageSerializer(ExtendedActorSystem system) {
     this.resolver = ActorRefResolver.get(Adapter.toTyped(system));
-    for (Class<?> c : REGISTERED) {
+    this.registered = registeredTypes(system.settings().config());
+    for (Class<?> c : registered) {
       byManifest.put(c.getName(), c);
     }
     this.pool = new Pool<>(true, false, 16) {
@@ -116,10 +57,35 @@ public final class KryoMessageSerializer extends SerializerWithStringManifest {
     kryo.setReferences(false);
     kryo.register(ActorRef.class, new ActorRefSerializer(resolver), ACTOR_REF_ID);
     int id = FIRST_ID;
-    for (Class<?> c : REGISTERED) {
+    for (Class<?> c : registered) {
       kryo.register(c, id++);
     }
     return kryo;
+  }
+
+  /**
+   * Every cross-node type the configured contributions list, in registration order.
+   *
+   * @throws IllegalArgumentException when a contribution cannot be loaded or a type is listed twice
+   */
+  public static List<Class<?>> registeredTypes(Config config) {
+    List<Class<?>> all = new ArrayList<>();
+    for (String name : config.getStringList(TYPES_SETTING)) {
+      CrossNodeTypes contribution;
+      try {
+        contribution = (CrossNodeTypes) Class.forName(name).getConstructor().newInstance();
+      } catch (ReflectiveOperationException | ClassCastException e) {
+        throw new IllegalArgumentException(TYPES_SETTING + ": " + name + " is not a CrossNodeTypes with a public "
+            + "no-argument constructor (" + e + ")", e);
+      }
+      for (Class<?> c : contribution.types()) {
+        if (all.contains(c)) {
+          throw new IllegalArgumentException(TYPES_SETTING + ": " + c.getName() + " is listed twice");
+        }
+        all.add(c);
+      }
+    }
+    return List.copyOf(all);
   }
 
   @Override

@@ -9,9 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.ConfigFactory;
 import io.lorafleet.runtime.Fixtures;
 import io.lorafleet.actors.metrics.ServerMetrics;
-import io.lorafleet.runtime.backend.BackendOptions;
+import io.lorafleet.runtime.backend.BackendConfig;
 import io.lorafleet.runtime.engine.EngineConfig;
-import io.lorafleet.runtime.engine.LocalEngine;
+import io.lorafleet.runtime.engine.LoadedModel;
 import io.lorafleet.runtime.errors.ModelFormatException;
 import io.lorafleet.runtime.errors.NotFoundException;
 import java.io.IOException;
@@ -29,6 +29,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.junit.jupiter.api.AfterAll;
@@ -49,7 +50,7 @@ class AdapterLifecycleTest {
   @JUnit5TestKit
   ActorTestKit testKit = new JUnit5TestKitBuilder().withCustomConfig(ConfigFactory.load()).build();
 
-  private LocalEngine engine;
+  private LoadedModel loaded;
   private Path tmp;
   private SourcePolicy sources;
 
@@ -57,23 +58,25 @@ class AdapterLifecycleTest {
   void start() throws IOException {
     Cluster cluster = Cluster.get(testKit.system());
     cluster.manager().tell(Join.create(cluster.selfMember().address()));
-    AdapterEntity.init(testKit.system());
-    engine = LocalEngine.open(Fixtures.model(), "cpu", new BackendOptions(2, 0),
+    // Sharding with Pekko's default allocation: the real strategy needs the fleet's view.
+    ClusterSharding.get(testKit.system()).init(Entity.of(AdapterEntity.TYPE_KEY,
+        ctx -> AdapterEntity.create(ctx.getEntityId())));
+    loaded = LoadedModel.open(Fixtures.model(), "cpu", new BackendConfig(2, 0),
         EngineConfig.DEFAULTS.withMaxResidentAdapters(4).withKvCacheBytes(16L << 20));
-    engine.engine().start();
+    loaded.engine().start();
     tmp = Files.createTempDirectory("lifecycle");
     sources = new SourcePolicy(List.of(Fixtures.adapters(), tmp), List.of());
   }
 
   @AfterAll
   void stop() {
-    engine.close();
+    loaded.close();
   }
 
   private ActorRef<AdapterStore.Command> store(String node, long cpuBytes) {
     CachePolicy policy = new CachePolicy(4, cpuBytes, 1 << 30, Duration.ofSeconds(10));
     AdapterFetcher fetcher = new AdapterFetcher(sources, tmp.resolve("cache-" + node), 1 << 26, Duration.ofSeconds(5));
-    return testKit.spawn(AdapterStore.create(new AdapterStore.Settings(node, engine.engine(), engine.model().config(),
+    return testKit.spawn(AdapterStore.create(new AdapterStore.Config(node, loaded.engine(), loaded.model().config(),
         0, policy, sources, fetcher, 100, new ServerMetrics())));
   }
 
@@ -100,7 +103,7 @@ class AdapterLifecycleTest {
     return p.receiveMessage(WAIT);
   }
 
-  private AdapterStore.SlotView slot(ActorRef<AdapterStore.Command> store, String id) {
+  private AdapterStore.AdapterView view(ActorRef<AdapterStore.Command> store, String id) {
     return snapshot(store).adapters().stream().filter(v -> v.id().equals(id)).findFirst().orElse(null);
   }
 
@@ -117,8 +120,9 @@ class AdapterLifecycleTest {
     var leased = assertInstanceOf(AdapterStore.Leased.class, acquire(store, "qv"));
     assertEquals("qv", leased.adapter().id());
     assertEquals(8, leased.adapter().maxRank());
-    store.tell(new AdapterStore.Prefetch("qv"));
-    // The entity hears the node's residency: device tier once prefetched, one hit, one in flight.
+    // The engine puts the weights on its device; its event reaches the store, which tells the entity: device
+    // tier, one hit, one in flight.
+    loaded.engine().prefetchAdapter(leased.adapter());
     TestProbe<Object> wait = testKit.createTestProbe();
     wait.awaitAssert(WAIT, () -> {
       AdapterEntity.AdapterStatus s = status("qv");
@@ -127,9 +131,23 @@ class AdapterLifecycleTest {
       assertEquals(1, s.nodes()[0].inFlight());
       return null;
     });
+    AdapterStore.TierStats device = snapshot(store).tiers().get(Tier.DEVICE);
+    assertEquals(1, device.loads());
+    assertEquals(1, device.misses(), "leased before it was on the device");
+    var again = assertInstanceOf(AdapterStore.Leased.class, acquire(store, "qv"));
+    assertEquals(1, snapshot(store).tiers().get(Tier.DEVICE).hits(), "leased while on the device");
+    store.tell(new AdapterStore.Release("qv"));
     store.tell(new AdapterStore.Release("qv"));
     wait.awaitAssert(WAIT, () -> {
       assertEquals(0, status("qv").nodes()[0].inFlight());
+      return null;
+    });
+    // The engine takes it off its device (as when room is needed): the store and the entity hear it.
+    loaded.engine().evictAdapter(again.adapter());
+    wait.awaitAssert(WAIT, () -> {
+      assertEquals(Tier.CPU, status("qv").state());
+      assertEquals(Tier.CPU, view(store, "qv").tier());
+      assertEquals(1, snapshot(store).tiers().get(Tier.DEVICE).evictions());
       return null;
     });
     assertInstanceOf(AdapterStore.Refused.class, acquire(store, "never-registered"));
@@ -156,7 +174,7 @@ class AdapterLifecycleTest {
     AdapterStore.TierStats cpu = snapshot(store).tiers().get(Tier.CPU);
     assertEquals(1, cpu.loads());
     assertEquals(1, cpu.misses());
-    assertEquals(16, slot(store, "all4").inFlight());
+    assertEquals(16, view(store, "all4").inFlight());
     for (int i = 0; i < 16; i++) {
       store.tell(new AdapterStore.Release("all4"));
     }
@@ -170,16 +188,16 @@ class AdapterLifecycleTest {
     assertInstanceOf(AdapterStore.Leased.class, acquire(store, "mlp"));
     assertInstanceOf(AdapterStore.Leased.class, acquire(store, "kod"));
     // Both in use: over the limit, but nothing is evicted.
-    assertEquals(Tier.CPU, slot(store, "mlp").tier());
+    assertEquals(Tier.CPU, view(store, "mlp").tier());
     assertEquals(0, snapshot(store).tiers().get(Tier.CPU).evictions());
     store.tell(new AdapterStore.Release("mlp"));
     TestProbe<Object> wait = testKit.createTestProbe();
     wait.awaitAssert(WAIT, () -> {
-      assertEquals(Tier.DISK, slot(store, "mlp").tier());
+      assertEquals(Tier.DISK, view(store, "mlp").tier());
       assertEquals(1, snapshot(store).tiers().get(Tier.CPU).evictions());
       return null;
     });
-    assertTrue(slot(store, "kod").tier().ordinal() >= Tier.CPU.ordinal(), "in use: still in memory");
+    assertTrue(view(store, "kod").tier().ordinal() >= Tier.CPU.ordinal(), "in use: still in memory");
     // The evicted adapter loads again on its next use.
     assertInstanceOf(AdapterStore.Leased.class, acquire(store, "mlp"));
     assertEquals(3, snapshot(store).tiers().get(Tier.CPU).loads());
@@ -200,7 +218,7 @@ class AdapterLifecycleTest {
     assertInstanceOf(NotFoundException.class, refused.error());
     store.tell(new AdapterStore.Release("rs"));
     assertTrue(removed.receiveMessage(WAIT).existed());
-    assertEquals(null, slot(store, "rs"));
+    assertEquals(null, view(store, "rs"));
     assertTrue(!status("rs").registered());
     assertInstanceOf(AdapterStore.Refused.class, acquire(store, "rs"));
   }
@@ -224,6 +242,6 @@ class AdapterLifecycleTest {
       assertNotNull(s.nodes()[0].lastError());
       return null;
     });
-    assertNotNull(slot(store, "broken").lastError());
+    assertNotNull(view(store, "broken").lastError());
   }
 }

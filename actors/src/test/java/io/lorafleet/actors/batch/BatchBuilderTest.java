@@ -7,19 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.lorafleet.runtime.Fixtures;
-import io.lorafleet.actors.adapters.AdapterFetcher;
-import io.lorafleet.actors.adapters.AdapterStore;
-import io.lorafleet.actors.adapters.CachePolicy;
-import io.lorafleet.actors.adapters.SourcePolicy;
-import io.lorafleet.actors.metrics.ServerMetrics;
-import io.lorafleet.runtime.backend.BackendOptions;
+import io.lorafleet.runtime.backend.BackendConfig;
 import io.lorafleet.runtime.engine.EngineConfig;
 import io.lorafleet.runtime.engine.FinishReason;
 import io.lorafleet.runtime.engine.GenerateRequest;
-import io.lorafleet.runtime.engine.LocalEngine;
+import io.lorafleet.runtime.engine.LoadedModel;
 import io.lorafleet.runtime.engine.SamplingParams;
 import io.lorafleet.runtime.errors.OverloadedException;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,25 +38,20 @@ class BatchBuilderTest {
   @JUnit5TestKit
   ActorTestKit testKit = new JUnit5TestKitBuilder().withCustomConfig(ConfigFactory.load()).build();
 
-  private LocalEngine engine;
+  private LoadedModel loaded;
   private ActorRef<BatchBuilder.Command> builder;
 
   @BeforeAll
   void start() throws Exception {
     // One running sequence and one waiting: a third request is overload.
-    engine = LocalEngine.open(Fixtures.model(), "cpu", new BackendOptions(2, 0),
+    loaded = LoadedModel.open(Fixtures.model(), "cpu", new BackendConfig(2, 0),
         EngineConfig.DEFAULTS.withMaxNumSeqs(1).withMaxWaiting(1).withKvCacheBytes(16L << 20));
-    SourcePolicy sources = new SourcePolicy(List.of(Fixtures.adapters()), List.of());
-    ActorRef<AdapterStore.Command> store = testKit.spawn(AdapterStore.create(new AdapterStore.Settings("node",
-        engine.engine(), engine.model().config(), 0, new CachePolicy(4, 1 << 30, 1 << 30, Duration.ofSeconds(1)),
-        sources, new AdapterFetcher(sources, Files.createTempDirectory("dl"), 1 << 20, Duration.ofSeconds(1)), 10,
-        new ServerMetrics())));
-    builder = testKit.spawn(BatchBuilder.create(engine.engine(), store));
+    builder = testKit.spawn(BatchBuilder.create(loaded.engine()));
   }
 
   @AfterAll
   void stop() {
-    engine.close();
+    loaded.close();
   }
 
   private BatchBuilder.SubmitResult submit(String id, int[] prompt, SamplingParams params,
@@ -127,8 +116,8 @@ class BatchBuilderTest {
     }
     TestProbe<Object> wait = testKit.createTestProbe();
     wait.awaitAssert(WAIT, () -> {
-      assertEquals(0, engine.engine().stats().kvBlocksUsed());
-      assertEquals(0, engine.engine().stats().running());
+      assertEquals(0, loaded.engine().stats().kvBlocksUsed());
+      assertEquals(0, loaded.engine().stats().running());
       return null;
     });
     // And the builder keeps serving.

@@ -410,6 +410,14 @@ class HttpApiTest {
       assertEquals(200, r.status(), r.body());
       assertEquals(Arrays.toString(single.get(i)), Arrays.toString(tokenIds(r.json())), "request " + i);
     }
+    // Every request returned its adapter lease (taken and given back by its pipeline).
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (Fixtures.adapterNames().stream().anyMatch(a -> leasesOf(a) != 0) && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    for (String a : Fixtures.adapterNames()) {
+      assertEquals(0, leasesOf(a), a);
+    }
   }
 
   // ------------------------------------------------------------------ info, models, metrics
@@ -689,6 +697,21 @@ class HttpApiTest {
     assertTrue(generated > 0 && generated < (long) streams * maxNew,
         "cancelled after " + generated + " of " + streams * maxNew + " tokens");
     assertTrue(http.get("/metrics").body().contains("lorafleet_generations_total{reason=\"cancelled\"}"));
+    // Each cancelled request's pipeline returned its adapter lease once the engine was done with it.
+    while (leasesOf("adapter-qv-r8") != 0 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertEquals(0, leasesOf("adapter-qv-r8"));
+  }
+
+  /** Requests holding a lease of {@code adapter} on the node now. */
+  private int leasesOf(String adapter) {
+    for (JsonNode a : nodeStatus().get("adapters")) {
+      if (a.get("id").asText().equals(adapter)) {
+        return a.get("in_flight").asInt();
+      }
+    }
+    return 0;
   }
 
   private record URIParts(String host, int port) {

@@ -53,7 +53,8 @@ class OpenAiNodeClientTest {
         }
       }
       assertTrue(results.keySet().containsAll(
-          List.of("models", "completion", "chat", "chat_stream", "completion_stream", "error")), output);
+          List.of("models", "completion", "chat", "chat_stream", "completion_stream", "error", "json_schema",
+              "json_object", "unsupported_schema")), output);
 
       List<String> ids = new java.util.ArrayList<>();
       results.get("models").get("ids").forEach(id -> ids.add(id.asText()));
@@ -73,6 +74,19 @@ class OpenAiNodeClientTest {
       assertEquals(completion.get("usage").get("completion_tokens").asInt(),
           results.get("completion_stream").get("usage").get("completion_tokens").asInt());
       assertEquals(404, results.get("error").get("status").asInt(), output);
+      // Structured output through the client's response_format.
+      JsonNode person = HttpTestClient.JSON.readTree(results.get("json_schema").get("content").asText());
+      assertEquals("stop", results.get("json_schema").get("finish_reason").asText(), output);
+      assertTrue(person.get("name").isTextual() && person.get("name").asText().length() <= 10
+          && person.get("age").isInt() && person.size() == 2, person.toString());
+      JsonNode jsonMode = results.get("json_object");
+      if (jsonMode.get("finish_reason").asText().equals("stop")) {
+        assertTrue(HttpTestClient.JSON.readTree(jsonMode.get("content").asText()).isObject(), output);
+      } else {
+        assertTrue(jsonMode.get("content").asText().startsWith("{"), output);
+      }
+      assertEquals(422, results.get("unsupported_schema").get("status").asInt(), output);
+      assertTrue(results.get("unsupported_schema").get("message").asText().contains("format"), output);
       assertTrue(results.get("error").get("message").asText().contains("no-such-adapter"), output);
     }
   }

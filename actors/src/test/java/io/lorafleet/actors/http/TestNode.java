@@ -3,7 +3,7 @@ package io.lorafleet.actors.http;
 import com.typesafe.config.ConfigFactory;
 import io.lorafleet.runtime.Fixtures;
 import io.lorafleet.actors.node.LoraFleetNode;
-import io.lorafleet.runtime.backend.BackendOptions;
+import io.lorafleet.runtime.backend.BackendConfig;
 import io.lorafleet.runtime.engine.EngineConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -36,6 +36,6 @@ final class TestNode {
     c.put("lorafleet.admin.token-file", token.toString());
     c.putAll(overrides);
     return LoraFleetNode.start(ConfigFactory.parseMap(c).withFallback(ConfigFactory.load()), engine,
-        new BackendOptions(0, 0));
+        new BackendConfig(0, 0));
   }
 }

@@ -27,6 +27,8 @@ import io.lorafleet.runtime.engine.GenerationResult;
 import io.lorafleet.runtime.engine.SamplingParams;
 import io.lorafleet.runtime.engine.TokenOutput;
 import io.lorafleet.runtime.engine.TopLogprob;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -105,7 +107,33 @@ class KryoMessageSerializerTest {
     covered.add(AdapterEntity.AdapterStatus.class);
     covered.add(NodeResidency[].class);
     fleetMessagesRoundTrip(covered);
-    assertEquals(new HashSet<>(KryoMessageSerializer.REGISTERED), covered, "every registered type is tested");
+    assertEquals(new HashSet<>(KryoMessageSerializer.registeredTypes(testKit.system().settings().config())), covered,
+        "every registered type is tested");
+  }
+
+  @Test
+  void everyCrossNodeTypeIsContributedOnceInTheOrderOfTheFormerSingleList() throws Exception {
+    List<Class<?>> registered = KryoMessageSerializer.registeredTypes(testKit.system().settings().config());
+    // Registration ids are positions: these fix the ids nodes of one cluster must share.
+    assertEquals(48, registered.size());
+    assertEquals(Tier.class, registered.get(0));
+    assertEquals(AdapterStore.PinChanged.class, registered.get(16));
+    assertEquals(int[].class, registered.get(17));
+    assertEquals(AdapterPlacement.class, registered.get(38));
+    assertEquals(ClusterSupervisor.Decision[].class, registered.get(47));
+    // Every concrete CrossNode type of the product is among them.
+    Path classes = Path.of(CrossNode.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    List<String> missing = new ArrayList<>();
+    try (var files = Files.walk(classes)) {
+      for (Path f : files.filter(f -> f.toString().endsWith(".class")).toList()) {
+        String name = classes.relativize(f).toString().replace('/', '.').replaceAll("\\.class$", "");
+        Class<?> c = Class.forName(name, false, getClass().getClassLoader());
+        if (CrossNode.class.isAssignableFrom(c) && !c.isInterface() && !registered.contains(c)) {
+          missing.add(name);
+        }
+      }
+    }
+    assertEquals(List.of(), missing, "CrossNode types no CrossNodeTypes lists");
   }
 
   /** The fleet's messages (records with arrays compare by content, so each is checked field by field). */
@@ -117,6 +145,12 @@ class KryoMessageSerializerTest {
     WireParams params = WireParams.of(sp);
     assertEquals(sp, ((WireParams) roundTrip(params)).toParams());
     assertEquals(SamplingParams.greedy(3), ((WireParams) roundTrip(WireParams.of(SamplingParams.greedy(3)))).toParams());
+    for (var c : List.of(io.lorafleet.runtime.constrain.OutputConstraint.jsonObject(),
+        io.lorafleet.runtime.constrain.OutputConstraint.regex("[a-z]+"),
+        io.lorafleet.runtime.constrain.OutputConstraint.jsonSchema("{\"type\":\"integer\"}"))) {
+      SamplingParams constrained = SamplingParams.builder().maxNewTokens(8).constraint(c).build();
+      assertEquals(constrained, ((WireParams) roundTrip(WireParams.of(constrained))).toParams());
+    }
     TokenOutput token = new TokenOutput(3, 77, "ab", -0.25f, List.of(new TopLogprob(77, -0.25f),
         new TopLogprob(5, -2f)), false, FinishReason.LENGTH);
     assertEquals(token, ((WireToken) roundTrip(WireToken.of(token))).toToken());

@@ -18,5 +18,5 @@ public interface BackendProvider {
   Optional<String> unavailableReason();
 
   /** Creates a backend for {@code model} (the model stays owned by the caller). */
-  Backend create(LlamaModel model, BackendOptions options);
+  Backend create(LlamaModel model, BackendConfig config);
 }

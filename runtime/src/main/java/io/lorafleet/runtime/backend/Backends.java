@@ -26,13 +26,13 @@ public final class Backends {
    * Creates the backend {@code name} ("auto", "cpu", "cuda", ...). {@code auto} takes the highest-priority
    * available provider and logs one line for each better one it skips.
    */
-  public static Backend create(String name, LlamaModel model, BackendOptions options) {
+  public static Backend create(String name, LlamaModel model, BackendConfig config) {
     List<BackendProvider> all = providers();
     if (name.equals("auto")) {
       for (BackendProvider p : all) {
         var reason = p.unavailableReason();
         if (reason.isEmpty()) {
-          return p.create(model, options);
+          return p.create(model, config);
         }
         log.info("backend {} not available ({}); trying the next one", p.name(), reason.get());
       }
@@ -45,6 +45,6 @@ public final class Backends {
     if (reason.isPresent()) {
       throw new InvalidRequestException("backend " + name + " is not available: " + reason.get());
     }
-    return p.create(model, options);
+    return p.create(model, config);
   }
 }

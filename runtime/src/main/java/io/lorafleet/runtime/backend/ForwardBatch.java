@@ -11,7 +11,7 @@ import java.util.List;
  * @param tokenIds   token id of each row
  * @param positions  position of each row in its sequence
  * @param sequences  the sequences in row order
- * @param segments   maximal runs of rows with the same adapter slot, in row order, covering all rows
+ * @param segments   maximal runs of rows with the same adapter, in row order, covering all rows
  * @param logitRows  rows whose logits are wanted, ascending
  */
 public record ForwardBatch(
@@ -32,16 +32,17 @@ public record ForwardBatch(
    * @param rowStart    first row
    * @param rowCount    rows this step (1 for decode, a chunk for prefill)
    * @param blockTable  KV block ids covering positions {@code 0 .. positions[rowStart + rowCount - 1]}
-   * @param adapterSlot slot from {@link Backend#loadAdapter}, or -1 for the base model
+   * @param adapterIndex the index {@link Backend#uploadAdapter} gave the sequence's adapter, or -1 for the base
+   *                     model
    */
-  public record SequenceRows(int rowStart, int rowCount, int[] blockTable, int adapterSlot) {
+  public record SequenceRows(int rowStart, int rowCount, int[] blockTable, int adapterIndex) {
     public int rowEnd() {
       return rowStart + rowCount;
     }
   }
 
-  /** Rows {@code [rowStart, rowEnd)} all use {@code adapterSlot} (-1: no adapter). */
-  public record AdapterSegment(int adapterSlot, int rowStart, int rowEnd) {
+  /** Rows {@code [rowStart, rowEnd)} all use the adapter at {@code adapterIndex} (-1: no adapter). */
+  public record AdapterSegment(int adapterIndex, int rowStart, int rowEnd) {
     public int rows() {
       return rowEnd - rowStart;
     }

@@ -1,6 +1,6 @@
 package io.lorafleet.runtime.cli;
 
-import io.lorafleet.runtime.backend.BackendOptions;
+import io.lorafleet.runtime.backend.BackendConfig;
 import io.lorafleet.runtime.engine.EngineConfig;
 import picocli.CommandLine.Option;
 
@@ -43,7 +43,7 @@ public final class EngineOptions {
         .maxModelLen(maxModelLen).maxResidentAdapters(maxResidentAdapters).build();
   }
 
-  public BackendOptions backendOptions() {
-    return new BackendOptions(threads, 0);
+  public BackendConfig backendConfig() {
+    return new BackendConfig(threads, 0);
   }
 }

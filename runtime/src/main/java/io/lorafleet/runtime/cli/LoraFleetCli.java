@@ -10,10 +10,12 @@ import picocli.CommandLine.Command;
 /** Entry point of the {@code lorafleet} command. */
 @Command(name = "lorafleet", mixinStandardHelpOptions = true, version = "LoraFleet 0.1.0",
     description = "Serve one Llama-family base model with many LoRA adapters.",
-    subcommands = {GenerateCommand.class, BenchCommand.class})
+    subcommands = {GenerateTextCommand.class})
 public final class LoraFleetCli implements Runnable {
   /** Exit code for bad input (files, arguments, request lines). */
   public static final int EXIT_BAD_INPUT = 2;
+  /** Exit code of {@code generate --requests} when some requests failed after they were accepted (their lines say why). */
+  public static final int EXIT_FAILED_REQUESTS = 3;
 
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

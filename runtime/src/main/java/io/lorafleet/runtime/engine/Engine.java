@@ -1,19 +1,34 @@
 package io.lorafleet.runtime.engine;
 
 import io.lorafleet.runtime.backend.Backend;
+import io.lorafleet.runtime.constrain.ByteDfa;
+import io.lorafleet.runtime.constrain.ConstraintCompiler;
+import io.lorafleet.runtime.constrain.ConstraintException;
+import io.lorafleet.runtime.constrain.ConstraintState;
+import io.lorafleet.runtime.constrain.OutputConstraint;
+import io.lorafleet.runtime.constrain.TokenIndex;
+import io.lorafleet.runtime.constrain.TokenIndexCache;
+import io.lorafleet.runtime.constrain.TokenMask;
+import io.lorafleet.runtime.constrain.TokenVocabulary;
 import io.lorafleet.runtime.errors.EngineFailureException;
 import io.lorafleet.runtime.errors.InvalidRequestException;
+import io.lorafleet.runtime.errors.LoraFleetException;
 import io.lorafleet.runtime.errors.OverloadedException;
 import io.lorafleet.runtime.format.LlamaConfig;
 import io.lorafleet.runtime.model.LoraAdapter;
 import io.lorafleet.runtime.tokenizer.HfTokenizer;
+import io.lorafleet.runtime.tokenizer.TokenizerException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -26,12 +41,25 @@ import org.slf4j.LoggerFactory;
  * run it, sample, emit tokens, retire finished sequences, repeat. Requests can join and leave between any
  * two steps (continuous batching).
  *
- * <p>Threading: {@link #submit}, {@link #cancel} and {@link #unloadAdapter} may be called from any thread;
- * they queue a command. Everything else happens on the engine thread: the caller of {@link #step} /
- * {@link #runUntilIdle}, or the thread {@link #start} creates.
+ * <p>Which adapters are on the device is decided by the engine's {@link AdapterResidency} alone: an
+ * adapter is uploaded when its request is submitted (if there is room) or when a step needs it, and stays
+ * until the room is needed or it is asked to go ({@link #evictAdapter}); every change is published to the
+ * {@link #subscribe subscribers} as an {@link AdapterResidencyEvent}.
+ *
+ * <p>Threading: {@link #submit}, {@link #cancel}, {@link #prefetchAdapter} and {@link #evictAdapter} may be
+ * called from any thread; they queue a command. Everything else happens on the engine thread: the caller
+ * of {@link #step} / {@link #runUntilIdle}, or the thread {@link #start} creates.
+ *
+ * <p>Constrained requests ({@link SamplingParams#constraint()}): {@link #submit} compiles the constraint (on
+ * the caller's thread, through the shared {@link ConstraintCompiler} cache) and looks up its {@link TokenIndex}
+ * for this engine's vocabulary; each step, the masks the constrained rows will need are computed on a helper
+ * thread while the forward pass runs, and the {@link Sampler} applies them on the host. See the {@code
+ * io.lorafleet.runtime.constrain} package documentation.
  */
 public final class Engine implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Engine.class);
+  /** Heap the token masks of constrained requests may hold (least recently used schemas go first). */
+  static final long CONSTRAINT_INDEX_BYTES = 256L << 20;
 
   private final Backend backend;
   private final HfTokenizer tokenizer;
@@ -40,9 +68,12 @@ public final class Engine implements AutoCloseable {
   private final LlamaConfig model;
   private final int maxModelLen;
   private final Scheduler scheduler;
-  private final AdapterSlots adapters;
+  private final AdapterResidency residency;
+  private final List<Consumer<AdapterResidencyEvent>> residencySubscribers = new CopyOnWriteArrayList<>();
   private final ModelRunner runner;
   private final Sampler sampler = new Sampler();
+  private final TokenIndexCache constraintIndices;
+  private ExecutorService maskWorker;
 
   private final LinkedBlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
   private final Map<String, Sequence> active = new HashMap<>();
@@ -51,7 +82,6 @@ public final class Engine implements AutoCloseable {
   private long arrivals;
 
   private volatile EngineStats stats;
-  private volatile List<String> residentAdapters = List.of();
   private long steps;
   private long promptTokens;
   private long generatedTokens;
@@ -74,11 +104,14 @@ public final class Engine implements AutoCloseable {
       numBlocks = (int) Math.max(1, Math.min(fit, (long) config.maxNumSeqs() * blocksPerSeq));
     }
     backend.allocateKvCache(numBlocks, config.blockSize());
+    this.residency = new AdapterResidency(backend, config.maxResidentAdapters(), this::publish);
     this.scheduler = new Scheduler(
-        new SchedulerConfig(config.maxNumSeqs(), config.maxBatchTokens(), effectiveMaxLoras(config, backend)),
+        new SchedulerConfig(config.maxNumSeqs(), config.maxBatchTokens(), maxLorasPerStep(config, residency.capacity())),
         new KvBlockPool(numBlocks, config.blockSize()));
-    this.adapters = new AdapterSlots(backend, config.maxResidentAdapters());
-    this.runner = new ModelRunner(backend, adapters);
+    this.runner = new ModelRunner(backend, residency);
+    int logitsWidth = model.vocabSize();
+    this.constraintIndices = new TokenIndexCache(() -> TokenVocabulary.of(tokenizer.tokenBytes(), logitsWidth),
+        CONSTRAINT_INDEX_BYTES);
     publishStats(0, 0);
     log.info("engine on {}: {} KV blocks x {} tokens ({} MB), max {} sequences, {} tokens per step, context {}",
         backend.name(), numBlocks, config.blockSize(),
@@ -86,12 +119,12 @@ public final class Engine implements AutoCloseable {
         maxModelLen);
   }
 
-  private static int effectiveMaxLoras(EngineConfig c, Backend b) {
-    int slots = c.maxResidentAdapters() > 0 ? Math.min(c.maxResidentAdapters(), b.maxAdapterSlots()) : b.maxAdapterSlots();
+  /** Distinct adapters one step may use: all of them must be on the device together. */
+  private static int maxLorasPerStep(EngineConfig c, int onDevice) {
     if (c.maxLorasPerBatch() == 0) {
-      return slots == Integer.MAX_VALUE ? 0 : slots;
+      return onDevice == Integer.MAX_VALUE ? 0 : onDevice;
     }
-    return Math.min(c.maxLorasPerBatch(), slots);
+    return Math.min(c.maxLorasPerBatch(), onDevice);
   }
 
   public Backend backend() {
@@ -123,11 +156,14 @@ public final class Engine implements AutoCloseable {
 
   /**
    * Queues a request. Throws at once, without side effects, when the request is invalid ({@link
-   * InvalidRequestException}) or the queue is full ({@link OverloadedException}); otherwise the listener
-   * hears about it exactly once more at the end.
+   * InvalidRequestException}: the prompt, its length against the context and the KV cache, the adapter; its
+   * {@link SamplingParams} were checked when they were made) or the queue is full ({@link
+   * OverloadedException}); otherwise the listener hears about it exactly once more at the end. This is the
+   * one validation of a request.
    */
   public void submit(GenerateRequest request, GenerationListener listener) {
     validate(request);
+    TokenIndex index = constraintIndex(request.params().constraint());
     if (queued.incrementAndGet() > config.maxWaiting()) {
       queued.decrementAndGet();
       throw new OverloadedException("engine queue is full (" + config.maxWaiting() + " waiting requests)");
@@ -138,9 +174,33 @@ public final class Engine implements AutoCloseable {
     }
     inbox.add(() -> {
       Sequence s = new Sequence(request, listener, arrivals++);
+      if (index != null) {
+        s.constraint = new ConstraintState(index);
+      }
       active.put(request.requestId(), s);
       scheduler.add(s);
+      if (s.adapter() != null) {
+        residency.prefetch(s.adapter()); // the upload overlaps the steps before its first
+      }
     });
+  }
+
+  /** The token index of a constraint over this engine's vocabulary (null for none). */
+  private TokenIndex constraintIndex(OutputConstraint constraint) {
+    if (constraint == null) {
+      return null;
+    }
+    ByteDfa dfa = ConstraintCompiler.shared().compile(constraint);
+    try {
+      return constraintIndices.index(constraint, dfa);
+    } catch (TokenizerException e) {
+      throw new ConstraintException(e.getMessage());
+    }
+  }
+
+  /** The cache of this engine's token indices (for tests and metrics). */
+  public TokenIndexCache constraintIndices() {
+    return constraintIndices;
   }
 
   /** Cancels a request if it is still queued or running; its listener gets {@link FinishReason#CANCELLED}. */
@@ -148,10 +208,7 @@ public final class Engine implements AutoCloseable {
     inbox.add(() -> {
       Sequence s = active.get(requestId);
       if (s != null && scheduler.abort(s)) {
-        if (s.adapterRetained) {
-          adapters.release(s.adapter());
-          s.adapterRetained = false;
-        }
+        releaseAdapter(s);
         if (s.samplerState == null) {
           queued.decrementAndGet(); // it never left the queue
         }
@@ -161,35 +218,43 @@ public final class Engine implements AutoCloseable {
   }
 
   /**
-   * Loads {@code adapter} into the backend ahead of the requests that will use it (the batch builder calls
-   * this while earlier steps run). The future says whether it is resident now; false when every slot is
-   * held by running sequences.
+   * Uploads {@code adapter} to the device ahead of the requests that will use it (a pinned adapter, a
+   * benchmark's warm-up), if that takes no adapter in use off the device. The future says whether it is on
+   * the device now. Submitting a request does the same for its adapter.
    */
   public CompletableFuture<Boolean> prefetchAdapter(LoraAdapter adapter) {
     CompletableFuture<Boolean> f = new CompletableFuture<>();
-    inbox.add(() -> {
-      try {
-        f.complete(adapters.prefetch(adapter));
-      } catch (RuntimeException e) {
-        f.completeExceptionally(e);
-      }
-    });
+    inbox.add(() -> f.complete(residency.prefetch(adapter)));
     return f;
-  }
-
-  /** Ids of the adapters loaded in the backend now (as of the last step). */
-  public List<String> residentAdapters() {
-    return residentAdapters;
   }
 
   /**
-   * Unloads {@code adapter} from the backend once no running sequence uses it. The future completes with
-   * false when it is in use now (the caller retries after its requests finish).
+   * Takes {@code adapter} off the device as soon as no running sequence uses it (its weights are leaving
+   * the node); the future completes once it is off (at once when it was not on the device).
    */
-  public CompletableFuture<Boolean> unloadAdapter(LoraAdapter adapter) {
-    CompletableFuture<Boolean> f = new CompletableFuture<>();
-    inbox.add(() -> f.complete(adapters.unload(adapter)));
+  public CompletableFuture<Void> evictAdapter(LoraAdapter adapter) {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    inbox.add(() -> residency.evict(adapter, () -> f.complete(null)));
     return f;
+  }
+
+  /**
+   * Hears every change of the adapters on the device from now on, on the engine thread, in order; the
+   * consumer must return quickly (tell an actor). Returns what stops it.
+   */
+  public Runnable subscribe(Consumer<AdapterResidencyEvent> subscriber) {
+    residencySubscribers.add(subscriber);
+    return () -> residencySubscribers.remove(subscriber);
+  }
+
+  private void publish(AdapterResidencyEvent event) {
+    for (Consumer<AdapterResidencyEvent> s : residencySubscribers) {
+      try {
+        s.accept(event);
+      } catch (RuntimeException e) {
+        log.warn("adapter residency subscriber failed on {}", event, e);
+      }
+    }
   }
 
   private void validate(GenerateRequest r) {
@@ -205,7 +270,6 @@ public final class Engine implements AutoCloseable {
         throw new InvalidRequestException("prompt token id " + t + " is outside the vocabulary [0, " + model.vocabSize() + ")");
       }
     }
-    r.params().validate();
     if (prompt.length >= maxModelLen) {
       throw new InvalidRequestException("the prompt is " + prompt.length + " tokens; this model's context is "
           + maxModelLen + " tokens");
@@ -257,15 +321,17 @@ public final class Engine implements AutoCloseable {
             s.request().params().stop());
       }
     }
-    retainAdapters(out);
+    prefetchMasks(out);
     ModelRunner.StepLogits logits;
     try {
+      acquireAdapters(out);
       logits = runner.run(out.scheduled());
     } catch (RuntimeException e) {
       failStep(out, e);
       return scheduler.hasWork();
     }
     List<Sequence> finished = new ArrayList<>();
+    long sample0 = System.nanoTime();
     int tokens = 0;
     for (int i = 0; i < out.scheduled().size(); i++) {
       ScheduledSequence sc = out.scheduled().get(i);
@@ -285,14 +351,14 @@ public final class Engine implements AutoCloseable {
         if (done != null) {
           finished.add(s);
           scheduler.finish(s);
-          adapters.release(s.adapter());
-          s.adapterRetained = false;
+          releaseAdapter(s);
           complete(s, done);
         }
       }
     }
     steps++;
-    publishStats(tokens, System.nanoTime() - t0);
+    long end = System.nanoTime();
+    publishStats(tokens, end - t0, end - sample0);
     return scheduler.hasWork() || !inbox.isEmpty();
   }
 
@@ -341,27 +407,111 @@ public final class Engine implements AutoCloseable {
     return any;
   }
 
-  private void retainAdapters(SchedulerOutput out) {
+  /**
+   * Preempted sequences let go of their adapters; sequences that run from this step on take theirs, which
+   * puts every adapter of the step on the device.
+   */
+  private void acquireAdapters(SchedulerOutput out) {
     for (Sequence p : out.preempted()) {
-      if (p.adapterRetained) {
-        adapters.release(p.adapter());
-        p.adapterRetained = false;
-      }
+      releaseAdapter(p);
     }
     for (ScheduledSequence sc : out.scheduled()) {
       Sequence s = sc.sequence();
-      if (!s.adapterRetained) {
-        adapters.retain(s.adapter());
-        s.adapterRetained = true;
+      if (!s.holdsAdapter) {
+        residency.acquire(s.adapter());
+        s.holdsAdapter = true;
       }
     }
+  }
+
+  private void releaseAdapter(Sequence s) {
+    if (s.holdsAdapter) {
+      residency.release(s.adapter());
+      s.holdsAdapter = false;
+    }
+  }
+
+  /**
+   * Starts computing, on the mask worker, the token masks that constrained sequences of this step will need
+   * and that no earlier sequence computed yet, so that the walk overlaps the forward pass instead of
+   * delaying every row's sampling. The engine thread picks each mask up (waiting if it is still running)
+   * when it samples.
+   */
+  private void prefetchMasks(SchedulerOutput out) {
+    for (ScheduledSequence sc : out.scheduled()) {
+      ConstraintState c = sc.sequence().constraint;
+      if (c != null && !c.maskReady()) {
+        if (maskWorker == null) {
+          maskWorker = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().name("lorafleet-constraint-masks")
+              .daemon(true).unstarted(r));
+        }
+        maskWorker.execute(c.maskTask());
+      }
+    }
+  }
+
+  /**
+   * The ids a constrained sequence may sample now: its state's mask, plus end-of-sequence (unless ignored)
+   * and the stop token ids when the output so far is a whole match. Null when nothing is allowed.
+   */
+  private long[] allowedTokens(Sequence s, int vocab) {
+    ConstraintState c = s.constraint;
+    SamplingParams p = s.request().params();
+    TokenMask mask = c.mask();
+    long[] bits = mask.copyBits();
+    // End-of-sequence and stop tokens end the request, whatever their text: only where the output is whole.
+    if (!p.ignoreEos()) {
+      for (int id : eosTokenIds) {
+        disallow(bits, id);
+      }
+    }
+    for (int id : p.stopTokenIds()) {
+      disallow(bits, id);
+    }
+    boolean any = false;
+    for (long w : bits) {
+      any |= w != 0;
+    }
+    if (c.isAccepting()) {
+      if (!p.ignoreEos()) {
+        for (int id : eosTokenIds) {
+          any |= allow(bits, id, vocab);
+        }
+      }
+      for (int id : p.stopTokenIds()) {
+        any |= allow(bits, id, vocab);
+      }
+    }
+    return any ? bits : null;
+  }
+
+  private static void disallow(long[] bits, int id) {
+    if (id >= 0 && (id >>> 6) < bits.length) {
+      bits[id >>> 6] &= ~(1L << id);
+    }
+  }
+
+  private static boolean allow(long[] bits, int id, int vocab) {
+    if (id < 0 || id >= vocab || (id >>> 6) >= bits.length) {
+      return false;
+    }
+    bits[id >>> 6] |= 1L << id;
+    return true;
   }
 
   private FinishReason onSampled(Sequence s, ModelRunner.StepLogits logits, int row) {
     SamplingParams p = s.request().params();
     int vocab = logits.logits().vocab();
+    long[] allowed = null;
+    if (s.constraint != null) {
+      allowed = allowedTokens(s, vocab);
+      if (allowed == null) {
+        return failSequence(s, new ConstraintException("no token of this model's vocabulary can continue the output"
+            + " allowed by the " + p.constraint().describe() + (p.ignoreEos() ? " (and ignore_eos is set)" : "")));
+      }
+    }
     Sampler.Choice choice = sampler.sample(logits.logits().values(), row * vocab, vocab, p, s.tokenArray(),
-        s.numTokens(), s.samplerState.random);
+        s.numTokens(), s.samplerState.random, allowed);
     int token = choice.tokenId();
     s.append(token);
     generatedTokens++;
@@ -373,11 +523,19 @@ public final class Engine implements AutoCloseable {
     boolean eos = !p.ignoreEos() && eosTokenIds.contains(token);
     boolean stopToken = p.stopTokenIds().contains(token);
     String text = eos || stopToken ? "" : s.stopChecker.add(token);
+    // A constrained output that is a whole match nothing can extend ends here, as at end-of-sequence.
+    boolean complete = false;
+    if (s.constraint != null && !eos && !stopToken) {
+      s.constraint.advance(token);
+      complete = s.constraint.isComplete();
+    }
     FinishReason done = null;
     if (eos) {
       done = FinishReason.EOS;
     } else if (stopToken || s.stopChecker.stopped()) {
       done = FinishReason.STOP;
+    } else if (complete) {
+      done = FinishReason.EOS;
     } else if (s.numGenerated() >= p.maxNewTokens() || s.numTokens() >= maxModelLen) {
       done = FinishReason.LENGTH;
     }
@@ -425,16 +583,30 @@ public final class Engine implements AutoCloseable {
     }
   }
 
+  /**
+   * Ends one sequence with an error in the middle of a step (its listener hears {@code error}); returns null
+   * so that the step treats it as not finished (it is already gone from the scheduler).
+   */
+  private FinishReason failSequence(Sequence s, LoraFleetException error) {
+    scheduler.abort(s);
+    releaseAdapter(s);
+    active.remove(s.requestId());
+    acceptedIds.remove(s.requestId());
+    try {
+      s.listener().onError(s.requestId(), error);
+    } catch (RuntimeException le) {
+      log.warn("listener of {} failed on error", s.requestId(), le);
+    }
+    return null;
+  }
+
   private void failStep(SchedulerOutput out, RuntimeException e) {
     log.error("forward pass failed; failing the {} sequences of this step", out.scheduled().size(), e);
     EngineFailureException err = new EngineFailureException("the engine failed while running this request: " + e, e);
     for (ScheduledSequence sc : out.scheduled()) {
       Sequence s = sc.sequence();
       scheduler.abort(s);
-      if (s.adapterRetained) {
-        adapters.release(s.adapter());
-        s.adapterRetained = false;
-      }
+      releaseAdapter(s);
       active.remove(s.requestId());
       acceptedIds.remove(s.requestId());
       try {
@@ -446,10 +618,14 @@ public final class Engine implements AutoCloseable {
   }
 
   private void publishStats(int lastTokens, long lastNanos) {
+    publishStats(lastTokens, lastNanos, 0);
+  }
+
+  private void publishStats(int lastTokens, long lastNanos, long lastSampleNanos) {
     KvBlockPool pool = scheduler.pool();
-    residentAdapters = adapters.loadedIds();
     stats = new EngineStats(queued.get(), scheduler.numRunning(), pool.numUsed(), pool.numBlocks(),
-        adapters.numLoaded(), steps, promptTokens, generatedTokens, preemptions, lastTokens, lastNanos);
+        residency.size(), steps, promptTokens, generatedTokens, preemptions, lastTokens, lastNanos,
+        lastSampleNanos);
   }
 
   @Override
@@ -463,6 +639,9 @@ public final class Engine implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    }
+    if (maskWorker != null) {
+      maskWorker.shutdownNow();
     }
     // Whatever is still queued or running ends with an explicit error, never silently.
     drainInbox();

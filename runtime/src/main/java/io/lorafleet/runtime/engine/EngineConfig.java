@@ -8,10 +8,10 @@ package io.lorafleet.runtime.engine;
  * @param kvCacheBytes        memory budget for the KV cache when {@code numKvBlocks} is 0
  * @param maxNumSeqs          sequences running at once
  * @param maxBatchTokens      tokens per step (prefill is chunked to fit)
- * @param maxLorasPerBatch    distinct adapters in one step (0: no limit beyond the backend's slots)
+ * @param maxLorasPerBatch    distinct adapters in one step (0: no limit beyond what the device holds)
  * @param maxWaiting          requests allowed to wait; more are refused as overload
  * @param maxModelLen         longest sequence (prompt + output); 0 takes the model's max_position_embeddings
- * @param maxResidentAdapters adapters kept loaded in the backend at once (0: as many as it has slots)
+ * @param maxResidentAdapters adapters kept on the device at once (0: as many as the backend holds)
  */
 public record EngineConfig(
     int blockSize, int numKvBlocks, long kvCacheBytes, int maxNumSeqs, int maxBatchTokens, int maxLorasPerBatch,
@@ -50,16 +50,8 @@ public record EngineConfig(
     return toBuilder().maxBatchTokens(n).build();
   }
 
-  public EngineConfig withMaxLorasPerBatch(int n) {
-    return toBuilder().maxLorasPerBatch(n).build();
-  }
-
   public EngineConfig withMaxWaiting(int n) {
     return toBuilder().maxWaiting(n).build();
-  }
-
-  public EngineConfig withMaxModelLen(int n) {
-    return toBuilder().maxModelLen(n).build();
   }
 
   public EngineConfig withMaxResidentAdapters(int n) {

@@ -14,7 +14,9 @@ package io.lorafleet.runtime.engine;
  * @param preemptions       sequences preempted
  * @param lastStepTokens    tokens in the last step
  * @param lastStepNanos     duration of the last step
+ * @param lastSampleNanos   of that, the part after the forward pass: sampling (constraint masks included),
+ *                          stop checks and handing out the tokens
  */
 public record EngineStats(
     int waiting, int running, int kvBlocksUsed, int kvBlocksTotal, int adaptersLoaded, long steps, long promptTokens,
-    long generatedTokens, long preemptions, int lastStepTokens, long lastStepNanos) {}
+    long generatedTokens, long preemptions, int lastStepTokens, long lastStepNanos, long lastSampleNanos) {}

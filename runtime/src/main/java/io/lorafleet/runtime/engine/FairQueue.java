@@ -1,9 +1,7 @@
 package io.lorafleet.runtime.engine;
 
 import java.util.ArrayDeque;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.function.Predicate;
 
 /**
@@ -102,21 +100,5 @@ final class FairQueue {
       return true;
     }
     return false;
-  }
-
-  /** Number of waiting sequences per adapter key (for metrics). */
-  Map<String, Integer> depthByAdapter() {
-    Map<String, Integer> out = new LinkedHashMap<>();
-    for (Sequence s : preempted) {
-      out.merge(s.adapterKey(), 1, Integer::sum);
-    }
-    for (var e : byAdapter.entrySet()) {
-      out.merge(e.getKey(), e.getValue().size(), Integer::sum);
-    }
-    return out;
-  }
-
-  Iterator<Sequence> preemptedIterator() {
-    return preempted.iterator();
   }
 }

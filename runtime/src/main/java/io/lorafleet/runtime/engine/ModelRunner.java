@@ -10,12 +10,13 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Turns a schedule into one flattened {@link ForwardBatch} (sequences grouped by adapter slot, so each
- * adapter's rows form one segment) and runs it on the backend.
+ * Turns a schedule into one flattened {@link ForwardBatch} (sequences grouped by adapter, so each adapter's
+ * rows form one segment) and runs it on the backend. The adapters of the schedule must be on the device
+ * already ({@link AdapterResidency#acquire}); the runner only looks their indexes up.
  */
 public final class ModelRunner {
   private final Backend backend;
-  private final AdapterSlots adapters;
+  private final AdapterResidency adapters;
 
   /**
    * Logits of one step, located per scheduled sequence (in the order given to {@link #run}).
@@ -27,7 +28,7 @@ public final class ModelRunner {
    */
   public record StepLogits(Logits logits, int[] sampleRow, int[] firstRow) {}
 
-  ModelRunner(Backend backend, AdapterSlots adapters) {
+  ModelRunner(Backend backend, AdapterResidency adapters) {
     this.backend = backend;
     this.adapters = adapters;
   }
@@ -38,16 +39,16 @@ public final class ModelRunner {
 
   StepLogits run(List<ScheduledSequence> scheduled) {
     int n = scheduled.size();
-    int[] slot = new int[n];
+    int[] index = new int[n];
     Integer[] order = new Integer[n];
     int rows = 0;
     for (int i = 0; i < n; i++) {
-      slot[i] = adapters.slotFor(scheduled.get(i).sequence().adapter());
+      index[i] = adapters.indexOf(scheduled.get(i).sequence().adapter());
       order[i] = i;
       rows += scheduled.get(i).numTokens();
     }
-    // Stable: base rows first, then one run per adapter slot.
-    java.util.Arrays.sort(order, Comparator.comparingInt(i -> slot[i]));
+    // Stable: base rows first, then one run per adapter.
+    java.util.Arrays.sort(order, Comparator.comparingInt(i -> index[i]));
 
     int[] tokens = new int[rows];
     int[] positions = new int[rows];
@@ -65,12 +66,12 @@ public final class ModelRunner {
         tokens[r + j] = s.tokenAt(start + j);
         positions[r + j] = start + j;
       }
-      seqRows.add(new SequenceRows(r, sc.numTokens(), s.blockTable(), slot[idx]));
-      if (!segments.isEmpty() && segments.getLast().adapterSlot() == slot[idx]) {
+      seqRows.add(new SequenceRows(r, sc.numTokens(), s.blockTable(), index[idx]));
+      if (!segments.isEmpty() && segments.getLast().adapterIndex() == index[idx]) {
         AdapterSegment last = segments.removeLast();
-        segments.add(new AdapterSegment(slot[idx], last.rowStart(), r + sc.numTokens()));
+        segments.add(new AdapterSegment(index[idx], last.rowStart(), r + sc.numTokens()));
       } else {
-        segments.add(new AdapterSegment(slot[idx], r, r + sc.numTokens()));
+        segments.add(new AdapterSegment(index[idx], r, r + sc.numTokens()));
       }
       boolean allRows = s.request().params().promptLogprobs() && start < s.promptLength();
       firstRow[idx] = -1;

@@ -9,6 +9,10 @@ import java.util.List;
  * penalty, then (when sampling) temperature, top-k, top-p, and a draw from the request's own random
  * stream. Log-probabilities are reported for the model's raw distribution (log-softmax of the logits
  * before any of these), as vLLM and the reference do.
+ *
+ * <p>A constrained row comes with the set of allowed token ids: every other token's score is -infinity
+ * before any of the steps, so greedy, temperature, top-k, top-p and the penalty all see only allowed
+ * tokens (top-k counts among them, top-p's mass is theirs). Rows without a mask take the unchanged path.
  */
 public final class Sampler {
   /** The chosen token and its log-probability, plus the top alternatives when asked. */
@@ -22,11 +26,28 @@ public final class Sampler {
    */
   public Choice sample(float[] logits, int off, int vocab, SamplingParams params, int[] context, int contextLen,
       java.util.random.RandomGenerator random) {
+    return sample(logits, off, vocab, params, context, contextLen, random, null);
+  }
+
+  /**
+   * As {@link #sample(float[], int, int, SamplingParams, int[], int, java.util.random.RandomGenerator)}, choosing
+   * only among the ids whose bit is set in {@code allowed} (bit {@code id % 64} of word {@code id / 64}; at
+   * least one must be set); null allows every token.
+   */
+  public Choice sample(float[] logits, int off, int vocab, SamplingParams params, int[] context, int contextLen,
+      java.util.random.RandomGenerator random, long[] allowed) {
     float[] scores = Arrays.copyOfRange(logits, off, off + vocab);
+    int[] universe = null;
+    if (allowed != null) {
+      universe = mask(scores, allowed);
+      if (universe.length == 0) {
+        throw new IllegalArgumentException("no token is allowed");
+      }
+    }
     if (params.repetitionPenalty() != 1.0) {
       applyRepetitionPenalty(scores, (float) params.repetitionPenalty(), context, contextLen);
     }
-    int token = params.isGreedy() ? argmax(scores) : draw(scores, params, random);
+    int token = params.isGreedy() ? argmax(scores, universe) : draw(scores, params, random, universe);
     double logZ = logSumExp(logits, off, vocab);
     float lp = (float) (logits[off + token] - logZ);
     List<TopLogprob> top = params.topLogprobs() > 0 ? top(logits, off, vocab, params.topLogprobs(), logZ) : List.of();
@@ -49,6 +70,39 @@ public final class Sampler {
     }
   }
 
+  /** Sets the scores of tokens outside {@code allowed} to -infinity; returns the allowed ids, ascending. */
+  private static int[] mask(float[] scores, long[] allowed) {
+    int n = scores.length;
+    int[] ids = new int[64];
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+      int w = i >>> 6;
+      if (w < allowed.length && (allowed[w] & (1L << i)) != 0) {
+        if (k == ids.length) {
+          ids = Arrays.copyOf(ids, k * 2);
+        }
+        ids[k++] = i;
+      } else {
+        scores[i] = Float.NEGATIVE_INFINITY;
+      }
+    }
+    return Arrays.copyOf(ids, k);
+  }
+
+  /** Index of the largest value among {@code ids} (all when null); the lowest index wins ties. */
+  static int argmax(float[] v, int[] ids) {
+    if (ids == null) {
+      return argmax(v);
+    }
+    int best = ids[0];
+    for (int i : ids) {
+      if (v[i] > v[best]) {
+        best = i;
+      }
+    }
+    return best;
+  }
+
   /** Index of the largest value; the lowest index wins ties. */
   static int argmax(float[] v) {
     int best = 0;
@@ -60,15 +114,16 @@ public final class Sampler {
     return best;
   }
 
-  private static int draw(float[] scores, SamplingParams p, java.util.random.RandomGenerator random) {
-    int n = scores.length;
+  private static int draw(float[] scores, SamplingParams p, java.util.random.RandomGenerator random, int[] universe) {
+    int n = universe == null ? scores.length : universe.length;
     int[] cand;
     if (p.topK() > 0 && p.topK() < n) {
       // HF keeps every token scoring at least the k-th highest score (ties included).
       float kth = scores[topIndices(scores, p.topK())[p.topK() - 1]];
-      cand = java.util.stream.IntStream.range(0, n).filter(i -> scores[i] >= kth).toArray();
+      cand = universe == null ? java.util.stream.IntStream.range(0, n).filter(i -> scores[i] >= kth).toArray()
+          : Arrays.stream(universe).filter(i -> scores[i] >= kth).toArray();
     } else {
-      cand = java.util.stream.IntStream.range(0, n).toArray();
+      cand = universe == null ? java.util.stream.IntStream.range(0, n).toArray() : universe.clone();
     }
     if (p.topP() < 1.0) {
       cand = sortedByScore(scores, cand);

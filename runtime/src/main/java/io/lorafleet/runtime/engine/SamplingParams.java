@@ -1,11 +1,15 @@
 package io.lorafleet.runtime.engine;
 
+import io.lorafleet.runtime.constrain.ConstraintCompiler;
+import io.lorafleet.runtime.constrain.OutputConstraint;
 import io.lorafleet.runtime.errors.InvalidRequestException;
 import java.util.List;
 import java.util.Set;
 
 /**
- * How to pick tokens and when to stop, with Hugging Face semantics.
+ * How to pick tokens and when to stop, with Hugging Face semantics. Checked once, when made: an instance
+ * with a value out of range cannot exist (the constructor throws {@link InvalidRequestException} naming the
+ * parameter and its range), so nobody downstream checks again.
  *
  * @param maxNewTokens      upper bound on generated tokens (≥ 1)
  * @param temperature       0 for greedy (argmax); otherwise logits are divided by it before sampling
@@ -20,6 +24,9 @@ import java.util.Set;
  * @param topLogprobs       how many most-likely alternatives to report per token (0: none)
  * @param promptLogprobs    also compute the log-probability of every prompt token
  * @param skipSpecialTokens leave special tokens out of the text
+ * @param constraint        what the output must match (JSON object, JSON Schema, regex), or null for none;
+ *                          the constructor compiles it, so a constraint the server cannot honour is refused
+ *                          before the request is queued
  */
 public record SamplingParams(
     int maxNewTokens,
@@ -33,12 +40,14 @@ public record SamplingParams(
     boolean ignoreEos,
     int topLogprobs,
     boolean promptLogprobs,
-    boolean skipSpecialTokens) {
+    boolean skipSpecialTokens,
+    OutputConstraint constraint) {
 
   public static final int MAX_TOP_LOGPROBS = 20;
   public static final int MAX_STOP_SEQUENCES = 16;
 
   public SamplingParams {
+    check(maxNewTokens, temperature, topK, topP, repetitionPenalty, stop, topLogprobs, constraint);
     stop = List.copyOf(stop);
     stopTokenIds = Set.copyOf(stopTokenIds);
   }
@@ -57,7 +66,8 @@ public record SamplingParams(
   }
 
   /** Checks every field; the message names the parameter and the accepted range. */
-  public void validate() {
+  private static void check(int maxNewTokens, double temperature, int topK, double topP, double repetitionPenalty,
+      List<String> stop, int topLogprobs, OutputConstraint constraint) {
     if (maxNewTokens < 1) {
       throw new InvalidRequestException("max_new_tokens must be at least 1, got " + maxNewTokens);
     }
@@ -84,6 +94,9 @@ public record SamplingParams(
         throw new InvalidRequestException("stop sequences must be non-empty strings");
       }
     }
+    if (constraint != null) {
+      ConstraintCompiler.shared().compile(constraint);
+    }
   }
 
   /** Mutable builder with the defaults of a plain HF generate call (greedy, 16 tokens). */
@@ -100,6 +113,7 @@ public record SamplingParams(
     private int topLogprobs;
     private boolean promptLogprobs;
     private boolean skipSpecialTokens;
+    private OutputConstraint constraint;
 
     public Builder maxNewTokens(int v) {
       maxNewTokens = v;
@@ -161,9 +175,15 @@ public record SamplingParams(
       return this;
     }
 
+    /** What the output must match; null for free text. */
+    public Builder constraint(OutputConstraint v) {
+      constraint = v;
+      return this;
+    }
+
     public SamplingParams build() {
       return new SamplingParams(maxNewTokens, temperature, topK, topP, repetitionPenalty, seed, stop, stopTokenIds,
-          ignoreEos, topLogprobs, promptLogprobs, skipSpecialTokens);
+          ignoreEos, topLogprobs, promptLogprobs, skipSpecialTokens, constraint);
     }
   }
 }

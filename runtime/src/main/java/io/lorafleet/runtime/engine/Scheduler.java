@@ -3,7 +3,6 @@ package io.lorafleet.runtime.engine;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -54,10 +53,6 @@ public final class Scheduler {
 
   public List<Sequence> running() {
     return List.copyOf(running);
-  }
-
-  public Map<String, Integer> waitingByAdapter() {
-    return waiting.depthByAdapter();
   }
 
   public SchedulerOutput schedule() {

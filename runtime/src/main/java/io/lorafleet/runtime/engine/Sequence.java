@@ -22,7 +22,6 @@ public final class Sequence {
   private int numComputed;
   private int[] blockTable = new int[0];
   private Status status = Status.WAITING;
-  private boolean cancelled;
   private int numPreemptions;
   // Output-side state, kept here so a preempted sequence resumes where it was.
   final List<Float> logprobs = new ArrayList<>();
@@ -30,8 +29,11 @@ public final class Sequence {
   float[] promptLogprobs;
   StopChecker stopChecker;
   SamplerState samplerState;
+  /** Where a constrained output is in its automaton; null for free text. */
+  io.lorafleet.runtime.constrain.ConstraintState constraint;
   long firstTokenNanos;
-  boolean adapterRetained;
+  /** Whether it counts as a user of its adapter on the device (from its first step until it ends or is preempted). */
+  boolean holdsAdapter;
 
   public Sequence(GenerateRequest request, GenerationListener listener, long arrivalOrder) {
     this.request = request;
@@ -142,14 +144,6 @@ public final class Sequence {
 
   void setStatus(Status s) {
     status = s;
-  }
-
-  public boolean isCancelled() {
-    return cancelled;
-  }
-
-  void cancel() {
-    cancelled = true;
   }
 
   public int numPreemptions() {

@@ -11,7 +11,6 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -175,15 +174,6 @@ public final class SafetensorsFile implements AutoCloseable {
 
   public Map<String, String> metadata() {
     return metadata;
-  }
-
-  /** Size of the file on disk, for logs. */
-  public long fileBytes() {
-    try {
-      return Files.size(path);
-    } catch (IOException e) {
-      return -1;
-    }
   }
 
   @Override

@@ -49,10 +49,6 @@ public final class Rope {
     return inv;
   }
 
-  public int halfDim() {
-    return invFreq.length;
-  }
-
   public double[] inverseFrequencies() {
     return invFreq.clone();
   }

@@ -37,14 +37,17 @@ public final class HfTokenizer implements AutoCloseable {
   private final Vocabulary vocabulary;
   private final SpecialTokens specialTokens;
   private final Map<String, ChatTemplate> chatTemplates;
+  private final TokenBytes.Decoder decoder;
+  private volatile TokenBytes tokenBytes;
 
   private HfTokenizer(Path modelDir, HuggingFaceTokenizer nativeTokenizer, Vocabulary vocabulary,
-      SpecialTokens specialTokens, Map<String, ChatTemplate> chatTemplates) {
+      SpecialTokens specialTokens, Map<String, ChatTemplate> chatTemplates, TokenBytes.Decoder decoder) {
     this.modelDir = modelDir;
     this.nativeTokenizer = nativeTokenizer;
     this.vocabulary = vocabulary;
     this.specialTokens = specialTokens;
     this.chatTemplates = chatTemplates;
+    this.decoder = decoder;
   }
 
   /**
@@ -62,7 +65,9 @@ public final class HfTokenizer implements AutoCloseable {
       throw new TokenizerException(modelDir + ": " + problem);
     }
     Path tokenizerFile = modelDir.resolve("tokenizer.json");
-    Vocabulary vocabulary = Vocabulary.of(JsonConfigFile.readRequired(tokenizerFile), tokenizerFile);
+    JsonNode tokenizerJson = JsonConfigFile.readRequired(tokenizerFile);
+    Vocabulary vocabulary = Vocabulary.of(tokenizerJson, tokenizerFile);
+    TokenBytes.Decoder decoder = TokenBytes.Decoder.of(tokenizerJson, tokenizerFile);
     Path tokenizerConfigFile = modelDir.resolve("tokenizer_config.json");
     JsonNode tokenizerConfig = JsonConfigFile.readOptional(tokenizerConfigFile);
     SpecialTokens specialTokens = SpecialTokens.resolve(vocabulary, tokenizerConfig, tokenizerConfigFile,
@@ -75,7 +80,7 @@ public final class HfTokenizer implements AutoCloseable {
       templates.put(name, template);
     });
     HfTokenizer tokenizer = new HfTokenizer(modelDir, openNative(tokenizerFile), vocabulary, specialTokens,
-        Map.copyOf(templates));
+        Map.copyOf(templates), decoder);
     LOG.debug("Loaded tokenizer {}: {} tokens, bos {}, eos {}, pad {}, chat templates {}", tokenizerFile,
         vocabulary.size(), specialTokens.bosId(), specialTokens.eosIds(), specialTokens.padId(), templates.keySet());
     return tokenizer;
@@ -192,6 +197,28 @@ public final class HfTokenizer implements AutoCloseable {
   /** A named chat template (tokenizer_config's list form, e.g. {@code tool_use}). */
   public Optional<ChatTemplate> chatTemplate(String name) {
     return Optional.ofNullable(chatTemplates.get(name));
+  }
+
+  /**
+   * The bytes of text each token decodes to (built on first use), for constrained decoding.
+   *
+   * @throws TokenizerException naming the decoder when it is not one {@link TokenBytes} understands
+   */
+  public TokenBytes tokenBytes() {
+    TokenBytes b = tokenBytes;
+    if (b == null) {
+      if (decoder.scheme() == null) {
+        throw new TokenizerException("constrained decoding is not supported with this tokenizer: " + decoder.problem());
+      }
+      synchronized (this) {
+        b = tokenBytes;
+        if (b == null) {
+          b = TokenBytes.of(decoder, vocabulary);
+          tokenBytes = b;
+        }
+      }
+    }
+    return b;
   }
 
   /** A streaming decoder for one generated sequence; not thread-safe, one per sequence. */

@@ -17,12 +17,14 @@ import java.util.OptionalInt;
 final class Vocabulary {
   private final String[] tokens;
   private final BitSet special;
+  private final BitSet added;
   private final Map<String, Integer> ids;
   private final int size;
 
-  private Vocabulary(String[] tokens, BitSet special, Map<String, Integer> ids) {
+  private Vocabulary(String[] tokens, BitSet special, BitSet added, Map<String, Integer> ids) {
     this.tokens = tokens;
     this.special = special;
+    this.added = added;
     this.ids = ids;
     this.size = (int) Arrays.stream(tokens).filter(t -> t != null).count();
   }
@@ -52,6 +54,7 @@ final class Vocabulary {
       throw new TokenizerException(file + ": no model.vocab (object or list) found");
     }
     BitSet special = new BitSet();
+    BitSet addedIds = new BitSet();
     JsonNode added = tokenizerJson.path("added_tokens");
     for (int i = 0; i < added.size(); i++) {
       JsonNode token = added.get(i);
@@ -63,11 +66,12 @@ final class Vocabulary {
       byId.put(id, content);
       ids.put(content, id);
       special.set(id, token.path("special").asBoolean(false));
+      addedIds.set(id);
     }
     int maxId = byId.keySet().stream().mapToInt(Integer::intValue).max().orElse(-1);
     String[] tokens = new String[maxId + 1];
     byId.forEach((id, token) -> tokens[id] = token);
-    return new Vocabulary(tokens, special, Map.copyOf(ids));
+    return new Vocabulary(tokens, special, addedIds, Map.copyOf(ids));
   }
 
   private static int requireId(JsonNode node, Path file, String where) {
@@ -90,6 +94,11 @@ final class Vocabulary {
 
   boolean isSpecial(int id) {
     return id >= 0 && special.get(id);
+  }
+
+  /** Whether {@code id} is one of {@code added_tokens} (its content is its text, not a model token string). */
+  boolean isAdded(int id) {
+    return id >= 0 && added.get(id);
   }
 
   /** Number of distinct ids (model vocabulary plus added tokens). */

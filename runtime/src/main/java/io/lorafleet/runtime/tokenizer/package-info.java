@@ -12,6 +12,9 @@
  *   <li>{@link io.lorafleet.runtime.tokenizer.IncrementalDecoder} turns generated ids into text deltas
  *       for streaming, decoding only a short window per token and never emitting half a character; the
  *       deltas add up to a full decode.
+ *   <li>{@link io.lorafleet.runtime.tokenizer.TokenBytes} gives the bytes each token adds to the decoded text
+ *       (byte-level BPE, SentencePiece with byte fallback, space-joined), as the {@code tokenizer.json}
+ *       decoder defines them, for constrained decoding; checked against the library's own decoding.
  *   <li>{@link io.lorafleet.runtime.tokenizer.ChatTemplate} renders HF chat templates with Jinjava,
  *       configured and source-adjusted to behave like the jinja2 environment of {@code
  *       apply_chat_template} ({@code trim_blocks}, {@code lstrip_blocks}, jinja2 precedence and

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.lorafleet.runtime.Fixtures;
-import io.lorafleet.runtime.backend.BackendOptions;
+import io.lorafleet.runtime.backend.BackendConfig;
 import io.lorafleet.runtime.model.LoraAdapter;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,12 +21,12 @@ import org.junit.jupiter.api.TestInstance;
 /** The whole engine against reference.json, with everything batched together in different ways. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class EngineParityTest {
-  private LocalEngine le;
+  private LoadedModel le;
   private final Map<String, LoraAdapter> adapters = new HashMap<>();
 
   @BeforeAll
   void open() {
-    le = LocalEngine.open(Fixtures.model(), "cpu", new BackendOptions(2, 0),
+    le = LoadedModel.open(Fixtures.model(), "cpu", new BackendConfig(2, 0),
         EngineConfig.DEFAULTS.withKvCacheBytes(32L << 20).withMaxNumSeqs(64).withMaxBatchTokens(512));
     for (String name : Fixtures.adapterNames()) {
       adapters.put(name, le.loadAdapter(name, Fixtures.adapter(name), 0));
@@ -94,7 +94,7 @@ class EngineParityTest {
 
   @Test
   void chunkedPrefillAndSmallBatchesGiveTheSameResults() {
-    try (LocalEngine small = LocalEngine.open(Fixtures.model(), "cpu", new BackendOptions(2, 0),
+    try (LoadedModel small = LoadedModel.open(Fixtures.model(), "cpu", new BackendConfig(2, 0),
         EngineConfig.DEFAULTS.withKvCacheBytes(32L << 20).withMaxNumSeqs(5).withMaxBatchTokens(37))) {
       Map<String, LoraAdapter> own = new HashMap<>();
       List<GenerateRequest> reqs = new ArrayList<>();
@@ -130,7 +130,7 @@ class EngineParityTest {
   @Test
   void tightKvCacheForcesPreemptionButNotDifferentResults() {
     // 40 blocks of 16 tokens cannot hold all long prompts at once: sequences queue and get preempted.
-    try (LocalEngine tight = LocalEngine.open(Fixtures.model(), "cpu", new BackendOptions(2, 0),
+    try (LoadedModel tight = LoadedModel.open(Fixtures.model(), "cpu", new BackendConfig(2, 0),
         EngineConfig.DEFAULTS.withNumKvBlocks(40).withMaxNumSeqs(16).withMaxBatchTokens(256))) {
       Map<String, LoraAdapter> own = new HashMap<>();
       List<GenerateRequest> reqs = new ArrayList<>();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -111,15 +112,80 @@ class SamplerTest {
   }
 
   @Test
-  void parameterValidationNamesTheParameter() {
+  void invalidParametersCannotBeMadeAndTheErrorNamesTheParameter() {
     var e = org.junit.jupiter.api.Assertions.assertThrows(io.lorafleet.runtime.errors.InvalidRequestException.class,
-        () -> SamplingParams.builder().topP(0).build().validate());
+        () -> SamplingParams.builder().topP(0).build());
     assertTrue(e.getMessage().contains("top_p"));
     e = org.junit.jupiter.api.Assertions.assertThrows(io.lorafleet.runtime.errors.InvalidRequestException.class,
-        () -> SamplingParams.builder().temperature(-1).build().validate());
+        () -> SamplingParams.builder().temperature(-1).build());
     assertTrue(e.getMessage().contains("temperature"));
     e = org.junit.jupiter.api.Assertions.assertThrows(io.lorafleet.runtime.errors.InvalidRequestException.class,
-        () -> SamplingParams.builder().maxNewTokens(0).build().validate());
+        () -> SamplingParams.builder().maxNewTokens(0).build());
     assertTrue(e.getMessage().contains("max_new_tokens"));
+    e = org.junit.jupiter.api.Assertions.assertThrows(io.lorafleet.runtime.errors.InvalidRequestException.class,
+        () -> new SamplingParams(4, 0, 0, 1, 1, null, java.util.List.of(""), java.util.Set.of(), false, 0, false,
+            false, null));
+    assertTrue(e.getMessage().contains("stop sequences"));
+  }
+
+  private static long[] allow(int n, int... ids) {
+    long[] bits = new long[(n + 63) / 64];
+    for (int id : ids) {
+      bits[id >>> 6] |= 1L << id;
+    }
+    return bits;
+  }
+
+  @Test
+  void aMaskLimitsEveryKindOfSamplingToTheAllowedTokens() {
+    float[] logits = new float[130];
+    for (int i = 0; i < logits.length; i++) {
+      logits[i] = (float) Math.cos(i * 0.7) * 3;
+    }
+    int[] allowed = {5, 64, 65, 129};
+    long[] bits = allow(logits.length, allowed);
+    int best = 5;
+    for (int id : allowed) {
+      if (logits[id] > logits[best]) {
+        best = id;
+      }
+    }
+    var greedy = sampler.sample(logits, 0, logits.length, SamplingParams.greedy(1), new int[0], 0,
+        new SplittableRandom(1), bits);
+    assertEquals(best, greedy.tokenId());
+    // The reported logprob is still the model's own (raw distribution).
+    assertEquals(Sampler.logprob(logits, 0, logits.length, best), greedy.logprob(), 1e-6);
+    java.util.Set<Integer> seen = new java.util.HashSet<>();
+    for (SamplingParams p : List.of(SamplingParams.builder().temperature(1.5).build(),
+        SamplingParams.builder().temperature(1).topK(2).build(),
+        SamplingParams.builder().temperature(1).topP(0.5).build(),
+        SamplingParams.builder().temperature(0.7).repetitionPenalty(1.3).build())) {
+      for (long seed = 0; seed < 300; seed++) {
+        int t = sampler.sample(logits, 0, logits.length, p, new int[] {64}, 1, new SplittableRandom(seed), bits)
+            .tokenId();
+        assertTrue(java.util.Arrays.stream(allowed).anyMatch(a -> a == t), "sampled " + t);
+        seen.add(t);
+      }
+    }
+    assertEquals(allowed.length, seen.size(), "every allowed token can come up");
+    // top-k counts among the allowed tokens: k = 1 is greedy over them.
+    for (long seed = 0; seed < 20; seed++) {
+      assertEquals(best, sampler.sample(logits, 0, logits.length, SamplingParams.builder().temperature(1).topK(1)
+          .build(), new int[0], 0, new SplittableRandom(seed), bits).tokenId());
+    }
+  }
+
+  @Test
+  void withoutAMaskTheResultIsUnchanged() {
+    float[] logits = new float[70];
+    for (int i = 0; i < logits.length; i++) {
+      logits[i] = (float) Math.sin(i * 1.3);
+    }
+    long[] all = allow(70, java.util.stream.IntStream.range(0, 70).toArray());
+    for (long seed = 0; seed < 50; seed++) {
+      SamplingParams p = SamplingParams.builder().temperature(0.9).topK(10).topP(0.9).build();
+      assertEquals(sample(logits, p, new int[0], seed).tokenId(),
+          sampler.sample(logits, 0, 70, p, new int[0], 0, new SplittableRandom(seed), all).tokenId());
+    }
   }
 }

@@ -40,7 +40,8 @@ public final class CpuBackend implements Backend {
   private final LlamaWeights w;
   private final Rope rope;
   private final WorkerPool pool;
-  private final List<CpuAdapter> slots = new ArrayList<>();
+  /** Uploaded adapters by index; null where one was freed. */
+  private final List<CpuAdapter> uploaded = new ArrayList<>();
   private final NativeMemory packedMemory;
   private final List<PackedLayer> packed;
   private final PackedLinear lmHead;
@@ -139,7 +140,7 @@ public final class CpuBackend implements Backend {
   /** Bytes of the backend's own copies of adapter weights (the transposed B of every loaded module). */
   public long adapterCopyBytes() {
     long total = 0;
-    for (CpuAdapter a : slots) {
+    for (CpuAdapter a : uploaded) {
       if (a != null) {
         for (Map<LoraTarget, Lora> layer : a.layers()) {
           for (Lora l : layer.values()) {
@@ -183,7 +184,7 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
-  public int loadAdapter(LoraAdapter adapter) {
+  public int uploadAdapter(LoraAdapter adapter) {
     List<Map<LoraTarget, Lora>> layers = new ArrayList<>();
     for (int l = 0; l < c.numLayers(); l++) {
       Map<LoraTarget, Lora> mods = new EnumMap<>(LoraTarget.class);
@@ -199,22 +200,22 @@ public final class CpuBackend implements Backend {
       layers.add(mods);
     }
     CpuAdapter ca = new CpuAdapter(adapter, layers);
-    int free = slots.indexOf(null);
+    int free = uploaded.indexOf(null);
     if (free >= 0) {
-      slots.set(free, ca);
+      uploaded.set(free, ca);
       return free;
     }
-    slots.add(ca);
-    return slots.size() - 1;
+    uploaded.add(ca);
+    return uploaded.size() - 1;
   }
 
   @Override
-  public void unloadAdapter(int slot) {
-    slots.set(slot, null);
+  public void freeAdapter(int index) {
+    uploaded.set(index, null);
   }
 
   @Override
-  public int maxAdapterSlots() {
+  public int adapterCapacity() {
     return Integer.MAX_VALUE;
   }
 
@@ -268,15 +269,15 @@ public final class CpuBackend implements Backend {
           Rope.apply(k, r * kvd, c.numKvHeads(), c.headDim(), rowCos[r], rowSin[r]);
           int[] table = b.sequences().get(rowSeq[r]).blockTable();
           int block = table[pos / blockSize];
-          int slot = pos % blockSize;
+          int offset = pos % blockSize;
           float[] kc = kCache[l];
           for (int kh = 0; kh < c.numKvHeads(); kh++) {
-            int kb = VectorKernels.kIndex(block, kh, 0, slot, c.numKvHeads(), c.headDim(), blockSize);
+            int kb = VectorKernels.kIndex(block, kh, 0, offset, c.numKvHeads(), c.headDim(), blockSize);
             for (int d = 0; d < c.headDim(); d++) {
               kc[kb + d * blockSize] = k[r * kvd + kh * c.headDim() + d];
             }
           }
-          System.arraycopy(v, r * kvd, vCache[l], (block * blockSize + slot) * kvd, kvd);
+          System.arraycopy(v, r * kvd, vCache[l], (block * blockSize + offset) * kvd, kvd);
         }
       });
       clock.lap(Phase.ROPE);
@@ -383,7 +384,7 @@ public final class CpuBackend implements Backend {
       for (int item = s; item < e; item++) {
         int[] unit = units.get(item / outs.length);
         LoraOut o = outs[item % outs.length];
-        Lora lora = slots.get(unit[0]).layers().get(layer).get(o.target());
+        Lora lora = uploaded.get(unit[0]).layers().get(layer).get(o.target());
         if (lora == null) {
           continue;
         }
@@ -402,14 +403,14 @@ public final class CpuBackend implements Backend {
   private List<int[]> loraUnits(ForwardBatch b) {
     List<int[]> units = new ArrayList<>();
     for (AdapterSegment seg : b.segments()) {
-      if (seg.adapterSlot() < 0) {
+      if (seg.adapterIndex() < 0) {
         continue;
       }
-      if (seg.adapterSlot() >= slots.size() || slots.get(seg.adapterSlot()) == null) {
-        throw new IllegalArgumentException("adapter slot " + seg.adapterSlot() + " is not loaded");
+      if (seg.adapterIndex() >= uploaded.size() || uploaded.get(seg.adapterIndex()) == null) {
+        throw new IllegalArgumentException("no adapter is uploaded at index " + seg.adapterIndex());
       }
       for (int r = seg.rowStart(); r < seg.rowEnd(); r += LORA_ROW_BLOCK) {
-        units.add(new int[] {seg.adapterSlot(), r, Math.min(seg.rowEnd(), r + LORA_ROW_BLOCK)});
+        units.add(new int[] {seg.adapterIndex(), r, Math.min(seg.rowEnd(), r + LORA_ROW_BLOCK)});
       }
     }
     return units;

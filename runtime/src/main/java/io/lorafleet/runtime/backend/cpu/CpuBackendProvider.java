@@ -1,7 +1,7 @@
 package io.lorafleet.runtime.backend.cpu;
 
 import io.lorafleet.runtime.backend.Backend;
-import io.lorafleet.runtime.backend.BackendOptions;
+import io.lorafleet.runtime.backend.BackendConfig;
 import io.lorafleet.runtime.backend.BackendProvider;
 import io.lorafleet.runtime.model.LlamaModel;
 import java.util.Optional;
@@ -24,7 +24,7 @@ public final class CpuBackendProvider implements BackendProvider {
   }
 
   @Override
-  public Backend create(LlamaModel model, BackendOptions options) {
-    return new CpuBackend(model, options.resolvedThreads());
+  public Backend create(LlamaModel model, BackendConfig config) {
+    return new CpuBackend(model, config.resolvedThreads());
   }
 }

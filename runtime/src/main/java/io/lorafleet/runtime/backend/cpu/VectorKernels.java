@@ -350,18 +350,18 @@ public final class VectorKernels {
   // ---------------------------------------------------------------- attention
 
   /**
-   * Where K of (block, kv head, dim, slot) lives in the K cache: each block holds, per KV head, a
+   * Where K of (block, kv head, dim, offset in the block) lives in the K cache: each block holds, per KV head, a
    * {@code [headDim][blockSize]} tile (transposed), so the scores of consecutive positions are lanes of
    * one vector and need no horizontal sums.
    */
-  public static int kIndex(int block, int kvHead, int dim, int slot, int kvHeads, int headDim, int blockSize) {
-    return ((block * kvHeads + kvHead) * headDim + dim) * blockSize + slot;
+  public static int kIndex(int block, int kvHead, int dim, int offset, int kvHeads, int headDim, int blockSize) {
+    return ((block * kvHeads + kvHead) * headDim + dim) * blockSize + offset;
   }
 
   /**
    * One query head attending over positions {@code [0, ctx)} of a paged KV cache. K is laid out as
    * {@link #kIndex}; V holds {@code kvDim} floats per token, token {@code p} in block
-   * {@code blockTable[p / blockSize]} at slot {@code p % blockSize}, this head's values at {@code kvHead *
+   * {@code blockTable[p / blockSize]} at offset {@code p % blockSize}, this head's values at {@code kvHead *
    * headDim}. Each score is {@code sum_d q[d] * k[d]} accumulated in order of {@code d}, whatever the
    * context length; {@code scores} is scratch of at least {@code ctx} rounded up to a block.
    */
@@ -422,8 +422,8 @@ public final class VectorKernels {
       for (int i = 0, t = 0; t < ctx; i++) {
         int row = blockTable[i] * blockSize;
         int end = Math.min(ctx, t + blockSize);
-        for (int slot = 0; t < end; t++, slot++) {
-          acc = FloatVector.fromArray(F, vCache, (row + slot) * kvDim + hOff + c)
+        for (int offset = 0; t < end; t++, offset++) {
+          acc = FloatVector.fromArray(F, vCache, (row + offset) * kvDim + hOff + c)
               .fma(FloatVector.broadcast(F, scores[t]), acc);
         }
       }

@@ -29,7 +29,7 @@ class CpuBackendParityTest {
   private static final int BLOCK = 16;
   private LlamaModel model;
   private CpuBackend backend;
-  private final Map<String, Integer> slots = new HashMap<>();
+  private final Map<String, Integer> indexes = new HashMap<>();
 
   @BeforeAll
   void load() {
@@ -37,7 +37,7 @@ class CpuBackendParityTest {
     backend = new CpuBackend(model, 2);
     backend.allocateKvCache(64, BLOCK);
     for (String name : Fixtures.adapterNames()) {
-      slots.put(name, backend.loadAdapter(LoraAdapter.load(name, Fixtures.adapter(name), model.config(), 0)));
+      indexes.put(name, backend.uploadAdapter(LoraAdapter.load(name, Fixtures.adapter(name), model.config(), 0)));
     }
   }
 
@@ -47,7 +47,7 @@ class CpuBackendParityTest {
     model.close();
   }
 
-  private Logits run(int[] tokens, int startPos, int slot, boolean allRows) {
+  private Logits run(int[] tokens, int startPos, int adapterIndex, boolean allRows) {
     int n = tokens.length;
     int[] pos = new int[n];
     for (int i = 0; i < n; i++) {
@@ -59,8 +59,8 @@ class CpuBackendParityTest {
       table[i] = i;
     }
     int[] rows = allRows ? java.util.stream.IntStream.range(0, n).toArray() : new int[] {n - 1};
-    return backend.forward(new ForwardBatch(tokens, pos, List.of(new SequenceRows(0, n, table, slot)),
-        List.of(new AdapterSegment(slot, 0, n)), rows));
+    return backend.forward(new ForwardBatch(tokens, pos, List.of(new SequenceRows(0, n, table, adapterIndex)),
+        List.of(new AdapterSegment(adapterIndex, 0, n)), rows));
   }
 
   private static int argmax(float[] v) {
@@ -79,11 +79,11 @@ class CpuBackendParityTest {
     for (JsonNode g : Fixtures.reference().get("generations")) {
       int prompt = g.get("prompt").asInt();
       String adapter = g.get("adapter").isNull() ? null : g.get("adapter").asText();
-      int slot = adapter == null ? -1 : slots.get(adapter);
+      int index = adapter == null ? -1 : indexes.get(adapter);
       int[] ids = Fixtures.promptIds(prompt);
       int[] expected = Fixtures.ints(g.get("token_ids"));
       int[] got = new int[expected.length];
-      Logits l = run(ids, 0, slot, false);
+      Logits l = run(ids, 0, index, false);
       float[] row = l.row(0);
       if (g.has("first_step_logits")) {
         JsonNode ref = g.get("first_step_logits");
@@ -96,7 +96,7 @@ class CpuBackendParityTest {
       int pos = ids.length;
       for (int t = 0; t < expected.length; t++) {
         got[t] = argmax(row);
-        row = run(new int[] {got[t]}, pos++, slot, false).row(0);
+        row = run(new int[] {got[t]}, pos++, index, false).row(0);
       }
       assertArrayEquals(expected, got, "prompt " + prompt + " adapter " + adapter);
       checked++;
@@ -107,7 +107,7 @@ class CpuBackendParityTest {
   @Test
   void kvCacheDecodingEqualsFullRecomputationBitForBit() {
     for (String adapter : new String[] {null, "adapter-all-r16"}) {
-      int slot = adapter == null ? -1 : slots.get(adapter);
+      int index = adapter == null ? -1 : indexes.get(adapter);
       JsonNode g = Fixtures.generation(1, adapter);
       int[] prompt = Fixtures.promptIds(1);
       int[] cont = Fixtures.ints(g.get("token_ids"));
@@ -115,13 +115,13 @@ class CpuBackendParityTest {
       System.arraycopy(cont, 0, all, prompt.length, cont.length);
       // Incremental: prefill the prompt, then one token at a time through the cache.
       float[][] incremental = new float[cont.length][];
-      incremental[0] = run(prompt, 0, slot, false).row(0);
+      incremental[0] = run(prompt, 0, index, false).row(0);
       for (int t = 1; t < cont.length; t++) {
-        incremental[t] = run(new int[] {cont[t - 1]}, prompt.length + t - 1, slot, false).row(0);
+        incremental[t] = run(new int[] {cont[t - 1]}, prompt.length + t - 1, index, false).row(0);
       }
       // Full: the whole prefix recomputed from scratch for every step, logits of every row at once.
       int n = prompt.length + cont.length - 1;
-      Logits full = run(java.util.Arrays.copyOf(all, n), 0, slot, true);
+      Logits full = run(java.util.Arrays.copyOf(all, n), 0, index, true);
       for (int t = 0; t < cont.length; t++) {
         assertArrayEquals(incremental[t], full.row(prompt.length - 1 + t), "step " + t + " adapter " + adapter);
       }
@@ -132,9 +132,9 @@ class CpuBackendParityTest {
   void aRowsLogitsDoNotDependOnTheRestOfTheBatch() {
     int[] p0 = Fixtures.promptIds(0);
     int[] p2 = Fixtures.promptIds(2);
-    int slotA = slots.get("adapter-qv-r8");
-    int slotB = slots.get("adapter-all-r4");
-    float[] alone = run(p0, 0, slotA, false).row(0);
+    int indexA = indexes.get("adapter-qv-r8");
+    int indexB = indexes.get("adapter-all-r4");
+    float[] alone = run(p0, 0, indexA, false).row(0);
     // The same sequence packed after another sequence with another adapter and a base-only one.
     int n0 = p0.length, n2 = p2.length;
     int[] tokens = new int[n2 + n0 + 1];
@@ -152,9 +152,9 @@ class CpuBackendParityTest {
     int[] t2 = java.util.stream.IntStream.range(10, 10 + (n2 + BLOCK - 1) / BLOCK).toArray();
     int[] t0 = java.util.stream.IntStream.range(30, 30 + (n0 + BLOCK - 1) / BLOCK).toArray();
     Logits l = backend.forward(new ForwardBatch(tokens, pos,
-        List.of(new SequenceRows(0, n2, t2, slotB), new SequenceRows(n2, n0, t0, slotA),
+        List.of(new SequenceRows(0, n2, t2, indexB), new SequenceRows(n2, n0, t0, indexA),
             new SequenceRows(n2 + n0, 1, new int[] {40}, -1)),
-        List.of(new AdapterSegment(slotB, 0, n2), new AdapterSegment(slotA, n2, n2 + n0),
+        List.of(new AdapterSegment(indexB, 0, n2), new AdapterSegment(indexA, n2, n2 + n0),
             new AdapterSegment(-1, n2 + n0, n2 + n0 + 1)),
         new int[] {n2 - 1, n2 + n0 - 1, n2 + n0}));
     assertArrayEquals(alone, l.row(1));
