@@ -37,6 +37,8 @@ import java.util.Locale;
  * @param timestamp          when the run ended
  * @param loadBefore         the system's 1-minute load average when the run started (NaN where unknown)
  * @param loadAfter          the same when it ended
+ * @param extras             the bandwidth probes, batch-1 decode with an adapter, the 70-token prefill and
+ *                           the GEMM microbenchmark
  */
 public record BenchReport(
     CheckpointShape shape, Path modelDir, HostInfo host, String backend, int threads, int adapters,
@@ -44,7 +46,7 @@ public record BenchReport(
     PhaseResult base, PhaseResult mixed, PhaseResult constrained, List<Double> overheadRatios,
     List<Double> cpuOverheadRatios, ConstraintCost constraintCost, PhaseResult prefill,
     Instant timestamp, double loadBefore,
-    double loadAfter) {
+    double loadAfter, BenchExtras extras) {
 
   /** Target: batch-1 decode reads weights at half the measured bandwidth or better. */
   public static final double BATCH1_BANDWIDTH_TARGET = 0.5;
@@ -53,8 +55,9 @@ public record BenchReport(
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** The best bandwidth reading of the run (before and after the timed phases, every buffer size). */
   public double memoryBandwidthGbPerSecond() {
-    return bandwidth.bestGbPerSecond();
+    return Math.max(bandwidth.bestGbPerSecond(), extras.bestBandwidthGbPerSecond());
   }
 
   /** Weight bytes per second at batch 1, in GB/s: bytes per step times steps per second. */
@@ -118,12 +121,19 @@ public record BenchReport(
     int b = settings.batchSize();
     TextTable t = new TextTable("metric", "value", "unit", "note").alignRight(1);
     t.add("memory_bandwidth_gb_s", num(memoryBandwidthGbPerSecond()), "GB/s",
-        String.format(Locale.ROOT, "sequential read of %d MiB, %d threads, best of %d", bandwidth.bufferBytes() >> 20,
-            bandwidth.threads(), bandwidth.gbPerSecondReps().size()));
+        String.format(Locale.ROOT, "sequential read, %d threads, best of %d readings (up to %d MiB, before and "
+            + "after the phases)", bandwidth.threads(), extras.allBandwidthGbPerSecond().size(),
+            bandwidth.bufferBytes() >> 20));
+    t.add("memory_bandwidth_median_gb_s", num(extras.medianBandwidthGbPerSecond()), "GB/s",
+        String.format(Locale.ROOT, "median; best before %s, after %s", num(extras.bandwidthBefore().bestGbPerSecond()),
+            num(extras.bandwidthAfter().bestGbPerSecond())));
     t.add("weight_bytes_per_step", num(weightBytesPerStep / 1e9), "GB", "weights read by one decode step");
     t.add("decode_tokens_per_s_batch1", num(batch1.decodeTokensPerSecond()), "tokens/s",
         String.format(Locale.ROOT, "1 request, median of %d decode steps: %s ms (mean %s tokens/s)",
             batch1.decodeTokens(), num(batch1.medianDecodeStepMillis()), num(batch1.meanDecodeTokensPerSecond())));
+    t.add("decode_tokens_per_s_batch1_lora", num(extras.batch1Lora().decodeTokensPerSecond()), "tokens/s",
+        String.format(Locale.ROOT, "1 request with a rank-%d adapter, median step %s ms", SyntheticCheckpoint.ADAPTER_RANK,
+            num(extras.batch1Lora().medianDecodeStepMillis())));
     t.add("weight_read_gb_s_batch1", num(batch1WeightGbPerSecond()), "GB/s", "weight bytes per step x batch-1 steps/s");
     t.add("batch1_bandwidth_fraction", num(batch1BandwidthFraction()), "ratio",
         target(BATCH1_BANDWIDTH_TARGET, batch1TargetMet()));
@@ -157,6 +167,20 @@ public record BenchReport(
     t.add("prefill_tokens_per_s", num(prefill.prefillTokensPerSecond()), "tokens/s",
         String.format(Locale.ROOT, "%d-token prompt, time to first token %s s", prefill.promptTokens(),
             num(prefill.timeToFirstTokenSeconds())));
+    t.add("prefill_tokens_per_s_70", num(extras.prefill70().prefillTokensPerSecond()), "tokens/s",
+        String.format(Locale.ROOT, "%d-token prompt, time to first token %s s", extras.prefill70().promptTokens(),
+            num(extras.prefill70().timeToFirstTokenSeconds())));
+    GemmBenchmark.Result g = extras.gemm();
+    t.add("gemm_gflops", num(g.gemmGflops()), "GFLOP/s", String.format(Locale.ROOT,
+        "bf16 panel GEMM %d x %d x %d, %d threads, best of %d", g.rows(), g.outFeatures(), g.inFeatures(), g.threads(),
+        g.gemmGflopsReps().size()));
+    t.add("fma_peak_gflops", num(g.peakGflops()), "GFLOP/s", "register-only float32 FMA loop, all threads");
+    t.add("gemm_peak_fraction", num(g.peakFraction()), "ratio", "GEMM over the measured FMA peak");
+    MemoryFootprint m = extras.memory();
+    t.add("memory_over_file_plus_kv", num(m.overFilePlusKv()), "ratio", String.format(Locale.ROOT,
+        "(heap %d MiB + native %d MiB - adapters %d MiB) / (model file %d MiB + KV cache %d MiB)",
+        m.heapUsedBytes() >> 20, m.nativeBytes() >> 20, m.adapterBytes() >> 20, m.modelFileBytes() >> 20,
+        m.kvCacheBytes() >> 20));
     t.add("system_load_average", num(Math.max(loadBefore, loadAfter)), "",
         String.format(Locale.ROOT, "1-minute load, %s at start, %s at end; near %d (the cores) or above, other "
             + "processes skew the figures", num(loadBefore), num(loadAfter), host.cores()));
@@ -202,6 +226,15 @@ public record BenchReport(
     root.put("weight_bytes_per_step", weightBytesPerStep);
     root.put("weight_read_gb_s_batch1", batch1WeightGbPerSecond());
     root.put("time_to_first_token_s", prefill.timeToFirstTokenSeconds());
+    root.put("prefill_tokens_per_s_70", extras.prefill70().prefillTokensPerSecond());
+    putFinite(root, "decode_tokens_per_s_batch1_lora", extras.batch1Lora().decodeTokensPerSecond());
+    root.put("gemm_gflops", extras.gemm().gemmGflops());
+    root.put("gemm_peak_fraction", extras.gemm().peakFraction());
+    root.put("fma_peak_gflops", extras.gemm().peakGflops());
+    root.put("memory_bandwidth_median_gb_s", extras.medianBandwidthGbPerSecond());
+    root.put("memory_over_file_plus_kv", extras.memory().overFilePlusKv());
+    root.put("memory_bandwidth_before_gb_s", extras.bandwidthBefore().bestGbPerSecond());
+    root.put("memory_bandwidth_after_gb_s", extras.bandwidthAfter().bestGbPerSecond());
     root.put("decode_tokens_per_s_constrained32", constrained.decodeTokensPerSecond());
     root.put("constrained32_step_overhead", constrainedStepOverhead());
     root.put("constrained32_sampling_overhead", constrainedSamplingOverhead());
@@ -259,11 +292,38 @@ public record BenchReport(
     bw.put("threads", bandwidth.threads());
     ArrayNode reps = bw.putArray("reps_gb_s");
     bandwidth.gbPerSecondReps().forEach(reps::add);
+    probeJson(bw.putArray("before"), extras.bandwidthBefore());
+    probeJson(bw.putArray("after"), extras.bandwidthAfter());
+    ObjectNode mem = root.putObject("memory");
+    mem.put("model_file_bytes", extras.memory().modelFileBytes());
+    mem.put("kv_cache_bytes", extras.memory().kvCacheBytes());
+    mem.put("native_bytes", extras.memory().nativeBytes());
+    mem.put("heap_used_bytes", extras.memory().heapUsedBytes());
+    mem.put("adapter_bytes", extras.memory().adapterBytes());
+    ObjectNode gemm = root.putObject("gemm");
+    gemm.put("rows", extras.gemm().rows());
+    gemm.put("out_features", extras.gemm().outFeatures());
+    gemm.put("in_features", extras.gemm().inFeatures());
+    gemm.put("threads", extras.gemm().threads());
+    ArrayNode gr = gemm.putArray("gflops_reps");
+    extras.gemm().gemmGflopsReps().forEach(gr::add);
+    ArrayNode pr = gemm.putArray("peak_gflops_reps");
+    extras.gemm().peakGflopsReps().forEach(pr::add);
     ObjectNode phases = root.putObject("phases");
-    for (PhaseResult p : new PhaseResult[] {batch1, base, mixed, constrained, prefill}) {
+    for (PhaseResult p : new PhaseResult[] {batch1, base, mixed, constrained, prefill, extras.batch1Lora(),
+        extras.prefill70()}) {
       phases.set(p.name(), phaseJson(p));
     }
     return root;
+  }
+
+  private static void probeJson(ArrayNode runs, BandwidthProbe.Result probe) {
+    for (MemoryBandwidth.Result r : probe.runs()) {
+      ObjectNode run = runs.addObject();
+      run.put("buffer_bytes", r.bufferBytes());
+      ArrayNode reps = run.putArray("reps_gb_s");
+      r.gbPerSecondReps().forEach(reps::add);
+    }
   }
 
   private static void putFinite(ObjectNode o, String key, double v) {

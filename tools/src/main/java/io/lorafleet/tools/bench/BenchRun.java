@@ -16,8 +16,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One benchmark run over a {@link SyntheticCheckpoint}: memory bandwidth first, then the engine on the
- * checkpoint, warmed up, through four phases: batch-1 decode, batch-{@code N} decode on the base model,
- * the same batch with a distinct adapter per request, and a long-prompt prefill.
+ * checkpoint, warmed up, through its phases: batch-1 decode (base model, then with one adapter),
+ * batch-{@code N} decode on the base model, the same batch with a distinct adapter per request, a
+ * long-prompt prefill and a 70-token one; then memory bandwidth again and the GEMM microbenchmark.
  */
 public final class BenchRun {
   private static final Logger log = LoggerFactory.getLogger(BenchRun.class);
@@ -26,6 +27,9 @@ public final class BenchRun {
   private static final int WARMUP_DECODE_PROMPT = 8;
   private static final long WARMUP_NANOS = 1_000_000_000L;
   private static final int MAX_WARMUP_RUNS = 500;
+  /** Input rows of the GEMM microbenchmark (a prefill chunk). */
+  private static final int GEMM_ROWS = 384;
+  private static final int GEMM_REPS = 5;
   /** Pairs of (base, half-constrained) batches measured one after the other for the overhead figure. */
   static final int OVERHEAD_PAIRS = 3;
   /**
@@ -45,13 +49,23 @@ public final class BenchRun {
       log.warn("the system's load average is {} on {} cores: other processes will skew the figures", fmt(loadBefore),
           host.cores());
     }
-    log.info("measuring memory bandwidth: {} MiB read by {} threads, best of {}", s.bandwidthBytes() >> 20, threads,
-        s.bandwidthReps());
-    MemoryBandwidth.Result bandwidth = MemoryBandwidth.measure(s.bandwidthBytes(), threads, s.bandwidthReps());
-    log.info("memory bandwidth: {} GB/s (reps {})", fmt(bandwidth.bestGbPerSecond()), bandwidth.gbPerSecondReps()
-        .stream().map(BenchRun::fmt).toList());
+    log.info("measuring memory bandwidth: up to {} MiB read by {} threads, {} reps per buffer size",
+        s.bandwidthBytes() >> 20, threads, s.bandwidthReps());
+    BandwidthProbe.Result before = BandwidthProbe.measure(s.bandwidthBytes(), threads, s.bandwidthReps());
+    MemoryBandwidth.Result bandwidth = before.largest();
+    log.info("memory bandwidth: best {} GB/s, median {} GB/s (reps {})", fmt(before.bestGbPerSecond()),
+        fmt(before.medianGbPerSecond()), before.allGbPerSecond().stream().map(BenchRun::fmt).toList());
 
     EngineConfig config = s.engineConfig().withMaxWaiting(Math.max(s.engineConfig().maxWaiting(), s.batchSize()));
+    String backendName;
+    long bytesPerStep;
+    PhaseResult[] engine;
+    int adapterCount;
+    MemoryFootprint memory;
+    PhaseResult constrained;
+    List<Double> overheadRatios = new ArrayList<>();
+    List<Double> cpuOverheadRatios = new ArrayList<>();
+    ConstraintCost cost;
     try (LoadedModel le = LoadedModel.open(checkpoint.modelDir(), s.backend(), s.backendOptions(), config)) {
       checkLimits(le, s);
       List<LoraAdapter> adapters = new ArrayList<>();
@@ -63,7 +77,7 @@ public final class BenchRun {
       int bos = le.tokenizer().bosTokenId().orElse(SyntheticTokenizer.BOS_ID);
       EnginePhases phases = new EnginePhases(le.engine(), bos);
 
-      ConstraintCost cost = ConstraintCost.measure(le.engine(), BENCH_CONSTRAINT);
+      cost = ConstraintCost.measure(le.engine(), BENCH_CONSTRAINT);
       log.info("constraint {}: compiled in {} ms ({} DFA states), first mask over {} tokens in {} ms ({} allowed)",
           BENCH_CONSTRAINT, fmt(cost.compileMillis()), cost.dfaStates(), cost.vocabSize(), fmt(cost.firstMaskMillis()),
           cost.allowedAtStart());
@@ -78,14 +92,14 @@ public final class BenchRun {
 
       String b = Integer.toString(s.batchSize());
       PhaseResult batch1 = logged(phases.decode("batch1", 1, List.of(), s.promptTokens(), s.decodeTokens()));
+      PhaseResult batch1Lora = logged(phases.decode("batch1-lora", 1, adapters.subList(0, Math.min(1, adapters.size())),
+          s.promptTokens(), s.decodeTokens()));
       PhaseResult base = logged(phases.decode("batch" + b, s.batchSize(), List.of(), s.promptTokens(),
           s.decodeTokens()));
       // Right after the base batch, so that the two are measured under the same conditions; then more pairs,
       // since one pair on a busy machine can be off by more than the overhead itself.
-      PhaseResult constrained = logged(phases.decode("constrained" + b, s.batchSize(), List.of(), s.promptTokens(),
+      constrained = logged(phases.decode("constrained" + b, s.batchSize(), List.of(), s.promptTokens(),
           s.decodeTokens(), BENCH_CONSTRAINT, step -> {}));
-      List<Double> overheadRatios = new ArrayList<>();
-      List<Double> cpuOverheadRatios = new ArrayList<>();
       overheadRatios.add(constrained.medianDecodeStepMillis() / base.medianDecodeStepMillis());
       cpuOverheadRatios.add(constrained.medianDecodeStepCpuMillis() / base.medianDecodeStepCpuMillis());
       for (int k = 2; k <= OVERHEAD_PAIRS; k++) {
@@ -106,11 +120,29 @@ public final class BenchRun {
       PhaseResult prefill = phases.prefill("prefill", s.prefillTokens());
       log.info("prefill: {} tokens, time to first token {} s", s.prefillTokens(),
           fmt(prefill.timeToFirstTokenSeconds()));
-      return new BenchReport(checkpoint.shape(), checkpoint.modelDir(), host, le.backend().name(), threads,
-          adapters.size(), s, bandwidth, le.model().weights().bytesReadPerStep(), batch1, base, mixed, constrained,
-          List.copyOf(overheadRatios), List.copyOf(cpuOverheadRatios), cost, prefill, Instant.now(), loadBefore,
-          HostInfo.loadAverage());
+      PhaseResult prefill70 = phases.prefill("prefill70", BenchExtras.SHORT_PREFILL_TOKENS);
+      log.info("prefill: {} tokens, time to first token {} s", BenchExtras.SHORT_PREFILL_TOKENS,
+          fmt(prefill70.timeToFirstTokenSeconds()));
+      backendName = le.backend().name();
+      bytesPerStep = le.model().weights().bytesReadPerStep();
+      engine = new PhaseResult[] {batch1, base, mixed, prefill, batch1Lora, prefill70};
+      adapterCount = adapters.size();
+      memory = MemoryFootprint.measure(le, checkpoint.modelDir(), adapters);
+      log.info("memory: heap {} MiB + native {} MiB, adapters {} MiB; {} of model file + KV cache",
+          memory.heapUsedBytes() >> 20, memory.nativeBytes() >> 20, memory.adapterBytes() >> 20,
+          fmt(memory.overFilePlusKv()));
     }
+    log.info("measuring memory bandwidth again, after the timed phases");
+    BandwidthProbe.Result after = BandwidthProbe.measure(s.bandwidthBytes(), threads, s.bandwidthReps());
+    log.info("memory bandwidth after: best {} GB/s, median {} GB/s", fmt(after.bestGbPerSecond()),
+        fmt(after.medianGbPerSecond()));
+    GemmBenchmark.Result gemm = GemmBenchmark.measure(GEMM_ROWS, checkpoint.shape().intermediateSize(),
+        checkpoint.shape().hiddenSize(), threads, GEMM_REPS);
+    log.info("GEMM {}x{}x{}: {} GFLOP/s, FMA peak {} GFLOP/s ({})", GEMM_ROWS, checkpoint.shape().intermediateSize(),
+        checkpoint.shape().hiddenSize(), fmt(gemm.gemmGflops()), fmt(gemm.peakGflops()), fmt(gemm.peakFraction()));
+    return new BenchReport(checkpoint.shape(), checkpoint.modelDir(), host, backendName, threads, adapterCount, s,
+        bandwidth, bytesPerStep, engine[0], engine[1], engine[2], constrained, List.copyOf(overheadRatios),
+        List.copyOf(cpuOverheadRatios), cost, engine[3], Instant.now(), loadBefore, HostInfo.loadAverage(), new BenchExtras(before, after, engine[4], engine[5], gemm, memory));
   }
 
   /**
@@ -128,7 +160,8 @@ public final class BenchRun {
 
   private static void checkLimits(LoadedModel le, BenchSettings s) {
     int maxLen = le.engine().maxModelLen();
-    if (s.prefillTokens() + 1 > maxLen || s.promptTokens() + s.decodeTokens() + 1 > maxLen) {
+    if (Math.max(s.prefillTokens(), BenchExtras.SHORT_PREFILL_TOKENS) + 1 > maxLen
+        || s.promptTokens() + s.decodeTokens() + 1 > maxLen) {
       throw new IllegalArgumentException("the benchmark's prompts do not fit the context of " + maxLen
           + " tokens: lower --prefill-tokens or --decode-tokens");
     }

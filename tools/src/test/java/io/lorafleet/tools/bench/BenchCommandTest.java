@@ -16,7 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 class BenchCommandTest {
   private static final List<String> KEYS = List.of("decode_tokens_per_s_batch1", "decode_tokens_per_s_batch32",
-      "prefill_tokens_per_s", "mixed32_over_base", "memory_bandwidth_gb_s", "batch1_bandwidth_fraction");
+      "prefill_tokens_per_s", "mixed32_over_base", "memory_bandwidth_gb_s", "batch1_bandwidth_fraction",
+      "prefill_tokens_per_s_70", "gemm_gflops", "gemm_peak_fraction", "decode_tokens_per_s_batch1_lora",
+      "memory_bandwidth_median_gb_s", "memory_over_file_plus_kv");
 
   @Test
   void benchOnTheTinyShapeWritesAllHeadlineKeys(@TempDir Path tmp) throws IOException {
@@ -36,6 +38,12 @@ class BenchCommandTest {
     assertEquals(4, root.path("phases").path("mixed32").path("distinct_adapters").asInt());
     assertEquals(32 * 4, root.path("phases").path("batch32").path("decode_tokens").asInt());
     assertEquals(4, root.path("phases").path("batch1").path("decode_tokens").asInt());
+    assertEquals(1, root.path("phases").path("batch1-lora").path("distinct_adapters").asInt());
+    assertEquals(70, root.path("phases").path("prefill70").path("prompt_tokens").asInt());
+    // The probe reads 64 MiB only (the floor), before and after the phases.
+    assertEquals(1, root.path("bandwidth").path("before").size());
+    assertEquals(2, root.path("bandwidth").path("after").path(0).path("reps_gb_s").size());
+    assertEquals(384, root.path("gemm").path("rows").asInt());
     // The constrained batch decodes as many tokens as the base batch; its overhead and one-time costs are there.
     assertEquals(32 * 4, root.path("phases").path("constrained32").path("decode_tokens").asInt());
     assertTrue(root.path("constrained32_step_overhead").isNumber());

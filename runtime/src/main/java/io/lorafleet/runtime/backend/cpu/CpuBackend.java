@@ -5,7 +5,7 @@ import io.lorafleet.runtime.backend.ForwardBatch;
 import io.lorafleet.runtime.backend.ForwardBatch.AdapterSegment;
 import io.lorafleet.runtime.backend.ForwardBatch.SequenceRows;
 import io.lorafleet.runtime.backend.Logits;
-import io.lorafleet.runtime.format.DType;
+import io.lorafleet.runtime.backend.cpu.PhaseClock.Phase;
 import io.lorafleet.runtime.format.LlamaConfig;
 import io.lorafleet.runtime.model.LayerWeights;
 import io.lorafleet.runtime.model.Linear;
@@ -15,19 +15,24 @@ import io.lorafleet.runtime.model.LoraAdapter;
 import io.lorafleet.runtime.model.LoraModule;
 import io.lorafleet.runtime.model.LoraTarget;
 import io.lorafleet.runtime.model.Rope;
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Llama forward pass on the CPU, for a batch of sequences at different positions with different
  * adapters. Base projections run once over all rows; each adapter's LoRA runs once over its segment of
- * rows (shrink to rank r, scale, expand and add); rows without an adapter pay nothing. Weights are read
- * in place from the mapped checkpoint; the KV cache is float32, one array per layer for K and for V.
+ * rows (shrink to rank r, scale, expand and add); rows without an adapter pay nothing. The projection
+ * matrices are repacked once, at construction, into {@link PackedLinear} panels in native memory (same
+ * bytes as the checkpoint, huge pages where the OS gives them; the mapped file's pages are released);
+ * the embedding is gathered from the mapped checkpoint. The KV cache is float32, one array per layer for
+ * K and for V.
  */
 public final class CpuBackend implements Backend {
+  private static final Logger log = LoggerFactory.getLogger(CpuBackend.class);
   /** Rows per LoRA work unit. */
   private static final int LORA_ROW_BLOCK = 16;
 
@@ -37,6 +42,10 @@ public final class CpuBackend implements Backend {
   private final WorkerPool pool;
   /** Uploaded adapters by index; null where one was freed. */
   private final List<CpuAdapter> uploaded = new ArrayList<>();
+  private final NativeMemory packedMemory;
+  private final List<PackedLayer> packed;
+  private final PackedLinear lmHead;
+  private final PhaseClock clock = new PhaseClock();
 
   private float[][] kCache;
   private float[][] vCache;
@@ -47,24 +56,100 @@ public final class CpuBackend implements Backend {
   private float[] x = new float[0], xn = x, q = x, k = x, v = x, att = x, proj = x, gate = x, up = x;
   private final float[][] workerLora;
   private final float[][] workerScores;
-  private final float[][] workerCos;
-  private final float[][] workerSin;
+  /** The input rows of the last product, packed for the kernels (reused). */
+  private float[] packedInput;
+  private float[][] rowCos = new float[0][];
+  private float[][] rowSin = new float[0][];
 
-  /** An adapter's modules wrapped as matrices the kernels take (float32 heap segments, no copies). */
+  /** An adapter's modules as the LoRA kernels take them. */
   private record CpuAdapter(LoraAdapter adapter, List<Map<LoraTarget, Lora>> layers) {}
 
-  private record Lora(Linear a, Linear b, int rank, float scaling) {}
+  /** {@code a} is the module's A ({@code [rank, in]}, not copied); {@code bt} its B transposed ({@code [rank, out]}). */
+  private record Lora(float[] a, float[] bt, int rank, int in, int out, float scaling) {}
+
+  /** One layer's projections, packed. */
+  private record PackedLayer(PackedLinear q, PackedLinear k, PackedLinear v, PackedLinear o, PackedLinear gate,
+      PackedLinear up, PackedLinear down) {}
 
   public CpuBackend(LlamaModel model, int threads) {
     this.c = model.config();
     this.w = model.weights();
     this.rope = new Rope(c);
     this.pool = new WorkerPool(threads);
+    List<Linear> all = new ArrayList<>();
+    for (LayerWeights lw : w.layers()) {
+      all.addAll(List.of(lw.q(), lw.k(), lw.v(), lw.o(), lw.gate(), lw.up(), lw.down()));
+    }
+    all.add(w.lmHead());
+    long total = 0;
+    for (Linear m : all) {
+      total += align(PackedLinear.packedBytes(m));
+    }
+    long t0 = System.nanoTime();
+    NativeMemory memory = null;
+    try {
+      memory = NativeMemory.allocate(total);
+      List<PackedLinear> views = new ArrayList<>();
+      long off = 0;
+      for (Linear m : all) {
+        long bytes = align(PackedLinear.packedBytes(m));
+        PackedLinear p = PackedLinear.over(m, memory.segment().asSlice(off, bytes));
+        pool.parallelFor(p.panels(), 4, (wk, s, e) -> p.pack(m, s, e));
+        if (m != w.embed()) {
+          NativeMemory.dropPages(m.data());
+        }
+        views.add(p);
+        off += bytes;
+      }
+      List<PackedLayer> layers = new ArrayList<>();
+      for (int l = 0; l < c.numLayers(); l++) {
+        List<PackedLinear> v = views.subList(7 * l, 7 * l + 7);
+        layers.add(new PackedLayer(v.get(0), v.get(1), v.get(2), v.get(3), v.get(4), v.get(5), v.get(6)));
+      }
+      this.packed = List.copyOf(layers);
+      this.lmHead = views.getLast();
+      this.packedMemory = memory;
+    } catch (RuntimeException | Error e) {
+      if (memory != null) {
+        memory.close();
+      }
+      pool.close();
+      throw e;
+    }
+    log.info("repacked {} MiB of projection weights into panels in {} ms", total >> 20,
+        (System.nanoTime() - t0) / 1_000_000);
     int n = pool.threads();
     this.workerLora = new float[n][0];
     this.workerScores = new float[n][0];
-    this.workerCos = new float[n][c.headDim() / 2];
-    this.workerSin = new float[n][c.headDim() / 2];
+  }
+
+  private static long align(long bytes) {
+    return (bytes + 4095) / 4096 * 4096;
+  }
+
+  /** Time per phase of the forward steps so far (with {@code -Dlorafleet.cpu.profile=true}). */
+  public PhaseClock clock() {
+    return clock;
+  }
+
+  /** Bytes of the repacked projection matrices (native memory). */
+  public long packedWeightBytes() {
+    return packedMemory.segment().byteSize();
+  }
+
+  /** Bytes of the backend's own copies of adapter weights (the transposed B of every loaded module). */
+  public long adapterCopyBytes() {
+    long total = 0;
+    for (CpuAdapter a : uploaded) {
+      if (a != null) {
+        for (Map<LoraTarget, Lora> layer : a.layers()) {
+          for (Lora l : layer.values()) {
+            total += 4L * l.bt().length;
+          }
+        }
+      }
+    }
+    return total;
   }
 
   @Override
@@ -104,9 +189,13 @@ public final class CpuBackend implements Backend {
     for (int l = 0; l < c.numLayers(); l++) {
       Map<LoraTarget, Lora> mods = new EnumMap<>(LoraTarget.class);
       for (LoraModule m : adapter.layer(l).values()) {
-        Linear a = new Linear(m.target() + ".A", DType.F32, m.rank(), m.in(), MemorySegment.ofArray(m.a()));
-        Linear b = new Linear(m.target() + ".B", DType.F32, m.out(), m.rank(), MemorySegment.ofArray(m.b()));
-        mods.put(m.target(), new Lora(a, b, m.rank(), m.scaling()));
+        float[] bt = new float[m.out() * m.rank()];
+        for (int o = 0; o < m.out(); o++) {
+          for (int j = 0; j < m.rank(); j++) {
+            bt[j * m.out() + o] = m.b()[o * m.rank() + j];
+          }
+        }
+        mods.put(m.target(), new Lora(m.a(), bt, m.rank(), m.in(), m.out(), m.scaling()));
       }
       layers.add(mods);
     }
@@ -144,6 +233,7 @@ public final class CpuBackend implements Backend {
     ensureScratch(rows);
     int[] rowSeq = rowToSequence(b);
     List<int[]> loraUnits = loraUnits(b);
+    clock.start();
 
     // Embedding gather.
     pool.parallelFor(rows, 8, (long) rows * h, (wk, s, e) -> {
@@ -151,24 +241,32 @@ public final class CpuBackend implements Backend {
         VectorKernels.widen(w.embed(), (long) b.tokenIds()[r] * h, x, r * h, h);
       }
     });
+    // RoPE angles of every row, once for all layers.
+    pool.parallelFor(rows, 16, (long) rows * c.headDim() * 16, (wk, s, e) -> {
+      for (int r = s; r < e; r++) {
+        rope.angles(b.positions()[r], rowCos[r], rowSin[r]);
+      }
+    });
+    clock.lap(Phase.EMBED);
 
     for (int layer = 0; layer < c.numLayers(); layer++) {
       LayerWeights lw = w.layers().get(layer);
+      PackedLayer pl = packed.get(layer);
       final int l = layer;
 
       // Attention block: norm, q/k/v (+LoRA), RoPE, cache write, attention, o (+LoRA), residual.
       normRows(x, lw.attnNorm(), eps, xn, rows);
-      matmuls(xn, h, rows, new Job(lw.q(), q, qd), new Job(lw.k(), k, kvd), new Job(lw.v(), v, kvd));
+      clock.lap(Phase.NORM);
+      matmuls(xn, h, rows, new Job(pl.q(), q, qd), new Job(pl.k(), k, kvd), new Job(pl.v(), v, kvd));
+      clock.lap(Phase.QKV);
       applyLora(loraUnits, b, l, xn, h, new LoraOut(LoraTarget.Q, q, qd), new LoraOut(LoraTarget.K, k, kvd),
           new LoraOut(LoraTarget.V, v, kvd));
+      clock.lap(Phase.LORA);
       pool.parallelFor(rows, 4, (long) rows * (qd + 2 * kvd) * 4, (wk, s, e) -> {
-        float[] cos = workerCos[wk];
-        float[] sin = workerSin[wk];
         for (int r = s; r < e; r++) {
           int pos = b.positions()[r];
-          rope.angles(pos, cos, sin);
-          Rope.apply(q, r * qd, c.numHeads(), c.headDim(), cos, sin);
-          Rope.apply(k, r * kvd, c.numKvHeads(), c.headDim(), cos, sin);
+          Rope.apply(q, r * qd, c.numHeads(), c.headDim(), rowCos[r], rowSin[r]);
+          Rope.apply(k, r * kvd, c.numKvHeads(), c.headDim(), rowCos[r], rowSin[r]);
           int[] table = b.sequences().get(rowSeq[r]).blockTable();
           int block = table[pos / blockSize];
           int offset = pos % blockSize;
@@ -182,19 +280,31 @@ public final class CpuBackend implements Backend {
           System.arraycopy(v, r * kvd, vCache[l], (block * blockSize + offset) * kvd, kvd);
         }
       });
+      clock.lap(Phase.ROPE);
       attention(b, rowSeq, l, rows);
-      matmuls(att, qd, rows, new Job(lw.o(), proj, h));
+      clock.lap(Phase.ATTENTION);
+      matmuls(att, qd, rows, new Job(pl.o(), proj, h));
+      clock.lap(Phase.O);
       applyLora(loraUnits, b, l, att, qd, new LoraOut(LoraTarget.O, proj, h));
+      clock.lap(Phase.LORA);
       VectorKernels.addInPlace(x, 0, proj, 0, rows * h);
+      clock.lap(Phase.RESIDUAL);
 
       // MLP block: norm, gate/up (+LoRA), SiLU(gate) * up, down (+LoRA), residual.
       normRows(x, lw.ffnNorm(), eps, xn, rows);
-      matmuls(xn, h, rows, new Job(lw.gate(), gate, inter), new Job(lw.up(), up, inter));
+      clock.lap(Phase.NORM);
+      matmuls(xn, h, rows, new Job(pl.gate(), gate, inter), new Job(pl.up(), up, inter));
+      clock.lap(Phase.GATE_UP);
       applyLora(loraUnits, b, l, xn, h, new LoraOut(LoraTarget.GATE, gate, inter), new LoraOut(LoraTarget.UP, up, inter));
+      clock.lap(Phase.LORA);
       pool.parallelFor(rows, 4, (long) rows * inter * 8, (wk, s, e) -> VectorKernels.siluMul(gate, up, s * inter, (e - s) * inter));
-      matmuls(gate, inter, rows, new Job(lw.down(), proj, h));
+      clock.lap(Phase.SILU);
+      matmuls(gate, inter, rows, new Job(pl.down(), proj, h));
+      clock.lap(Phase.DOWN);
       applyLora(loraUnits, b, l, gate, inter, new LoraOut(LoraTarget.DOWN, proj, h));
+      clock.lap(Phase.LORA);
       VectorKernels.addInPlace(x, 0, proj, 0, rows * h);
+      clock.lap(Phase.RESIDUAL);
     }
 
     // Final norm and LM head, only for the rows whose logits are wanted.
@@ -205,7 +315,8 @@ public final class CpuBackend implements Backend {
       VectorKernels.rmsNorm(x, want[i] * h, w.finalNorm(), eps, normed, i * h, h);
     }
     float[] logits = new float[n * c.vocabSize()];
-    matmuls(normed, h, n, new Job(w.lmHead(), logits, c.vocabSize()));
+    matmuls(normed, h, n, new Job(lmHead, logits, c.vocabSize()));
+    clock.lap(Phase.LM_HEAD);
     return new Logits(n, c.vocabSize(), logits);
   }
 
@@ -219,27 +330,35 @@ public final class CpuBackend implements Backend {
   }
 
   /** {@code out = in · W^T} into a {@code rows x W.rows} buffer. */
-  private record Job(Linear weight, float[] out, int outStride) {}
+  private record Job(PackedLinear weight, float[] out, int outStride) {}
 
-  /** Runs several products over the same input as one parallel loop over all their output features. */
+  /**
+   * Runs several products over the same input as one parallel loop over all their panels: each thread
+   * streams its own contiguous run of panels, and q/k/v (or gate/up) need no barrier between them.
+   */
   private void matmuls(float[] in, int inStride, int rows, Job... jobs) {
     int total = 0;
     int[] starts = new int[jobs.length + 1];
     for (int j = 0; j < jobs.length; j++) {
       starts[j] = total;
-      total += jobs[j].weight().rows();
+      total += jobs[j].weight().panels();
     }
     starts[jobs.length] = total;
-    // Even grain keeps the 2-row tiles aligned inside each chunk.
-    int grain = rows <= 4 ? 64 : 32;
-    pool.parallelFor(total, grain, (long) total * inStride * rows, (wk, s, e) -> {
+    long work = 0;
+    for (Job job : jobs) {
+      work += (long) job.weight().rows() * inStride * rows;
+    }
+    InputRows input = InputRows.of(in, 0, inStride, rows, inStride, packedInput);
+    packedInput = input.buffer() != null ? input.buffer() : packedInput;
+    pool.parallelFor(input.packedTiles(), 4, (long) rows * inStride, (wk, s, e) -> input.pack(s, e));
+    pool.parallelFor(total, PanelKernels.panelsPerChunk(rows), work, (wk, s, e) -> {
       for (int j = 0; j < jobs.length; j++) {
         int lo = Math.max(s, starts[j]);
         int hi = Math.min(e, starts[j + 1]);
         if (lo < hi) {
           Job job = jobs[j];
-          VectorKernels.matmul(job.weight(), in, 0, inStride, rows, job.out(), 0, job.outStride(),
-              lo - starts[j], hi - starts[j], false);
+          PanelKernels.matmul(job.weight(), input, job.out(), 0, job.outStride(), lo - starts[j], hi - starts[j],
+              false);
         }
       }
     });
@@ -248,8 +367,9 @@ public final class CpuBackend implements Backend {
   private record LoraOut(LoraTarget target, float[] out, int outStride) {}
 
   /**
-   * For every (adapter segment, block of rows): {@code out += scaling * B (A in)} for each target the
-   * adapter has in this layer. Units are independent (disjoint rows), so they run in parallel.
+   * For every (adapter segment, block of rows, target the adapter has in this layer): {@code out +=
+   * scaling * B (A in)}, row by row. Items are independent (disjoint rows or outputs), so they run in
+   * parallel; each row's result depends only on the row.
    */
   private void applyLora(List<int[]> units, ForwardBatch b, int layer, float[] in, int inStride, LoraOut... outs) {
     if (units.isEmpty()) {
@@ -259,25 +379,22 @@ public final class CpuBackend implements Backend {
     for (int[] unit : units) {
       work += (long) (unit[2] - unit[1]) * inStride * 16 * outs.length;
     }
-    pool.parallelFor(units.size(), 1, work, (wk, s, e) -> {
-      for (int u = s; u < e; u++) {
-        int[] unit = units.get(u);
-        CpuAdapter adapter = uploaded.get(unit[0]);
-        int r0 = unit[1];
-        int n = unit[2] - r0;
-        for (LoraOut o : outs) {
-          Lora lora = adapter.layers().get(layer).get(o.target());
-          if (lora == null) {
-            continue;
-          }
-          float[] t = workerLora[wk];
-          if (t.length < n * lora.rank()) {
-            t = workerLora[wk] = new float[n * lora.rank()];
-          }
-          VectorKernels.matmul(lora.a(), in, r0 * inStride, inStride, n, t, 0, lora.rank(), 0, lora.rank(), false);
-          VectorKernels.scale(t, 0, n * lora.rank(), lora.scaling());
-          VectorKernels.matmul(lora.b(), t, 0, lora.rank(), n, o.out(), r0 * o.outStride(), o.outStride(),
-              0, lora.b().rows(), true);
+    int items = units.size() * outs.length;
+    pool.parallelFor(items, 1, work, (wk, s, e) -> {
+      for (int item = s; item < e; item++) {
+        int[] unit = units.get(item / outs.length);
+        LoraOut o = outs[item % outs.length];
+        Lora lora = uploaded.get(unit[0]).layers().get(layer).get(o.target());
+        if (lora == null) {
+          continue;
+        }
+        float[] t = workerLora[wk];
+        if (t.length < lora.rank()) {
+          t = workerLora[wk] = new float[lora.rank()];
+        }
+        for (int r = unit[1]; r < unit[2]; r++) {
+          VectorKernels.loraShrink(lora.a(), lora.rank(), lora.in(), in, r * inStride, t, 0, lora.scaling());
+          VectorKernels.loraExpand(lora.bt(), lora.rank(), lora.out(), t, 0, o.out(), r * o.outStride());
         }
       }
     });
@@ -305,6 +422,7 @@ public final class CpuBackend implements Backend {
     int hd = c.headDim();
     int qd = c.queryDim();
     float scale = (float) (1.0 / Math.sqrt(hd));
+    boolean fours = VectorKernels.attendHeads4Fits(blockSize, hd);
     long work = 0;
     for (int r = 0; r < rows; r++) {
       work += (long) (b.positions()[r] + 1) * qd * 2;
@@ -316,11 +434,19 @@ public final class CpuBackend implements Backend {
         int ctx = b.positions()[r] + 1;
         float[] scores = workerScores[wk];
         int padded = (ctx + blockSize - 1) / blockSize * blockSize;
-        if (scores.length < padded) {
-          scores = workerScores[wk] = new float[Math.max(padded, 2 * scores.length)];
+        if (scores.length < 4 * padded) {
+          scores = workerScores[wk] = new float[Math.max(4 * padded, 2 * scores.length)];
         }
         int[] table = b.sequences().get(rowSeq[r]).blockTable();
-        for (int g = 0; g < group; g++) {
+        int g = 0;
+        if (fours) {
+          for (; g + 4 <= group; g += 4) {
+            int head = kvh * group + g;
+            VectorKernels.attendHeads4(q, r * qd + head * hd, kCache[layer], vCache[layer], table, blockSize,
+                kvHeads, kvh, hd, ctx, scale, scores, att, r * qd + head * hd);
+          }
+        }
+        for (; g < group; g++) {
           int head = kvh * group + g;
           VectorKernels.attendHead(q, r * qd + head * hd, kCache[layer], vCache[layer], table, blockSize, kvHeads,
               kvh, hd, ctx, scale, scores, att, r * qd + head * hd);
@@ -365,11 +491,14 @@ public final class CpuBackend implements Backend {
     proj = new float[cap * h];
     gate = new float[cap * c.intermediateSize()];
     up = new float[cap * c.intermediateSize()];
+    rowCos = new float[cap][c.headDim() / 2];
+    rowSin = new float[cap][c.headDim() / 2];
   }
 
   @Override
   public void close() {
     pool.close();
+    packedMemory.close();
     kCache = null;
     vCache = null;
   }

@@ -17,10 +17,13 @@ import jdk.incubator.vector.VectorSpecies;
  * The CPU hot loops, vectorized with the Vector API. Weights stay in their stored type (BF16, F16 or F32)
  * and are widened to float in registers; activations are float32.
  *
+ * The projections run in {@link PanelKernels}; these are the other loops: norms, SiLU, attention, the
+ * embedding gather and the LoRA shrink/expand.
+ *
  * <p>Determinism: every dot product of length {@code n} is computed the same way wherever it appears: one
  * vector accumulator fed the vector chunks in order by FMA, its lanes summed by a fixed butterfly, then
- * the scalar tail added in order. The register-tiled variants below only change which dot products run
- * side by side, never the arithmetic of one, so a row's output does not depend on the batch around it.
+ * the scalar tail added in order. Kernels that run several dot products side by side never change the
+ * arithmetic of one, so a row's output does not depend on the batch around it.
  */
 public final class VectorKernels {
   static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -145,20 +148,6 @@ public final class VectorKernels {
     return v.lane(0);
   }
 
-  /**
-   * The butterfly of {@link #sumLanes(FloatVector)} on lanes stored at {@code t[off .. off + L)}: the same
-   * adds on the same lanes, so it gives the same bits (lane i < s of a level with step s is {@code t[i] +
-   * t[i + s]}, as the vector computes it). Overwrites the lanes.
-   */
-  private static float sumStoredLanes(float[] t, int off) {
-    for (int step = L >> 1; step >= 1; step >>= 1) {
-      for (int i = 0; i < step; i++) {
-        t[off + i] = t[off + i] + t[off + i + step];
-      }
-    }
-    return t[off];
-  }
-
   /** The same butterfly for vectors of more than 16 float lanes (none ship today). */
   private static float sumLanesWide(FloatVector v) {
     for (int k = 0; k < LEVELS; k++) {
@@ -182,74 +171,79 @@ public final class VectorKernels {
     return sumLanes(acc) + tail;
   }
 
-  // ---------------------------------------------------------------- matrix products
-
-  /** Weight rows widened to float per packed tile. */
-  private static final int PACK_ROWS = 16;
-  /** Per-thread scratch for packed weight tiles. */
-  private static final ThreadLocal<float[]> PACK = ThreadLocal.withInitial(() -> new float[0]);
+  // ---------------------------------------------------------------- LoRA
 
   /**
-   * {@code y[yOff + t*yStride + o] (+)= W[o] · x[xOff + t*xStride ..]} for rows {@code t < rows} and
-   * output features {@code o0 <= o < o1}; {@code W} is {@code [out, in]} with {@code in = w.cols()}.
-   *
-   * <p>Decode-sized products over BF16 weights widen the weights in registers and stream them once. Larger
-   * products (and other weight types) first widen a tile of weight rows into a per-thread float buffer
-   * that stays in cache while every input row passes over it. Both paths compute each dot product as the
-   * same sequence of vector FMAs, so they agree to the bit.
+   * LoRA shrink of one input row: {@code t[tOff + j] = scale * dot(A[j], x[xOff ..])} for {@code j < rank},
+   * {@code A} row-major {@code [rank, in]}; each dot as {@link #dot} computes it (four rows of {@code A}
+   * share each load of {@code x}).
    */
-  public static void matmul(Linear w, float[] x, int xOff, int xStride, int rows,
-      float[] y, int yOff, int yStride, int o0, int o1, boolean accumulate) {
-    int n = w.cols();
-    if (w.dtype() == DType.BF16 && rows < 4) {
-      long rowBytes = 2L * n;
-      for (int t = 0; t < rows; t++) {
-        int xo = xOff + t * xStride;
-        int yo = yOff + t * yStride;
-        int o = o0;
-        for (; o + 4 <= o1; o += 4) {
-          bf16Rows4(w.data(), o * rowBytes, rowBytes, n, x, xo, y, yo + o, accumulate);
-        }
-        for (; o < o1; o++) {
-          store(y, yo + o, bf16Row(w.data(), o * rowBytes, n, x, xo), accumulate);
-        }
+  public static void loraShrink(float[] a, int rank, int in, float[] x, int xOff, float[] t, int tOff, float scale) {
+    int j = 0;
+    for (; j + 4 <= rank; j += 4) {
+      int p0 = j * in, p1 = p0 + in, p2 = p1 + in, p3 = p2 + in;
+      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+      int c = 0;
+      for (; c + L <= in; c += L) {
+        FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
+        a0 = FloatVector.fromArray(F, a, p0 + c).fma(xv, a0);
+        a1 = FloatVector.fromArray(F, a, p1 + c).fma(xv, a1);
+        a2 = FloatVector.fromArray(F, a, p2 + c).fma(xv, a2);
+        a3 = FloatVector.fromArray(F, a, p3 + c).fma(xv, a3);
       }
-      return;
+      float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
+      for (; c < in; c++) {
+        float xv = x[xOff + c];
+        t0 += a[p0 + c] * xv;
+        t1 += a[p1 + c] * xv;
+        t2 += a[p2 + c] * xv;
+        t3 += a[p3 + c] * xv;
+      }
+      t[tOff + j] = (sumLanes(a0) + t0) * scale;
+      t[tOff + j + 1] = (sumLanes(a1) + t1) * scale;
+      t[tOff + j + 2] = (sumLanes(a2) + t2) * scale;
+      t[tOff + j + 3] = (sumLanes(a3) + t3) * scale;
     }
-    float[] pack = PACK.get();
-    int lanesAt = PACK_ROWS * n;
-    if (pack.length < lanesAt + 16 * L) {
-      pack = new float[lanesAt + 16 * L];
-      PACK.set(pack);
+    for (; j < rank; j++) {
+      t[tOff + j] = dot(a, j * in, x, xOff, in) * scale;
     }
-    int quads = rows - rows % 4;
-    for (int ob = o0; ob < o1; ob += PACK_ROWS) {
-      int nr = Math.min(PACK_ROWS, o1 - ob);
-      widen(w, (long) ob * n, pack, 0, nr * n);
-      for (int t = 0; t < quads; t += 4) {
-        int xo = xOff + t * xStride;
-        int yo = yOff + t * yStride + ob;
-        int r = 0;
-        for (; r + 4 <= nr; r += 4) {
-          rows4x4(pack, r * n, n, x, xo, xStride, y, yo + r, yStride, accumulate, lanesAt);
-        }
-        for (; r < nr; r++) {
-          for (int j = 0; j < 4; j++) {
-            store(y, yo + r + j * yStride, dot(pack, r * n, x, xo + j * xStride, n), accumulate);
-          }
-        }
+  }
+
+  /**
+   * LoRA expand of one row: {@code y[yOff + o] += sum_j t[tOff + j] * bt[j * out + o]} with {@code bt} the
+   * transposed B, {@code [rank, out]}: each output's sum is one FMA chain over {@code j} in order from zero,
+   * vectorized across outputs, then added to {@code y}.
+   */
+  public static void loraExpand(float[] bt, int rank, int out, float[] t, int tOff, float[] y, int yOff) {
+    int o = 0;
+    for (; o + 4 * L <= out; o += 4 * L) {
+      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+      for (int j = 0; j < rank; j++) {
+        FloatVector tj = FloatVector.broadcast(F, t[tOff + j]);
+        int b = j * out + o;
+        a0 = FloatVector.fromArray(F, bt, b).fma(tj, a0);
+        a1 = FloatVector.fromArray(F, bt, b + L).fma(tj, a1);
+        a2 = FloatVector.fromArray(F, bt, b + 2 * L).fma(tj, a2);
+        a3 = FloatVector.fromArray(F, bt, b + 3 * L).fma(tj, a3);
       }
-      for (int t = quads; t < rows; t++) {
-        int xo = xOff + t * xStride;
-        int yo = yOff + t * yStride + ob;
-        int r = 0;
-        for (; r + 4 <= nr; r += 4) {
-          rows4x1(pack, r * n, n, x, xo, y, yo + r, accumulate);
-        }
-        for (; r < nr; r++) {
-          store(y, yo + r, dot(pack, r * n, x, xo, n), accumulate);
-        }
+      FloatVector.fromArray(F, y, yOff + o).add(a0).intoArray(y, yOff + o);
+      FloatVector.fromArray(F, y, yOff + o + L).add(a1).intoArray(y, yOff + o + L);
+      FloatVector.fromArray(F, y, yOff + o + 2 * L).add(a2).intoArray(y, yOff + o + 2 * L);
+      FloatVector.fromArray(F, y, yOff + o + 3 * L).add(a3).intoArray(y, yOff + o + 3 * L);
+    }
+    for (; o + L <= out; o += L) {
+      FloatVector a0 = FloatVector.zero(F);
+      for (int j = 0; j < rank; j++) {
+        a0 = FloatVector.fromArray(F, bt, j * out + o).fma(FloatVector.broadcast(F, t[tOff + j]), a0);
       }
+      FloatVector.fromArray(F, y, yOff + o).add(a0).intoArray(y, yOff + o);
+    }
+    for (; o < out; o++) {
+      float acc = 0f;
+      for (int j = 0; j < rank; j++) {
+        acc = Math.fma(bt[j * out + o], t[tOff + j], acc);
+      }
+      y[yOff + o] += acc;
     }
   }
 
@@ -257,143 +251,6 @@ public final class VectorKernels {
     ShortVector s = ShortVector.fromMemorySegment(S, w, byteOff, LE);
     IntVector i = (IntVector) s.convertShape(VectorOperators.S2I, I, 0);
     return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-  }
-
-  private static float bf16Scalar(MemorySegment w, long byteOff) {
-    return Float.intBitsToFloat((w.get(SHORT, byteOff) & 0xffff) << 16);
-  }
-
-  private static float bf16Row(MemorySegment w, long wb, int n, float[] x, int xo) {
-    FloatVector acc = FloatVector.zero(F);
-    int c = 0;
-    for (; c + L <= n; c += L) {
-      acc = bf16(w, wb + 2L * c).fma(FloatVector.fromArray(F, x, xo + c), acc);
-    }
-    float tail = 0f;
-    for (; c < n; c++) {
-      tail += bf16Scalar(w, wb + 2L * c) * x[xo + c];
-    }
-    return sumLanes(acc) + tail;
-  }
-
-  /** Four BF16 weight rows against one input row, widened in registers (decode). */
-  private static void bf16Rows4(MemorySegment w, long wb, long rb, int n, float[] x, int xo,
-      float[] y, int yi, boolean accumulate) {
-    FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-    long w0 = wb, w1 = wb + rb, w2 = wb + 2 * rb, w3 = wb + 3 * rb;
-    int c = 0;
-    for (; c + L <= n; c += L) {
-      FloatVector xv = FloatVector.fromArray(F, x, xo + c);
-      long cb = 2L * c;
-      a0 = bf16(w, w0 + cb).fma(xv, a0);
-      a1 = bf16(w, w1 + cb).fma(xv, a1);
-      a2 = bf16(w, w2 + cb).fma(xv, a2);
-      a3 = bf16(w, w3 + cb).fma(xv, a3);
-    }
-    float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
-    for (; c < n; c++) {
-      float xv = x[xo + c];
-      long cb = 2L * c;
-      t0 += bf16Scalar(w, w0 + cb) * xv;
-      t1 += bf16Scalar(w, w1 + cb) * xv;
-      t2 += bf16Scalar(w, w2 + cb) * xv;
-      t3 += bf16Scalar(w, w3 + cb) * xv;
-    }
-    store(y, yi, sumLanes(a0) + t0, accumulate);
-    store(y, yi + 1, sumLanes(a1) + t1, accumulate);
-    store(y, yi + 2, sumLanes(a2) + t2, accumulate);
-    store(y, yi + 3, sumLanes(a3) + t3, accumulate);
-  }
-
-  /** Four packed float weight rows against one input row. */
-  private static void rows4x1(float[] p, int po, int n, float[] x, int xo, float[] y, int yi, boolean accumulate) {
-    FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-    int c = 0;
-    for (; c + L <= n; c += L) {
-      FloatVector xv = FloatVector.fromArray(F, x, xo + c);
-      a0 = FloatVector.fromArray(F, p, po + c).fma(xv, a0);
-      a1 = FloatVector.fromArray(F, p, po + n + c).fma(xv, a1);
-      a2 = FloatVector.fromArray(F, p, po + 2 * n + c).fma(xv, a2);
-      a3 = FloatVector.fromArray(F, p, po + 3 * n + c).fma(xv, a3);
-    }
-    float t0 = 0f, t1 = 0f, t2 = 0f, t3 = 0f;
-    for (; c < n; c++) {
-      float xv = x[xo + c];
-      t0 += p[po + c] * xv;
-      t1 += p[po + n + c] * xv;
-      t2 += p[po + 2 * n + c] * xv;
-      t3 += p[po + 3 * n + c] * xv;
-    }
-    store(y, yi, sumLanes(a0) + t0, accumulate);
-    store(y, yi + 1, sumLanes(a1) + t1, accumulate);
-    store(y, yi + 2, sumLanes(a2) + t2, accumulate);
-    store(y, yi + 3, sumLanes(a3) + t3, accumulate);
-  }
-
-  /**
-   * Four packed float weight rows against four input rows: 16 independent FMA chains. The accumulators
-   * are parked in {@code p} at {@code lanesAt} and summed there (16 inlined vector sums would make this
-   * method too large for the JIT to keep its vectors in registers).
-   */
-  private static void rows4x4(float[] p, int po, int n, float[] x, int xo, int xs,
-      float[] y, int yi, int ys, boolean accumulate, int lanesAt) {
-    FloatVector z = FloatVector.zero(F);
-    FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
-    FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
-    int p0 = po, p1 = po + n, p2 = po + 2 * n, p3 = po + 3 * n;
-    int x0 = xo, x1 = xo + xs, x2 = xo + 2 * xs, x3 = xo + 3 * xs;
-    int c = 0;
-    for (; c + L <= n; c += L) {
-      FloatVector w0 = FloatVector.fromArray(F, p, p0 + c);
-      FloatVector w1 = FloatVector.fromArray(F, p, p1 + c);
-      FloatVector w2 = FloatVector.fromArray(F, p, p2 + c);
-      FloatVector w3 = FloatVector.fromArray(F, p, p3 + c);
-      FloatVector xv = FloatVector.fromArray(F, x, x0 + c);
-      a00 = w0.fma(xv, a00); a10 = w1.fma(xv, a10); a20 = w2.fma(xv, a20); a30 = w3.fma(xv, a30);
-      xv = FloatVector.fromArray(F, x, x1 + c);
-      a01 = w0.fma(xv, a01); a11 = w1.fma(xv, a11); a21 = w2.fma(xv, a21); a31 = w3.fma(xv, a31);
-      xv = FloatVector.fromArray(F, x, x2 + c);
-      a02 = w0.fma(xv, a02); a12 = w1.fma(xv, a12); a22 = w2.fma(xv, a22); a32 = w3.fma(xv, a32);
-      xv = FloatVector.fromArray(F, x, x3 + c);
-      a03 = w0.fma(xv, a03); a13 = w1.fma(xv, a13); a23 = w2.fma(xv, a23); a33 = w3.fma(xv, a33);
-    }
-    a00.intoArray(p, lanesAt);
-    a01.intoArray(p, lanesAt + L);
-    a02.intoArray(p, lanesAt + 2 * L);
-    a03.intoArray(p, lanesAt + 3 * L);
-    a10.intoArray(p, lanesAt + 4 * L);
-    a11.intoArray(p, lanesAt + 5 * L);
-    a12.intoArray(p, lanesAt + 6 * L);
-    a13.intoArray(p, lanesAt + 7 * L);
-    a20.intoArray(p, lanesAt + 8 * L);
-    a21.intoArray(p, lanesAt + 9 * L);
-    a22.intoArray(p, lanesAt + 10 * L);
-    a23.intoArray(p, lanesAt + 11 * L);
-    a30.intoArray(p, lanesAt + 12 * L);
-    a31.intoArray(p, lanesAt + 13 * L);
-    a32.intoArray(p, lanesAt + 14 * L);
-    a33.intoArray(p, lanesAt + 15 * L);
-    finish4x4(p, po, n, c, x, xo, xs, y, yi, ys, accumulate, lanesAt);
-  }
-
-  /** Lane sums and scalar tails of a 4x4 tile whose accumulators {@link #rows4x4} parked at {@code lanesAt}. */
-  private static void finish4x4(float[] p, int po, int n, int c, float[] x, int xo, int xs,
-      float[] y, int yi, int ys, boolean accumulate, int lanesAt) {
-    for (int r = 0; r < 4; r++) {
-      for (int j = 0; j < 4; j++) {
-        float tail = 0f;
-        int pr = po + r * n;
-        int xr = xo + j * xs;
-        for (int k = c; k < n; k++) {
-          tail += p[pr + k] * x[xr + k];
-        }
-        store(y, yi + r + j * ys, sumStoredLanes(p, lanesAt + (r * 4 + j) * L) + tail, accumulate);
-      }
-    }
-  }
-
-  private static void store(float[] y, int i, float v, boolean acc) {
-    y[i] = acc ? y[i] + v : v;
   }
 
   // ---------------------------------------------------------------- exponential
@@ -472,17 +329,6 @@ public final class VectorKernels {
     }
     for (; c < n; c++) {
       y[yOff + c] += x[xOff + c];
-    }
-  }
-
-  /** {@code x[i] *= a} over {@code n} elements. */
-  public static void scale(float[] x, int off, int n, float a) {
-    int c = 0;
-    for (; c + L <= n; c += L) {
-      FloatVector.fromArray(F, x, off + c).mul(a).intoArray(x, off + c);
-    }
-    for (; c < n; c++) {
-      x[off + c] *= a;
     }
   }
 
@@ -566,27 +412,7 @@ public final class VectorKernels {
         }
       }
     }
-    float max = Float.NEGATIVE_INFINITY;
-    for (int t = 0; t < ctx; t++) {
-      max = Math.max(max, scores[t]);
-    }
-    int p = 0;
-    FloatVector sumv = FloatVector.zero(F);
-    for (; p + L <= ctx; p += L) {
-      FloatVector e = exp(FloatVector.fromArray(F, scores, p).sub(max));
-      e.intoArray(scores, p);
-      sumv = sumv.add(e);
-    }
-    float sum = sumLanes(sumv);
-    for (; p < ctx; p++) {
-      float e = exp(scores[p] - max);
-      scores[p] = e;
-      sum += e;
-    }
-    float inv = 1f / sum;
-    for (int t = 0; t < ctx; t++) {
-      scores[t] *= inv;
-    }
+    softmax(scores, 0, ctx);
     // out = sum_t w_t * V_t, accumulated in order of t, one vector of head dims at a time.
     int kvDim = kvHeads * headDim;
     int hOff = kvHead * headDim;
@@ -611,4 +437,125 @@ public final class VectorKernels {
       out[outOff + c] = acc;
     }
   }
+  /** {@code scores[off .. off + ctx)} replaced by their softmax (max subtracted, exp, divided by the sum). */
+  private static void softmax(float[] scores, int off, int ctx) {
+    float max = Float.NEGATIVE_INFINITY;
+    for (int t = 0; t < ctx; t++) {
+      max = Math.max(max, scores[off + t]);
+    }
+    int p = 0;
+    FloatVector sumv = FloatVector.zero(F);
+    for (; p + L <= ctx; p += L) {
+      FloatVector e = exp(FloatVector.fromArray(F, scores, off + p).sub(max));
+      e.intoArray(scores, off + p);
+      sumv = sumv.add(e);
+    }
+    float sum = sumLanes(sumv);
+    for (; p < ctx; p++) {
+      float e = exp(scores[off + p] - max);
+      scores[off + p] = e;
+      sum += e;
+    }
+    float inv = 1f / sum;
+    for (int t = 0; t < ctx; t++) {
+      scores[off + t] *= inv;
+    }
+  }
+
+  /** Whether {@link #attendHeads4} takes these shapes. */
+  public static boolean attendHeads4Fits(int blockSize, int headDim) {
+    return blockSize % L == 0 && headDim % L == 0;
+  }
+
+  /**
+   * {@link #attendHead} for four consecutive query heads that share one KV head ({@code q} and {@code out}
+   * at {@code qOff + h * headDim}, {@code outOff + h * headDim}): each K and V vector is loaded once for the
+   * four. Every score, weight and output is computed with exactly the operations of {@link #attendHead}, so
+   * the bits are the same. {@code scores} holds at least four times {@code ctx} rounded up to a block.
+   */
+  public static void attendHeads4(float[] q, int qOff, float[] kCache, float[] vCache, int[] blockTable,
+      int blockSize, int kvHeads, int kvHead, int headDim, int ctx, float scale, float[] scores, float[] out,
+      int outOff) {
+    int blocks = (ctx + blockSize - 1) / blockSize;
+    int padded = blocks * blockSize;
+    int q0 = qOff, q1 = qOff + headDim, q2 = qOff + 2 * headDim, q3 = qOff + 3 * headDim;
+    int s1 = padded, s2 = 2 * padded, s3 = 3 * padded;
+    for (int s = 0; s < blockSize; s += L) {
+      int i = 0;
+      for (; i + 2 <= blocks; i += 2) {
+        int b0 = kIndex(blockTable[i], kvHead, 0, s, kvHeads, headDim, blockSize);
+        int b1 = kIndex(blockTable[i + 1], kvHead, 0, s, kvHeads, headDim, blockSize);
+        FloatVector z = FloatVector.zero(F);
+        FloatVector a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z;
+        for (int d = 0; d < headDim; d++) {
+          int o = d * blockSize;
+          FloatVector k0 = FloatVector.fromArray(F, kCache, b0 + o);
+          FloatVector k1 = FloatVector.fromArray(F, kCache, b1 + o);
+          FloatVector qv = FloatVector.broadcast(F, q[q0 + d]);
+          a00 = k0.fma(qv, a00);
+          a01 = k1.fma(qv, a01);
+          qv = FloatVector.broadcast(F, q[q1 + d]);
+          a10 = k0.fma(qv, a10);
+          a11 = k1.fma(qv, a11);
+          qv = FloatVector.broadcast(F, q[q2 + d]);
+          a20 = k0.fma(qv, a20);
+          a21 = k1.fma(qv, a21);
+          qv = FloatVector.broadcast(F, q[q3 + d]);
+          a30 = k0.fma(qv, a30);
+          a31 = k1.fma(qv, a31);
+        }
+        int t0 = i * blockSize + s, t1 = t0 + blockSize;
+        a00.mul(scale).intoArray(scores, t0);
+        a01.mul(scale).intoArray(scores, t1);
+        a10.mul(scale).intoArray(scores, s1 + t0);
+        a11.mul(scale).intoArray(scores, s1 + t1);
+        a20.mul(scale).intoArray(scores, s2 + t0);
+        a21.mul(scale).intoArray(scores, s2 + t1);
+        a30.mul(scale).intoArray(scores, s3 + t0);
+        a31.mul(scale).intoArray(scores, s3 + t1);
+      }
+      for (; i < blocks; i++) {
+        int b0 = kIndex(blockTable[i], kvHead, 0, s, kvHeads, headDim, blockSize);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int d = 0; d < headDim; d++) {
+          FloatVector k0 = FloatVector.fromArray(F, kCache, b0 + d * blockSize);
+          a0 = k0.fma(FloatVector.broadcast(F, q[q0 + d]), a0);
+          a1 = k0.fma(FloatVector.broadcast(F, q[q1 + d]), a1);
+          a2 = k0.fma(FloatVector.broadcast(F, q[q2 + d]), a2);
+          a3 = k0.fma(FloatVector.broadcast(F, q[q3 + d]), a3);
+        }
+        int t0 = i * blockSize + s;
+        a0.mul(scale).intoArray(scores, t0);
+        a1.mul(scale).intoArray(scores, s1 + t0);
+        a2.mul(scale).intoArray(scores, s2 + t0);
+        a3.mul(scale).intoArray(scores, s3 + t0);
+      }
+    }
+    softmax(scores, 0, ctx);
+    softmax(scores, s1, ctx);
+    softmax(scores, s2, ctx);
+    softmax(scores, s3, ctx);
+    // out_h = sum_t w_h,t * V_t, in order of t, four heads sharing each load of V.
+    int kvDim = kvHeads * headDim;
+    int hOff = kvHead * headDim;
+    for (int c = 0; c < headDim; c += L) {
+      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+      for (int i = 0, t = 0; t < ctx; i++) {
+        int row = blockTable[i] * blockSize;
+        int end = Math.min(ctx, t + blockSize);
+        for (int slot = 0; t < end; t++, slot++) {
+          FloatVector v = FloatVector.fromArray(F, vCache, (row + slot) * kvDim + hOff + c);
+          a0 = v.fma(FloatVector.broadcast(F, scores[t]), a0);
+          a1 = v.fma(FloatVector.broadcast(F, scores[s1 + t]), a1);
+          a2 = v.fma(FloatVector.broadcast(F, scores[s2 + t]), a2);
+          a3 = v.fma(FloatVector.broadcast(F, scores[s3 + t]), a3);
+        }
+      }
+      a0.intoArray(out, outOff + c);
+      a1.intoArray(out, outOff + headDim + c);
+      a2.intoArray(out, outOff + 2 * headDim + c);
+      a3.intoArray(out, outOff + 3 * headDim + c);
+    }
+  }
+
 }

@@ -1,11 +1,21 @@
 /**
- * The CPU backend: the reference implementation of {@link io.lorafleet.runtime.backend.Backend}. All hot
- * loops (matrix products over BF16/F16/F32 weights converted in registers, RMSNorm, attention over KV
- * blocks) live in {@link io.lorafleet.runtime.backend.cpu.VectorKernels}; {@link
- * io.lorafleet.runtime.backend.cpu.CpuBackend} reads top to bottom as the Llama forward pass; {@link
- * io.lorafleet.runtime.backend.cpu.WorkerPool} splits each step's work over the cores.
+ * The CPU backend: the reference implementation of {@link io.lorafleet.runtime.backend.Backend}. {@link
+ * io.lorafleet.runtime.backend.cpu.CpuBackend} reads top to bottom as the Llama forward pass. At
+ * construction it repacks every projection matrix once into {@link
+ * io.lorafleet.runtime.backend.cpu.PackedLinear} panels (32 output features x k, BF16 kept as BF16; F16 and
+ * F32 as F32) in {@link io.lorafleet.runtime.backend.cpu.NativeMemory} (huge pages where Linux gives them);
+ * {@link io.lorafleet.runtime.backend.cpu.PanelKernels} multiplies them: a streaming GEMV for decode and a
+ * register-tiled GEMM (12 rows x 32 outputs, k-blocked) for prefill and batches, whose input rows {@link
+ * io.lorafleet.runtime.backend.cpu.InputRows} packs once per product (tile by tile, k-row by k-row). {@link
+ * io.lorafleet.runtime.backend.cpu.VectorKernels} holds the other loops (RMSNorm, SiLU, attention over KV
+ * blocks, the LoRA shrink and expand, the embedding gather). {@link
+ * io.lorafleet.runtime.backend.cpu.WorkerPool} splits each loop over the cores: the calling thread works,
+ * each thread streams its own contiguous part and steals from the others' ends when done. {@link
+ * io.lorafleet.runtime.backend.cpu.PhaseClock} tells where a step's time goes.
  *
- * <p>Every dot product accumulates in the same order whatever the batch holds, and lane sums are taken in
- * a fixed order, so a row's result is bit-identical alone or in any batch.
+ * <p>Every sum accumulates in a fixed order whatever the batch holds: a projection output is one FMA chain
+ * over the input features in order (vectorized across outputs, never across the sum), a LoRA shrink or an
+ * attention score a fixed-order dot product, so a row's result is bit-identical alone or in any batch,
+ * chunked or not. A weight-only int8 format would be a third panel format with its own widening load.
  */
 package io.lorafleet.runtime.backend.cpu;

@@ -2,6 +2,7 @@ package io.lorafleet.runtime.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lorafleet.runtime.format.DType;
 import io.lorafleet.runtime.format.SafetensorsWriter;
@@ -41,56 +42,47 @@ class VectorKernelsTest {
   }
 
   @Test
-  void matmulMatchesADoubleReferenceForEveryTypeAndShape() {
-    SplittableRandom r = new SplittableRandom(5);
-    for (DType t : DType.values()) {
-      for (int[] shape : new int[][] {{37, 100}, {64, 128}, {5, 16}, {9, 4}, {33, 352}}) {
-        int out = shape[0], in = shape[1];
-        Linear w = random(t, out, in, r);
-        for (int rows : new int[] {1, 3, 4, 7, 12}) {
-          float[] x = new float[rows * in];
-          for (int i = 0; i < x.length; i++) {
-            x[i] = (float) r.nextGaussian();
-          }
-          float[] y = new float[rows * out];
-          VectorKernels.matmul(w, x, 0, in, rows, y, 0, out, 0, out, false);
-          for (int row = 0; row < rows; row++) {
-            for (int o = 0; o < out; o++) {
-              double ref = 0;
-              for (int c = 0; c < in; c++) {
-                ref += (double) weight(w, (long) o * in + c) * x[row * in + c];
-              }
-              assertEquals(ref, y[row * out + o], 1e-4 * Math.sqrt(in) + 1e-5, t + " " + out + "x" + in + " rows " + rows);
-            }
-          }
-        }
+  void loraShrinkAndExpandMatchTheirDefinitions() {
+    SplittableRandom r = new SplittableRandom(13);
+    for (int[] dims : new int[][] {{16, 2048 + 3, 2048 + 5}, {4, 128, 352}, {8, 352, 128}, {3, 37, 70}}) {
+      int rank = dims[0], in = dims[1], out = dims[2];
+      float[] a = new float[rank * in];
+      float[] bt = new float[rank * out];
+      float[] x = new float[in + 2];
+      for (int i = 0; i < a.length; i++) {
+        a[i] = (float) r.nextGaussian();
       }
-    }
-  }
-
-  @Test
-  void aRowGetsTheSameBitsAloneInATileOrAtAnOffset() {
-    SplittableRandom r = new SplittableRandom(9);
-    int out = 45, in = 2 * VectorKernels.lanes() * 5 + 3;
-    for (DType t : DType.values()) {
-      Linear w = random(t, out, in, r);
-      float[] x = new float[9 * in];
+      for (int i = 0; i < bt.length; i++) {
+        bt[i] = (float) r.nextGaussian();
+      }
       for (int i = 0; i < x.length; i++) {
         x[i] = (float) r.nextGaussian();
       }
-      float[] batch = new float[9 * out];
-      VectorKernels.matmul(w, x, 0, in, 9, batch, 0, out, 0, out, false);
-      for (int row = 0; row < 9; row++) {
-        float[] alone = new float[out];
-        VectorKernels.matmul(w, x, row * in, in, 1, alone, 0, out, 0, out, false);
-        float[] got = java.util.Arrays.copyOfRange(batch, row * out, row * out + out);
-        assertArrayEquals(alone, got, t + " row " + row);
-        // Split over output ranges as the worker pool does.
-        float[] split = new float[out];
-        VectorKernels.matmul(w, x, row * in, in, 1, split, 0, out, 0, 13, false);
-        VectorKernels.matmul(w, x, row * in, in, 1, split, 0, out, 13, out, false);
-        assertArrayEquals(alone, split);
+      float[] t = new float[rank];
+      VectorKernels.loraShrink(a, rank, in, x, 2, t, 0, 0.5f);
+      for (int j = 0; j < rank; j++) {
+        // The shrink is the kernels' dot product, scaled.
+        assertEquals(Float.floatToIntBits(VectorKernels.dot(a, j * in, x, 2, in) * 0.5f), Float.floatToIntBits(t[j]));
+        double ref = 0;
+        for (int c = 0; c < in; c++) {
+          ref += (double) a[j * in + c] * x[2 + c];
+        }
+        assertEquals(ref * 0.5, t[j], 1e-4 * Math.sqrt(in));
       }
+      float[] y = new float[out + 1];
+      for (int i = 0; i < y.length; i++) {
+        y[i] = (float) r.nextGaussian();
+      }
+      float[] expected = y.clone();
+      for (int o = 0; o < out; o++) {
+        float acc = 0f;
+        for (int j = 0; j < rank; j++) {
+          acc = Math.fma(bt[j * out + o], t[j], acc);
+        }
+        expected[1 + o] += acc;
+      }
+      VectorKernels.loraExpand(bt, rank, out, t, 0, y, 1);
+      assertArrayEquals(expected, y, "rank " + rank + " out " + out);
     }
   }
 
@@ -168,6 +160,35 @@ class VectorKernelsTest {
   }
 
   @Test
+  void fourHeadsAtOnceGiveTheBitsOfOneHeadAtATime() {
+    SplittableRandom r = new SplittableRandom(17);
+    int hd = 64, kvHeads = 2, kvDim = kvHeads * hd, bs = 16, blocks = 6;
+    float[] k = new float[blocks * bs * kvDim], v = new float[blocks * bs * kvDim], q = new float[8 * hd];
+    for (int i = 0; i < k.length; i++) {
+      k[i] = (float) r.nextGaussian();
+      v[i] = (float) r.nextGaussian();
+    }
+    for (int i = 0; i < q.length; i++) {
+      q[i] = (float) r.nextGaussian();
+    }
+    int[] table = {4, 1, 5, 0, 2, 3};
+    assertTrue(VectorKernels.attendHeads4Fits(bs, hd));
+    // Contexts within one block, at a block edge, across an odd number of blocks and all of them.
+    for (int ctx : new int[] {1, 7, 16, 17, 40, 48, 96}) {
+      int padded = (ctx + bs - 1) / bs * bs;
+      float[] four = new float[8 * hd];
+      VectorKernels.attendHeads4(q, 4 * hd, k, v, table, bs, kvHeads, 1, hd, ctx, 0.125f, new float[4 * padded], four,
+          4 * hd);
+      float[] one = new float[8 * hd];
+      for (int h = 4; h < 8; h++) {
+        VectorKernels.attendHead(q, h * hd, k, v, table, bs, kvHeads, 1, hd, ctx, 0.125f, new float[padded], one,
+            h * hd);
+      }
+      assertArrayEquals(one, four, "context " + ctx);
+    }
+  }
+
+  @Test
   void expIsAccurateAndTheSameInLanesAndScalars() {
     SplittableRandom r = new SplittableRandom(3);
     int n = 4096;
@@ -197,29 +218,24 @@ class VectorKernelsTest {
   }
 
   @Test
-  void compiledMatmulAllocatesNothing() {
+  void compiledLoraKernelsAllocateNothing() {
     // Vectors the JIT cannot keep in registers are boxed on the heap: a silent 5x slowdown. Once compiled,
-    // a product must not allocate (a few rounds of warm-up give the JIT time, even on a busy machine).
+    // the kernels must not allocate (a few rounds of warm-up give the JIT time, even on a busy machine).
     var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-    SplittableRandom r = new SplittableRandom(1);
-    for (DType t : DType.values()) {
-      Linear w = random(t, 64, 256, r);
-      for (int rows : new int[] {1, 8}) {
-        float[] x = new float[rows * 256];
-        float[] y = new float[rows * 64];
-        long perCall = Long.MAX_VALUE;
-        for (int round = 0; round < 20 && perCall > 16; round++) {
-          for (int i = 0; i < 5000; i++) {
-            VectorKernels.matmul(w, x, 0, 256, rows, y, 0, 64, 0, 64, false);
-          }
-          long before = threads.getCurrentThreadAllocatedBytes();
-          for (int i = 0; i < 200; i++) {
-            VectorKernels.matmul(w, x, 0, 256, rows, y, 0, 64, 0, 64, false);
-          }
-          perCall = (threads.getCurrentThreadAllocatedBytes() - before) / 200;
-        }
-        assertEquals(0, perCall, t + " rows " + rows + " allocates " + perCall + " bytes per call");
+    float[] a = new float[16 * 256], bt = new float[16 * 200], x = new float[256], t = new float[16], y = new float[200];
+    long perCall = Long.MAX_VALUE;
+    for (int round = 0; round < 20 && perCall > 16; round++) {
+      for (int i = 0; i < 5000; i++) {
+        VectorKernels.loraShrink(a, 16, 256, x, 0, t, 0, 2f);
+        VectorKernels.loraExpand(bt, 16, 200, t, 0, y, 0);
       }
+      long before = threads.getCurrentThreadAllocatedBytes();
+      for (int i = 0; i < 200; i++) {
+        VectorKernels.loraShrink(a, 16, 256, x, 0, t, 0, 2f);
+        VectorKernels.loraExpand(bt, 16, 200, t, 0, y, 0);
+      }
+      perCall = (threads.getCurrentThreadAllocatedBytes() - before) / 200;
     }
+    assertEquals(0, perCall, "the LoRA kernels allocate " + perCall + " bytes per call");
   }
 }

@@ -1,0 +1,196 @@
+package io.lorafleet.runtime.backend.cpu;
+
+import io.lorafleet.runtime.format.DType;
+import io.lorafleet.runtime.model.Linear;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * A weight matrix {@code W [rows = out features, cols = in features]} repacked for {@link PanelKernels}:
+ * cut into panels of {@link #PANEL} consecutive output features, each panel stored as {@code cols}
+ * consecutive k-rows that hold the panel's 32 weights of input feature {@code k}. A product then reads one
+ * panel front to back, and one k-row widens to two float vectors (outputs {@code 0..15} and {@code 16..31}
+ * of the panel) that multiply one broadcast input value, whatever the number of input rows.
+ *
+ * <p>K-row formats:
+ * <ul>
+ *   <li>{@link Format#BF16}: 64 bytes, 16 little-endian ints; int {@code i} holds output {@code i} in its low
+ *       half and output {@code 16 + i} in its high half, so the two vectors are {@code int << 16} and
+ *       {@code int & 0xffff0000} (two instructions, exact).
+ *   <li>{@link Format#F32}: 128 bytes, the 32 floats in order (F32 checkpoints; F16 ones are widened to it,
+ *       exactly).
+ * </ul>
+ * A weight-only int8 format (64 k-rows of 32 bytes plus per-output scales) slots in as a third format
+ * with its own widening load in the kernels. Outputs past {@code rows} in the last panel are zero.
+ */
+public final class PackedLinear {
+  /** Output features per panel. */
+  public static final int PANEL = 32;
+
+  /** How one k-row of a panel is stored. */
+  public enum Format {
+    BF16(64),
+    F32(128);
+
+    /** Bytes of one k-row (32 weights). */
+    public final int rowBytes;
+
+    Format(int rowBytes) {
+      this.rowBytes = rowBytes;
+    }
+
+    /** The format a stored type is packed to. */
+    public static Format of(DType t) {
+      return t == DType.BF16 ? BF16 : F32;
+    }
+  }
+
+  private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+  private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+  private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+  private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+  private static final int K_TILE = 64;
+
+  private final String name;
+  private final int rows;
+  private final int cols;
+  private final Format format;
+  private final MemorySegment data;
+
+  private PackedLinear(String name, int rows, int cols, Format format, MemorySegment data) {
+    this.name = name;
+    this.rows = rows;
+    this.cols = cols;
+    this.format = format;
+    this.data = data;
+  }
+
+  /** Bytes {@code w} takes once packed. */
+  public static long packedBytes(Linear w) {
+    return (long) panels(w.rows()) * w.cols() * Format.of(w.dtype()).rowBytes;
+  }
+
+  private static int panels(int rows) {
+    return (rows + PANEL - 1) / PANEL;
+  }
+
+  /**
+   * A packed view of {@code w} over {@code dst} (at least {@link #packedBytes} bytes, zeroed); call
+   * {@link #pack(Linear, int, int)} for every panel before use.
+   */
+  public static PackedLinear over(Linear w, MemorySegment dst) {
+    Format f = Format.of(w.dtype());
+    long bytes = packedBytes(w);
+    if (dst.byteSize() < bytes) {
+      throw new IllegalArgumentException(w.name() + ": " + dst.byteSize() + " bytes for " + bytes + " packed");
+    }
+    return new PackedLinear(w.name(), w.rows(), w.cols(), f, dst.asSlice(0, bytes));
+  }
+
+  /** Packs {@code w} into native memory of {@code arena} (small matrices, tests). */
+  public static PackedLinear pack(Linear w, Arena arena) {
+    PackedLinear p = over(w, arena.allocate(Math.max(1, packedBytes(w)), 64));
+    p.pack(w, 0, p.panels());
+    return p;
+  }
+
+  /** Fills panels {@code [p0, p1)} from {@code w} (the matrix this view was made for). */
+  public void pack(Linear w, int p0, int p1) {
+    if (w.rows() != rows || w.cols() != cols || Format.of(w.dtype()) != format) {
+      throw new IllegalArgumentException("packing " + w.name() + " into the view of " + name);
+    }
+    // A tile of 32 rows x K_TILE columns is copied in bulk, transposed on the heap and copied out in bulk.
+    MemorySegment src = w.data();
+    boolean wide = w.dtype() == DType.F32;
+    short[] in16 = wide ? null : new short[PANEL * K_TILE];
+    float[] in32 = wide ? new float[PANEL * K_TILE] : null;
+    int[] outBf16 = format == Format.BF16 ? new int[K_TILE * 16] : null;
+    float[] outF32 = format == Format.F32 ? new float[K_TILE * PANEL] : null;
+    long eb = w.dtype().bytes();
+    int rb = format.rowBytes;
+    for (int p = p0; p < p1; p++) {
+      long base = (long) p * cols * rb;
+      int n = Math.min(PANEL, rows - p * PANEL);
+      if (n < PANEL) {
+        if (in16 != null) {
+          java.util.Arrays.fill(in16, (short) 0);
+        } else {
+          java.util.Arrays.fill(in32, 0f);
+        }
+      }
+      for (int k0 = 0; k0 < cols; k0 += K_TILE) {
+        int kn = Math.min(K_TILE, cols - k0);
+        for (int r = 0; r < n; r++) {
+          long at = (((long) p * PANEL + r) * cols + k0) * eb;
+          if (wide) {
+            MemorySegment.copy(src, FLOAT, at, in32, r * K_TILE, kn);
+          } else {
+            MemorySegment.copy(src, SHORT, at, in16, r * K_TILE, kn);
+          }
+        }
+        if (format == Format.BF16) {
+          for (int k = 0; k < kn; k++) {
+            for (int i = 0; i < 16; i++) {
+              outBf16[k * 16 + i] = (in16[i * K_TILE + k] & 0xffff) | in16[(16 + i) * K_TILE + k] << 16;
+            }
+          }
+          MemorySegment.copy(outBf16, 0, data, INT, base + (long) k0 * rb, kn * 16);
+        } else {
+          for (int k = 0; k < kn; k++) {
+            for (int r = 0; r < PANEL; r++) {
+              outF32[k * PANEL + r] = wide ? in32[r * K_TILE + k] : Float.float16ToFloat(in16[r * K_TILE + k]);
+            }
+          }
+          MemorySegment.copy(outF32, 0, data, FLOAT, base + (long) k0 * rb, kn * PANEL);
+        }
+      }
+    }
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /** Output features. */
+  public int rows() {
+    return rows;
+  }
+
+  /** Input features (k-rows per panel). */
+  public int cols() {
+    return cols;
+  }
+
+  public Format format() {
+    return format;
+  }
+
+  public int panels() {
+    return panels(rows);
+  }
+
+  /** Bytes of one panel. */
+  public long panelBytes() {
+    return (long) cols * format.rowBytes;
+  }
+
+  public MemorySegment data() {
+    return data;
+  }
+
+  public long bytes() {
+    return data.byteSize();
+  }
+
+  /** The weight of output {@code o}, input {@code k}, as float (tests). */
+  public float weight(int o, int k) {
+    long row = (long) (o / PANEL) * panelBytes() + (long) k * format.rowBytes;
+    int r = o % PANEL;
+    return switch (format) {
+      case BF16 -> Float.intBitsToFloat((data.get(SHORT, row + (r < 16 ? 4L * r : 4L * (r - 16) + 2)) & 0xffff) << 16);
+      case F32 -> data.get(FLOAT, row + 4L * r);
+    };
+  }
+}
