@@ -46,6 +46,7 @@ public final class LoraFleetNode implements AutoCloseable {
    */
   public static LoraFleetNode start(Config config, EngineConfig engineConfig, BackendConfig backendConfig) {
     NodeSettings settings = NodeSettings.from(config);
+    ClusterTransport.check(config);
     String token = readToken(settings.adminTokenFile());
     Path modelDir = settings.modelDir() != null ? settings.modelDir() : LoraFleetCli.bundledModel();
     if (!Files.isDirectory(modelDir)) {
