@@ -71,3 +71,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "lorafleet.requiredContactPoints" -}}
 {{- if .Values.requiredContactPoints }}{{ .Values.requiredContactPoints }}{{ else }}{{ min (int .Values.replicas) 2 | max 1 }}{{ end }}
 {{- end }}
+
+{{/* The Secret with the cluster transport's key material: node.p12, trust.p12, password (ops/tls/fleet-certs.sh). */}}
+{{- define "lorafleet.tlsSecret" -}}
+{{- default (printf "%s-tls" (include "lorafleet.fullname" .)) .Values.tls.existingSecret }}
+{{- end }}
+
+{{/* Where the pod sees it (LORAFLEET_TLS_DIR of the kubernetes profile). */}}
+{{- define "lorafleet.tlsDir" -}}/var/run/secrets/lorafleet-tls{{- end }}

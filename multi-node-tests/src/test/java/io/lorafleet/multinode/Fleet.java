@@ -58,8 +58,9 @@ final class Fleet implements AutoCloseable {
       profile = work.resolve("cluster.conf");
       Path base = Path.of(System.getProperty("lorafleet.cluster.config.dir", "../cluster-config"))
           .resolve("local-3.conf").toAbsolutePath().normalize();
-      Files.writeString(profile, "include file(\"" + base + "\")\n" + profileOverrides.replace("${logs}", logs.toString())
-          + "\n");
+      // The cluster transport is TLS (local-3.conf): every node of every fleet gets the test run's certificates.
+      Files.writeString(profile, "include file(\"" + base + "\")\n" + FleetCertificates.fleet().profile()
+          + profileOverrides.replace("${logs}", logs.toString()) + "\n");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -93,6 +94,16 @@ final class Fleet implements AutoCloseable {
 
   /** Starts a node; the first one started is the seed of all. */
   NodeProcess start(String name, String... extraArgs) {
+    return start(name, profile, extraArgs);
+  }
+
+  /** The fleet's cluster profile (local-3.conf, the test run's certificates, the test's overrides). */
+  Path profile() {
+    return profile;
+  }
+
+  /** Starts a node with another cluster profile (e.g. the fleet's with other certificates); seeds as above. */
+  NodeProcess start(String name, Path profile, String... extraArgs) {
     int remote = freePort();
     if (seedPort == 0) {
       seedPort = remote;

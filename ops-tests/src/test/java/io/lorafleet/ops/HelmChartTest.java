@@ -12,6 +12,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigResolveOptions;
 import com.typesafe.config.ConfigValueFactory;
+import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
@@ -68,8 +69,8 @@ class HelmChartTest {
     Manifests m = render(Map.of());
     Set<String> kinds = new TreeSet<>();
     m.objects().forEach(o -> kinds.add(o.path("kind").asText()));
-    assertEquals(new TreeSet<>(List.of("PodDisruptionBudget", "Role", "RoleBinding", "Service", "ServiceAccount",
-        "StatefulSet")), kinds);
+    assertEquals(new TreeSet<>(List.of("NetworkPolicy", "PodDisruptionBudget", "Role", "RoleBinding", "Service",
+        "ServiceAccount", "StatefulSet")), kinds);
     assertEquals(2, m.all("Service").size());
     for (JsonNode o : m.objects()) {
       assertEquals(RELEASE, o.path("metadata").path("labels").path("app.kubernetes.io/instance").asText(),
@@ -174,8 +175,9 @@ class HelmChartTest {
     while (vars.find()) {
       read.add(vars.group(1));
     }
-    assertEquals(new TreeSet<>(List.of("LORAFLEET_APP", "LORAFLEET_STATEFUL_SET", "POD_IP", "POD_NAMESPACE",
-        "REQUIRED_CONTACT_POINTS")), read, "the variables the profile reads (update the chart with them)");
+    assertEquals(new TreeSet<>(List.of("LORAFLEET_APP", "LORAFLEET_STATEFUL_SET", "LORAFLEET_TLS_DIR",
+        "LORAFLEET_TLS_PASSWORD", "POD_IP", "POD_NAMESPACE", "REQUIRED_CONTACT_POINTS")), read,
+        "the variables the profile reads (update the chart with them)");
     for (String v : read) {
       assertTrue(env.containsKey(v), () -> v + " is not set by the chart: " + env);
     }
@@ -309,6 +311,92 @@ class HelmChartTest {
         .path("prometheus.io/scrape").isMissingNode());
   }
 
+  // ------------------------------------------------------------------ cluster transport
+
+  /**
+   * The kubernetes profile runs Artery over TLS with mutual authentication, and the chart gives every pod
+   * the key material it names: the TLS Secret's node.p12 and trust.p12 mounted at LORAFLEET_TLS_DIR, the
+   * password from the same Secret.
+   */
+  @Test
+  void clusterTransportIsMutualTlsWithKeyMaterialFromASecret() {
+    for (Map<String, Object> values : List.of(Map.<String, Object>of(),
+        Map.<String, Object>of("tls", Map.of("existingSecret", "fleet-certs")))) {
+      Manifests m = render(values);
+      Map<String, String> env = env(m);
+      Config profile = resolve(ConfigFactory.parseString(inPod(Repo.read("cluster-config/kubernetes.conf"), env))
+          .withFallback(ConfigFactory.parseString("lorafleet.tls.password = \"\"")));
+      assertEquals("tls-tcp", profile.getString("pekko.remote.artery.transport"));
+      Config ssl = profile.getConfig("pekko.remote.artery.ssl.config-ssl-engine");
+      assertTrue(ssl.getBoolean("require-mutual-authentication"));
+      String dir = env.get("LORAFLEET_TLS_DIR");
+      assertEquals(dir + "/node.p12", ssl.getString("key-store"));
+      assertEquals(dir + "/trust.p12", ssl.getString("trust-store"));
+      String secret = values.isEmpty() ? Manifests.name(m.statefulSet()) + "-tls" : "fleet-certs";
+      JsonNode volume = volumeMountedAt(m, dir);
+      assertEquals(secret, volume.path("secret").path("secretName").asText());
+      Set<String> files = new TreeSet<>();
+      volume.path("secret").path("items").forEach(i -> {
+        assertEquals(i.path("key").asText(), i.path("path").asText());
+        files.add(i.path("path").asText());
+      });
+      assertEquals(Set.of("node.p12", "trust.p12"), files);
+      JsonNode password = stream(m.container().path("env")).filter(e -> e.path("name").asText()
+          .equals("LORAFLEET_TLS_PASSWORD")).findFirst().orElseThrow().path("valueFrom").path("secretKeyRef");
+      assertEquals(secret, password.path("name").asText());
+      assertEquals("password", password.path("key").asText());
+    }
+  }
+
+  /**
+   * The NetworkPolicy selects the fleet's pods and admits Artery and Pekko Management (the profile's ports)
+   * only from pods of this release; HTTP from anyone, or from the given peers.
+   */
+  @Test
+  void networkPolicyAdmitsTheClusterPortsOnlyFromTheReleasesPods() {
+    Manifests m = render(Map.of());
+    JsonNode podLabels = m.podTemplate().path("metadata").path("labels");
+    Config profile = resolve(ConfigFactory.parseString(inPod(Repo.read("cluster-config/kubernetes.conf"), env(m))));
+    int artery = profile.getInt("pekko.remote.artery.canonical.port");
+    int management = profile.getInt("pekko.management.http.port");
+    int http = containerPort(m, "http");
+    JsonNode policy = m.one("NetworkPolicy");
+    JsonNode spec = policy.path("spec");
+    assertTrue(selects(spec.path("podSelector").path("matchLabels"), podLabels), "the policy isolates the fleet's pods");
+    assertEquals(List.of("Ingress"), stream(spec.path("policyTypes")).map(JsonNode::asText).toList());
+    Set<Integer> clusterPorts = new TreeSet<>();
+    boolean httpOpen = false;
+    for (JsonNode rule : spec.path("ingress")) {
+      Set<Integer> ports = new TreeSet<>();
+      rule.path("ports").forEach(p -> ports.add(p.path("port").asInt()));
+      assertFalse(ports.isEmpty(), "every rule names its ports: " + rule);
+      if (ports.contains(artery) || ports.contains(management)) {
+        assertFalse(ports.contains(http), "the cluster ports' rule is theirs alone: " + rule);
+        assertEquals(1, rule.path("from").size(), rule.toString());
+        JsonNode from = rule.path("from").get(0);
+        assertTrue(from.path("namespaceSelector").isMissingNode() && from.path("ipBlock").isMissingNode(), rule.toString());
+        JsonNode selector = from.path("podSelector").path("matchLabels");
+        assertEquals(m.statefulSet().path("metadata").path("labels").path("app.kubernetes.io/instance").asText(),
+            selector.path("app.kubernetes.io/instance").asText(), "only this release's pods: " + selector);
+        assertTrue(selects(selector, podLabels), "the fleet's own pods are admitted");
+        clusterPorts.addAll(ports);
+      } else {
+        assertEquals(Set.of(http), ports);
+        httpOpen = rule.path("from").isMissingNode() || rule.path("from").isEmpty();
+      }
+    }
+    assertEquals(Set.of(artery, management), clusterPorts);
+    assertTrue(httpOpen, "HTTP is open by default (clients, probes)");
+
+    Manifests restricted = render(Map.of("networkPolicy", Map.of("httpFrom",
+        List.of(Map.of("namespaceSelector", Map.of("matchLabels", Map.of("kubernetes.io/metadata.name", "edge")))))));
+    JsonNode httpRule = stream(restricted.one("NetworkPolicy").path("spec").path("ingress"))
+        .filter(r -> r.path("ports").get(0).path("port").asInt() == http).findFirst().orElseThrow();
+    assertEquals("edge", httpRule.path("from").get(0).path("namespaceSelector").path("matchLabels")
+        .path("kubernetes.io/metadata.name").asText());
+    assertTrue(render(Map.of("networkPolicy", Map.of("enabled", false))).find("NetworkPolicy").isEmpty());
+  }
+
   // ------------------------------------------------------------------ RBAC
 
   /**
@@ -324,12 +412,23 @@ class HelmChartTest {
     client.apps().statefulSets().inNamespace(NAMESPACE).resource(new StatefulSetBuilder()
         .withNewMetadata().withName(statefulSet).withNamespace(NAMESPACE).endMetadata()
         .withNewSpec().withReplicas(2).withServiceName(statefulSet).endSpec().build()).create();
+    for (int ordinal = 0; ordinal < 3; ordinal++) {
+      client.pods().inNamespace(NAMESPACE).resource(new PodBuilder().withNewMetadata().withName(statefulSet + "-" + ordinal)
+          .withNamespace(NAMESPACE).endMetadata().withNewStatus().withPodIP("10.1.2." + (3 + ordinal)).endStatus()
+          .build()).create();
+    }
     drain();
     KubernetesProvisioner provisioner = new KubernetesProvisioner(client, NAMESPACE, statefulSet, 4, Runnable::run);
     provisioner.addNode().toCompletableFuture().join();
-    provisioner.removeNode("pekko://lorafleet@10.1.2.4:25520").toCompletableFuture().join();
+    assertTrue(provisioner.canRemove("pekko://lorafleet@10.1.2.5:25520"), "the highest ordinal of 3 replicas");
+    provisioner.removeNode("pekko://lorafleet@10.1.2.5:25520").toCompletableFuture().join();
     List<Access> needed = new ArrayList<>(drain());
     assertTrue(needed.stream().anyMatch(a -> a.verb().equals("patch") || a.verb().equals("update")), needed::toString);
+    // Scaling goes through the scale subresource only: the Role lets nobody patch or update the StatefulSet
+    // itself (its pod template: image, command, volumes).
+    for (Access a : needed) {
+      assertFalse(a.resource().equals("statefulsets") && !a.verb().equals("get"), () -> "writes the StatefulSet: " + a);
+    }
     // KubernetesApiServiceDiscovery: GET /api/v1/namespaces/{ns}/pods?labelSelector=app%3D{name}
     needed.add(Access.of("GET", "/api/v1/namespaces/" + NAMESPACE + "/pods?labelSelector=app%3D" + statefulSet));
 
@@ -343,6 +442,10 @@ class HelmChartTest {
       assertTrue(stream(role.path("rules")).anyMatch(a::allowedBy), () -> a + " is not granted by " + role.path("rules"));
     }
     assertTrue(stream(role.path("rules")).anyMatch(Access.of("GET", "/api/v1/namespaces/" + NAMESPACE + "/pods?watch=true")::allowedBy));
+    for (String verb : List.of("PATCH", "PUT", "DELETE")) {
+      Access write = Access.of(verb, "/apis/apps/v1/namespaces/" + NAMESPACE + "/statefulsets/" + statefulSet);
+      assertFalse(stream(role.path("rules")).anyMatch(write::allowedBy), () -> write + " is granted: " + role.path("rules"));
+    }
   }
 
   /** The requests the mock server received since the last call, as RBAC accesses. */

@@ -7,9 +7,11 @@ import io.lorafleet.actors.routing.GenerationService;
 import io.lorafleet.actors.routing.NodeFailedException;
 import io.lorafleet.actors.routing.RequestRelay;
 import io.lorafleet.runtime.engine.SamplingParams;
+import io.lorafleet.runtime.errors.OverloadedException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
@@ -29,7 +31,9 @@ import org.apache.pekko.stream.typed.javadsl.ActorSource;
  * Runs one generation for the HTTP layer: on this node (through its generation service's pipeline, which
  * leases the adapter, submits to the batch builder and streams the events back) or, when the fleet view
  * routes it elsewhere, through a relay to another node's same pipeline; hands back the token stream. A
- * stream cancelled before its end (the client went away) cancels the request in the engine. Latency
+ * stream cancelled before its end (the client went away) cancels the request in the engine. Every admitted
+ * generation is tracked in {@link InFlightGenerations} (a drain stops admitting, waits for them, and at its
+ * deadline ends them with an error event). Latency
  * metrics are taken here, off the engine thread.
  */
 final class GenerationGateway {
@@ -65,6 +69,9 @@ final class GenerationGateway {
    */
   CompletionStage<Generation> start(GenerationRequest request) {
     long arrival = System.nanoTime();
+    if (!InFlightGenerations.get(node.system()).admitting()) {
+      return CompletableFuture.failedStage(new OverloadedException("this node is shutting down; retry on another node"));
+    }
     CompletionStage<FleetView.RouteDecision> route = AskPattern.ask(node.fleet().view(),
         replyTo -> new FleetView.Route(request.adapter().id(), Set.of(), replyTo), ROUTE_TIMEOUT,
         node.system().scheduler());
@@ -135,8 +142,9 @@ final class GenerationGateway {
         OverflowStrategy.fail()).preMaterialize(node.system());
   }
 
-  private Source<GenerationEvent, NotUsed> observed(Source<GenerationEvent, NotUsed> events, long arrival,
+  private Source<GenerationEvent, NotUsed> observed(Source<GenerationEvent, NotUsed> admitted, long arrival,
       Runnable cancel) {
+    Source<GenerationEvent, NotUsed> events = InFlightGenerations.get(node.system()).track(admitted, cancel);
     AtomicBoolean ended = new AtomicBoolean();
     long[] last = {0};
     return events.map(e -> {

@@ -1,6 +1,7 @@
 package io.lorafleet.actors.http;
 
 import io.lorafleet.actors.adapters.AdapterRegistry;
+import io.lorafleet.runtime.errors.OverloadedException;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -39,7 +40,11 @@ final class LoraxApi {
             node.model().backend().name())));
   }
 
+  /** 200 while the node admits generations; 503 once it drains (load balancers stop sending it requests). */
   HttpResponse health() {
+    if (!InFlightGenerations.get(node.system()).admitting()) {
+      return ErrorMapping.toResponse(new OverloadedException("this node is shutting down"));
+    }
     return HttpResponses.json(LoraxCodec.health());
   }
 }

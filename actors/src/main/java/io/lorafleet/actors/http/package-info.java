@@ -11,7 +11,9 @@
  * {@code routing.ServedGeneration}) → the codec renders the events (JSON or Server-Sent Events). Route
  * handlers ({@code OpenAiApi}, {@code LoraxApi}) only connect the three. A request is checked once: its
  * sampling parameters when they are made, the rest by the engine when it is submitted. Every error becomes
- * a JSON body in one place ({@link io.lorafleet.actors.http.ErrorMapping}), also inside streams.
+ * a JSON body in one place ({@link io.lorafleet.actors.http.ErrorMapping}), also inside streams. Admitted
+ * generations are tracked in {@link io.lorafleet.actors.http.InFlightGenerations}, which a drain uses to
+ * stop admitting (503, {@code /health} 503), wait for them, and end the rest with an error event.
  *
  * <p>The output-constraint fields of both APIs ({@code response_format}, {@code guided_*}, {@code grammar})
  * are read by {@link io.lorafleet.actors.http.OutputConstraintFields} into {@code SamplingParams.constraint()};

@@ -12,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -45,6 +46,7 @@ public final class LoraFleetNode implements AutoCloseable {
    */
   public static LoraFleetNode start(Config config, EngineConfig engineConfig, BackendConfig backendConfig) {
     NodeSettings settings = NodeSettings.from(config);
+    ClusterTransport.check(config);
     String token = readToken(settings.adminTokenFile());
     Path modelDir = settings.modelDir() != null ? settings.modelDir() : LoraFleetCli.bundledModel();
     if (!Files.isDirectory(modelDir)) {
@@ -122,11 +124,18 @@ public final class LoraFleetNode implements AutoCloseable {
     system.getWhenTerminated().toCompletableFuture().join();
   }
 
+  /**
+   * Stops the node through its coordinated shutdown (the drain: stop admitting, let in-flight generations
+   * end or cut them with an error event at {@code lorafleet.drain.timeout}, leave the cluster), then closes
+   * the model. SIGTERM runs the same shutdown (Pekko's JVM shutdown hook, and this method from the serve
+   * command's hook, which waits for it before the engine closes).
+   */
   @Override
   public void close() {
     system.terminate();
     try {
-      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      Duration wait = system.settings().config().getDuration("lorafleet.drain.timeout").plusSeconds(60);
+      system.getWhenTerminated().toCompletableFuture().get(wait.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (ExecutionException | TimeoutException e) {

@@ -45,7 +45,7 @@ import org.apache.pekko.http.javadsl.ServerBinding;
  * nodes, placed by {@link AdapterShardAllocation}) and the {@link ClusterSupervisor} singleton (with the
  * provisioner {@link Provisioners} names), registers the adapters directory ({@link AdapterDirectory}),
  * binds the HTTP server, then starts announcing the node's capacity and load ({@link LoadReporter}). A drain
- * the generation service asks for is run by {@link NodeDrain}.
+ * the generation service asks for, and every coordinated shutdown (SIGTERM), is run by {@link NodeDrain}.
  */
 public final class NodeGuardian {
   /** Messages of the guardian. */
@@ -142,7 +142,10 @@ public final class NodeGuardian {
           }
           InetSocketAddress addr = b.binding().localAddress();
           ctx.getLog().info("serving {} on http://{}:{}", s.handles().modelName(), addr.getHostString(), addr.getPort());
-          ActorRef<NodeDrain.Command> drain = s.service() == null ? null : announce(ctx, s, b.binding(), addr);
+          ActorRef<LoadReporter.Command> reporter = s.service() == null ? null : announce(ctx, s, addr);
+          ActorRef<NodeDrain.Command> drain = ctx.spawn(NodeDrain.create(
+              NodeDrain.Settings.from(ctx.getSystem().settings().config()), b.binding(), reporter, s.service(),
+              s.model().engine()), "drain");
           ready.complete(addr);
           return serving(ctx, b.binding(), drain);
         })
@@ -153,9 +156,8 @@ public final class NodeGuardian {
         .build();
   }
 
-  /** A serving node starts announcing its capacity and load; returns what drains it. */
-  private static ActorRef<NodeDrain.Command> announce(ActorContext<Command> ctx, Started s, ServerBinding binding,
-      InetSocketAddress addr) {
+  /** A serving node starts announcing its capacity and load; returns its reporter. */
+  private static ActorRef<LoadReporter.Command> announce(ActorContext<Command> ctx, Started s, InetSocketAddress addr) {
     String node = Cluster.get(ctx.getSystem()).selfMember().address().toString();
     var engineConfig = s.model().engine().config();
     long memory = s.fleet().deviceMemoryBytes() > 0 ? s.fleet().deviceMemoryBytes() : engineConfig.kvCacheBytes();
@@ -166,16 +168,14 @@ public final class NodeGuardian {
         "load-reporter");
     ctx.getLog().info("announced capacity: {} bytes, {} adapter slots, batch {}", capacity.deviceMemoryBytes(),
         capacity.adapterSlots(), capacity.maxBatch());
-    return ctx.spawn(NodeDrain.create(binding, reporter, s.service(), s.model().engine()), "drain");
+    return reporter;
   }
 
   private static Behavior<Command> serving(ActorContext<Command> ctx, ServerBinding binding,
       ActorRef<NodeDrain.Command> drain) {
     return Behaviors.receive(Command.class)
         .onMessage(DrainRequested.class, d -> {
-          if (drain != null) {
-            drain.tell(new NodeDrain.Start(d.reason()));
-          }
+          drain.tell(new NodeDrain.Start(d.reason()));
           return Behaviors.same();
         })
         .onSignal(PostStop.class, sig -> {

@@ -22,8 +22,10 @@ import org.apache.pekko.serialization.SerializerWithStringManifest;
 /**
  * Serializes the {@link CrossNode} messages with Kryo. The manifest is the class name; only the types the
  * packages contribute ({@link CrossNodeTypes}, named in {@code lorafleet.serialization.cross-node-types})
- * are ever written or read, so a peer cannot make this node instantiate anything else. Kryo instances are
- * not thread-safe: they come from a pool.
+ * are ever written or read, so a peer cannot make this node instantiate anything else. Every length a
+ * message declares (arrays, strings) is checked against the bytes left before anything is allocated
+ * ({@link LengthBoundedSerializers}); a malformed message is refused with {@link NotSerializableException}.
+ * Kryo instances are not thread-safe: they come from a pool.
  */
 public final class KryoMessageSerializer extends SerializerWithStringManifest {
   /** The configuration list of {@link CrossNodeTypes} implementations, in registration order. */
@@ -60,6 +62,7 @@ public final class KryoMessageSerializer extends SerializerWithStringManifest {
     for (Class<?> c : registered) {
       kryo.register(c, id++);
     }
+    LengthBoundedSerializers.install(kryo, registered);
     return kryo;
   }
 
@@ -120,9 +123,13 @@ public final class KryoMessageSerializer extends SerializerWithStringManifest {
     }
     Kryo kryo = pool.obtain();
     try (Input in = new Input(bytes)) {
-      return kryo.readObject(in, type);
-    } finally {
+      Object message = kryo.readObject(in, type);
       pool.free(kryo);
+      return message;
+    } catch (RuntimeException e) { // a malformed message: refused, and this Kryo (maybe mid-graph) is dropped
+      var refused = new NotSerializableException(manifest + ": malformed message (" + e.getMessage() + ")");
+      refused.initCause(e);
+      throw refused;
     }
   }
 
@@ -142,7 +149,7 @@ public final class KryoMessageSerializer extends SerializerWithStringManifest {
 
     @Override
     public ActorRef<?> read(Kryo kryo, Input input, Class<? extends ActorRef<?>> type) {
-      return resolver.resolveActorRef(input.readString());
+      return resolver.resolveActorRef(LengthBoundedSerializers.readString(input));
     }
   }
 

@@ -219,6 +219,87 @@ class KryoMessageSerializerTest {
         ClusterSupervisor.Decision.class, ClusterSupervisor.Decision[].class));
   }
 
+  /** What this thread allocated while the action ran (HotSpot's per-thread allocation counter). */
+  private static long allocatedBy(Runnable action) {
+    var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long before = threads.getCurrentThreadAllocatedBytes();
+    action.run();
+    return threads.getCurrentThreadAllocatedBytes() - before;
+  }
+
+  private static byte[] varInt(int value) {
+    var out = new com.esotericsoftware.kryo.io.Output(8);
+    out.writeVarInt(value, true);
+    return out.toBytes();
+  }
+
+  private void assertRefusedCheaply(KryoMessageSerializer kryo, byte[] payload, String manifest) {
+    long allocated = allocatedBy(() -> {
+      var e = assertThrows(java.io.NotSerializableException.class, () -> kryo.fromBinary(payload, manifest), manifest);
+      assertTrue(e.getMessage().contains("malformed"), e.getMessage());
+    });
+    assertTrue(allocated < 1 << 20, manifest + ": refusing a " + payload.length + "-byte payload allocated "
+        + allocated + " bytes");
+  }
+
+  @Test
+  void declaredLengthsBeyondTheBytesLeftAreRefusedBeforeAnythingIsAllocated() throws Exception {
+    Serialization serialization = SerializationExtension.get(Adapter.toClassic(testKit.system()));
+    KryoMessageSerializer kryo = (KryoMessageSerializer) serialization.serializerFor(RegisteredAdapter.class);
+    // The case: 4 bytes claiming 200M ints (Kryo alone allocates 800 MB, or fails with OutOfMemoryError
+    // for lengths near Integer.MAX_VALUE). Every registered array type, with a small and a huge claim.
+    assertEquals(4, varInt(200_000_001).length);
+    int arrays = 0;
+    for (Class<?> c : KryoMessageSerializer.registeredTypes(testKit.system().settings().config())) {
+      if (c.isArray()) {
+        arrays++;
+        for (int claimed : new int[] {200_000_000, Integer.MAX_VALUE - 1}) {
+          assertRefusedCheaply(kryo, varInt(claimed + 1), c.getName());
+        }
+        // a claim one larger than the bytes that follow, with those bytes present
+        byte[] almost = new byte[64];
+        byte[] header = varInt(64 + 1);
+        System.arraycopy(header, 0, almost, 0, header.length);
+        assertRefusedCheaply(kryo, almost, c.getName());
+      }
+    }
+    assertEquals(8, arrays); // NodeResidency[], int[], int[][], float[], float[][], double[], String[], Decision[]
+    // A string field claiming 200M characters (UTF-8 form: flag bit, then the count + 1).
+    var header = new com.esotericsoftware.kryo.io.Output(8);
+    header.writeVarIntFlag(true, 200_000_001, true);
+    assertRefusedCheaply(kryo, header.toBytes(), RegisteredAdapter.class.getName());
+    // An array inside a real message: a relayed request whose prompt claims 200M tokens.
+    ActorRef<RelayEvent> relay = testKit.<RelayEvent>createTestProbe().ref();
+    byte[] real = kryo.toBinary(new GenerationService.Generate("r", 1, new int[] {1000, 5}, "adapter-qv-r8", null,
+        WireParams.of(SamplingParams.greedy(3)), relay));
+    byte[] prompt = kryo.toBinary(new int[] {1000, 5}); // the array alone: its length + 1, then the elements
+    assertEquals(3, prompt[0]);
+    int at = indexOf(real, prompt);
+    assertTrue(at > 0, "the prompt's encoding is in the message");
+    byte[] claim = varInt(200_000_001);
+    byte[] forged = new byte[real.length - 1 + claim.length];
+    System.arraycopy(real, 0, forged, 0, at);
+    System.arraycopy(claim, 0, forged, at, claim.length);
+    System.arraycopy(real, at + 1, forged, at + claim.length, real.length - at - 1);
+    assertRefusedCheaply(kryo, forged, GenerationService.Generate.class.getName());
+    // The serializer keeps working after refusals.
+    assertEquals(new RegisteredAdapter("file:/adapters/a", true), roundTrip(new RegisteredAdapter("file:/adapters/a", true)));
+    assertEquals("\u00e9t\u00e9", ((RegisteredAdapter) roundTrip(new RegisteredAdapter("\u00e9t\u00e9", false))).source());
+  }
+
+  private static int indexOf(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
   @Test
   void actorRefsResolveToTheSameActor() {
     var probe = testKit.<AdapterEntity.Resolution>createTestProbe();
