@@ -202,10 +202,11 @@ class ConstrainedGenerationTest {
 
   @Test
   void unsupportedKeywordsAreRefusedAtSubmitNamingThem() {
-    SamplingParams p = SamplingParams.builder().constraint(OutputConstraint.jsonSchema(
-        "{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\",\"format\":\"email\"}}}")).build();
+    // SamplingParams compiles its constraint when it is made: the refusal comes before anything is queued.
     ConstraintException e = assertThrows(ConstraintException.class,
-        () -> le.engine().submit(new GenerateRequest("bad", prompt, null, p), new GenerationListener() {
+        () -> le.engine().submit(new GenerateRequest("bad", prompt, null, SamplingParams.builder().constraint(
+            OutputConstraint.jsonSchema("{\"type\":\"object\",\"properties\":{\"a\":{\"type\":\"string\","
+                + "\"format\":\"email\"}}}")).build()), new GenerationListener() {
           @Override
           public void onToken(String requestId, TokenOutput token) {}
 
