@@ -505,6 +505,34 @@ class HardeningHttpTest {
     assertTrue(sent.startsWith(": keep-alive\n\n") && sent.split("keep-alive").length - 1 >= 3, sent);
   }
 
+  // ------------------------------------------------------------------ 18: the disk cache
+
+  @Test
+  void theDiskCacheIsPrivateAndKeyedByIdAndSource() throws Exception {
+    // The node made its cache directory private when it started (before: created 0755 at the first download).
+    assertEquals(java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"),
+        Files.getPosixFilePermissions(work.resolve("cache")));
+    // A cache directory that belongs to another user is refused at start.
+    Path foreign = Files.createTempDirectory("foreign-cache");
+    Files.setOwner(foreign, foreign.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
+    Map<String, Object> conf = new HashMap<>();
+    conf.put("lorafleet.adapters.cache.disk-dir", foreign.toString());
+    Path w = Files.createTempDirectory("hardening-foreign");
+    io.lorafleet.runtime.cli.CliInputException refused = org.junit.jupiter.api.Assertions.assertThrows(
+        io.lorafleet.runtime.cli.CliInputException.class, () -> TestNode.start(w, conf, EngineConfig.DEFAULTS));
+    assertTrue(refused.getMessage().contains("nobody"), refused.getMessage());
+    // One id registered again with another source never finds the first source's files.
+    io.lorafleet.actors.adapters.AdapterFetcher fetcher = new io.lorafleet.actors.adapters.AdapterFetcher(
+        new io.lorafleet.actors.adapters.SourcePolicy(List.of(), List.of()), work.resolve("cache"), 1 << 20,
+        Duration.ofSeconds(1));
+    io.lorafleet.actors.adapters.AdapterSource a = new io.lorafleet.actors.adapters.AdapterSource(
+        io.lorafleet.actors.adapters.AdapterSource.Kind.URL, "http://127.0.0.1:1/lora/a");
+    io.lorafleet.actors.adapters.AdapterSource b = new io.lorafleet.actors.adapters.AdapterSource(
+        io.lorafleet.actors.adapters.AdapterSource.Kind.URL, "http://127.0.0.1:1/lora/b");
+    assertFalse(fetcher.dirFor("k", a).equals(fetcher.dirFor("k", b)));
+    assertEquals(fetcher.dirFor("k", a), fetcher.dirFor("k", a));
+  }
+
   /** Waits until nothing runs and no KV block is used; returns the engine's stats then. */
   JsonNode awaitIdle() throws InterruptedException {
     long deadline = System.nanoTime() + 20_000_000_000L;
