@@ -18,6 +18,16 @@ public final class PrivateDirectories {
 
   private PrivateDirectories() {}
 
+  /**
+   * {@code $XDG_CACHE_HOME/lorafleet/<name>} or {@code ~/.cache/lorafleet/<name>}: under the user's home, not
+   * a shared {@code /tmp} (made private by {@link #create} when used).
+   */
+  public static Path defaultDir(String name) {
+    String xdg = System.getenv("XDG_CACHE_HOME");
+    Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+    return base.resolve("lorafleet").resolve(name).toAbsolutePath().normalize();
+  }
+
   /** Creates {@code dir} (and missing parents) if needed and makes it private; returns it. */
   public static Path create(Path dir) throws IOException {
     Files.createDirectories(dir);

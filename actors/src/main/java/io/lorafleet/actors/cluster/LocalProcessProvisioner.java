@@ -2,7 +2,6 @@ package io.lorafleet.actors.cluster;
 
 import com.typesafe.config.Config;
 import io.lorafleet.actors.adapters.PrivateDirectories;
-import io.lorafleet.actors.node.NodeSettings;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -118,7 +117,7 @@ public final class LocalProcessProvisioner implements Provisioner {
       String address = addressPrefix() + port;
       List<String> cmd = command(port);
       String dir = config.getString("lorafleet.cluster.supervisor.local-process.log-dir");
-      Path logDir = dir.isEmpty() ? NodeSettings.defaultPrivateDir("node-logs") : Path.of(dir);
+      Path logDir = dir.isEmpty() ? PrivateDirectories.defaultDir("node-logs") : Path.of(dir);
       try {
         PrivateDirectories.create(logDir); // node logs hold prompts' errors and adapter names: 0700
         File logFile = logDir.resolve("node-" + port + ".log").toFile();

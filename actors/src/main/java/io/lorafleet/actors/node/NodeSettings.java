@@ -2,6 +2,7 @@ package io.lorafleet.actors.node;
 
 import com.typesafe.config.Config;
 import io.lorafleet.actors.adapters.CachePolicy;
+import io.lorafleet.actors.adapters.PrivateDirectories;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -49,7 +50,7 @@ public record NodeSettings(
     }
     Path disk = optionalPath(c.getString("adapters.cache.disk-dir"));
     if (disk == null) {
-      disk = defaultPrivateDir("adapter-cache");
+      disk = PrivateDirectories.defaultDir("adapter-cache");
     }
     return new NodeSettings(
         c.getString("http.host"),
@@ -72,16 +73,6 @@ public record NodeSettings(
         new CachePolicy(c.getInt("adapters.cache.device-slots"), c.getBytes("adapters.cache.cpu-bytes"),
             c.getBytes("adapters.cache.disk-bytes"), c.getDuration("adapters.cache.frequency-weight")),
         disk);
-  }
-
-  /**
-   * {@code $XDG_CACHE_HOME/lorafleet/<name>} or {@code ~/.cache/lorafleet/<name>}: under the user's home, not
-   * a shared {@code /tmp} (created 0700 when used).
-   */
-  public static Path defaultPrivateDir(String name) {
-    String xdg = System.getenv("XDG_CACHE_HOME");
-    Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-    return base.resolve("lorafleet").resolve(name).toAbsolutePath().normalize();
   }
 
   private static Path optionalPath(String s) {
