@@ -54,7 +54,13 @@ public final class AdapterEntity extends AbstractBehavior<AdapterEntity.Command>
    * Answer to {@link Resolve}: {@code source} is null when the adapter is not registered (or being removed,
    * then {@code removing} is true).
    */
-  public record Resolution(String id, String source, boolean pinned, boolean removing) implements CrossNode {}
+  public record Resolution(String id, String source, boolean pinned, boolean removing, boolean provisional)
+      implements CrossNode {
+    public Resolution(String id, String source, boolean pinned, boolean removing) {
+      this(id, source, pinned, removing, false);
+    }
+  }
+
 
   /** Registers the adapter with a source (already checked by the caller's {@link SourcePolicy}). */
   public record Register(String source, ActorRef<RegisterResult> replyTo) implements Command, CrossNode {}
@@ -137,6 +143,8 @@ public final class AdapterEntity extends AbstractBehavior<AdapterEntity.Command>
   private long rateNanos = System.nanoTime();
   private long lastUseMillis;
   private boolean removing;
+  /** Registered on first use and not loaded anywhere yet. */
+  private boolean provisional;
   private final Set<String> awaitingUnload = new HashSet<>();
   private final List<ActorRef<RemoveResult>> removeWaiters = new ArrayList<>();
 
@@ -173,8 +181,9 @@ public final class AdapterEntity extends AbstractBehavior<AdapterEntity.Command>
     } else if (registration != null) {
       r.replyTo().tell(new Resolution(id, registration.source(), registration.pinned(), false));
     } else if (r.autoSource() != null) {
+      provisional = true;
       writeRegistration(new RegisteredAdapter(r.autoSource(), false),
-          () -> r.replyTo().tell(new Resolution(id, registration.source(), registration.pinned(), false)));
+          () -> r.replyTo().tell(new Resolution(id, registration.source(), registration.pinned(), false, true)));
     } else {
       r.replyTo().tell(new Resolution(id, null, false, false));
     }
@@ -188,6 +197,7 @@ public final class AdapterEntity extends AbstractBehavior<AdapterEntity.Command>
       writeRegistration(new RegisteredAdapter(r.source(), false),
           () -> r.replyTo().tell(new RegisterResult(id, r.source(), true, null)));
     } else if (registration.source().equals(r.source())) {
+      provisional = false;
       r.replyTo().tell(new RegisterResult(id, r.source(), false, null));
     } else {
       r.replyTo().tell(new RegisterResult(id, registration.source(), false, "adapter " + id
@@ -212,8 +222,31 @@ public final class AdapterEntity extends AbstractBehavior<AdapterEntity.Command>
     return this;
   }
 
+  /**
+   * A registration made on first use ({@link Resolution#provisional}) whose load failed (a node reports the
+   * adapter absent with an error) goes again, unless some node has loaded it meanwhile: failed sources do not
+   * stay registered.
+   */
+  private void dropIfProvisionalFailed(NodeResidency n) {
+    boolean loadedSomewhere = nodes.values().stream()
+        .anyMatch(x -> x.tier() == Tier.CPU || x.tier() == Tier.DEVICE);
+    if (!provisional || removing || registration == null || loadedSomewhere || n.tier() != Tier.UNKNOWN
+        || n.lastError() == null) {
+      return;
+    }
+    getContext().getLog().info("adapter {} registered on first use did not load: unregistered again", id);
+    provisional = false;
+    registration = null;
+    replicator.askUpdate(replyTo -> new Replicator.Update<>(AdapterRegistry.KEY, LWWMap.create(),
+            AdapterRegistry.writeConsistency(), replyTo, map -> map.remove(self, id)),
+        rsp -> new RegistryWritten(rsp, () -> { }));
+  }
+
   private Behavior<Command> onReport(Report r) {
     NodeResidency n = r.residency();
+    if (n.tier() == Tier.CPU || n.tier() == Tier.DEVICE) {
+      provisional = false;
+    }
     NodeResidency before = nodes.get(n.node());
     // A node's first report to this incarnation of the entity (it may have moved) is the baseline.
     long delta = before == null ? 0 : n.hits() - before.hits();
@@ -228,6 +261,7 @@ public final class AdapterEntity extends AbstractBehavior<AdapterEntity.Command>
     } else {
       nodes.put(n.node(), n);
     }
+    dropIfProvisionalFailed(n);
     if (removing && n.tier() != Tier.UNKNOWN && awaitingUnload.add(n.node())) {
       n.store().tell(new AdapterStore.Unload(id, getContext().getSelf()));
     } else if (registration == null && !removing && n.tier() != Tier.UNKNOWN) {

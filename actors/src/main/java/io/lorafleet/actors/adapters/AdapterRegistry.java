@@ -38,6 +38,30 @@ public final class AdapterRegistry {
     return map.put(node, id, value);
   }
 
+  /**
+   * Whether adapter {@code id} is registered: this node's replica first, then a majority (a registration
+   * made elsewhere moments ago may not have reached this replica). Reads only the replicated map: an id
+   * nobody registered never starts a sharded entity.
+   */
+  static CompletionStage<Boolean> isRegistered(ActorSystem<?> system, String id, Duration timeout) {
+    var replicator = DistributedData.get(system).replicator();
+    CompletionStage<Replicator.GetResponse<LWWMap<String, RegisteredAdapter>>> local = AskPattern.ask(replicator,
+        replyTo -> new Replicator.Get<>(KEY, Replicator.readLocal(), replyTo), timeout, system.scheduler());
+    return local.thenCompose(rsp -> {
+      if (contains(rsp, id)) {
+        return java.util.concurrent.CompletableFuture.completedFuture(true);
+      }
+      CompletionStage<Replicator.GetResponse<LWWMap<String, RegisteredAdapter>>> majority = AskPattern.ask(replicator,
+          replyTo -> new Replicator.Get<>(KEY, readConsistency(), replyTo), timeout, system.scheduler());
+      return majority.thenApply(m -> contains(m, id));
+    });
+  }
+
+  private static boolean contains(Replicator.GetResponse<LWWMap<String, RegisteredAdapter>> rsp, String id) {
+    return rsp instanceof Replicator.GetSuccess<LWWMap<String, RegisteredAdapter>> ok
+        && ok.get(KEY).getEntries().containsKey(id);
+  }
+
   /** All registered adapters as this node's replica knows them, sorted by id. */
   public static CompletionStage<Map<String, RegisteredAdapter>> snapshot(ActorSystem<?> system, Duration timeout) {
     var replicator = DistributedData.get(system).replicator();

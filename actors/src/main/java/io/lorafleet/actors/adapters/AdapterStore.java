@@ -4,6 +4,7 @@ import io.lorafleet.actors.metrics.ServerMetrics;
 import io.lorafleet.actors.serialization.CrossNode;
 import io.lorafleet.runtime.engine.AdapterResidencyEvent;
 import io.lorafleet.runtime.engine.Engine;
+import io.lorafleet.runtime.errors.AdapterIncompatibleException;
 import io.lorafleet.runtime.errors.LoraFleetException;
 import io.lorafleet.runtime.errors.ModelFormatException;
 import io.lorafleet.runtime.errors.NotFoundException;
@@ -95,6 +96,9 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
   private record Resolved(String id, AdapterEntity.Resolution resolution, Throwable failure, boolean fromRegistry)
       implements Command {}
 
+  /** Whether an adapter is in the replicated registry (before its entity is asked). */
+  private record Checked(String id, boolean registered, Throwable failure) implements Command {}
+
   private record Fetched(String id, AdapterFetcher.Fetched fetched, Throwable failure) implements Command {}
 
   private record Loaded(String id, LoraAdapter adapter, Throwable failure) implements Command {}
@@ -172,6 +176,8 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
     long lastUseNanos;
     long lastUseMillis;
     String lastError;
+    /** The entity registered it for this load (first use): a failed load drops the registration again. */
+    boolean provisional;
     /** Non-null while it is being removed from this node: who waits for that. */
     List<ActorRef<AdapterEntity.Command>> removal;
 
@@ -243,6 +249,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
         .onMessage(PinChanged.class, this::onPinChanged)
         .onMessage(Drop.class, this::onDrop)
         .onMessage(GetSnapshot.class, this::onGetSnapshot)
+        .onMessage(Checked.class, this::onChecked)
         .onMessage(Resolved.class, this::onResolved)
         .onMessage(Fetched.class, this::onFetched)
         .onMessage(Loaded.class, this::onLoaded)
@@ -288,11 +295,41 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
       } else {
         s.phase = Phase.RESOLVING;
         String id = a.id();
-        getContext().ask(AdapterEntity.Resolution.class, sharding.entityRefFor(AdapterEntity.TYPE_KEY, id),
-            RESOLVE_TIMEOUT,
-            replyTo -> new AdapterEntity.Resolve(a.autoSource(), config.node(), getContext().getSelf(), replyTo),
-            (res, err) -> new Resolved(id, res, err, false));
+        if (a.autoSource() == null) {
+          // An unknown id is answered from the replicated registry, without starting its entity.
+          getContext().pipeToSelf(AdapterRegistry.isRegistered(getContext().getSystem(), id, RESOLVE_TIMEOUT),
+              (known, err) -> new Checked(id, known != null && known, err));
+        } else {
+          resolve(id, a.autoSource());
+        }
       }
+    }
+    return this;
+  }
+
+  private void resolve(String id, String autoSource) {
+    getContext().ask(AdapterEntity.Resolution.class, sharding.entityRefFor(AdapterEntity.TYPE_KEY, id),
+        RESOLVE_TIMEOUT,
+        replyTo -> new AdapterEntity.Resolve(autoSource, config.node(), getContext().getSelf(), replyTo),
+        (res, err) -> new Resolved(id, res, err, false));
+  }
+
+  private Behavior<Command> onChecked(Checked c) {
+    CachedAdapter s = entries.get(c.id());
+    if (s == null || s.phase != Phase.RESOLVING) {
+      return this;
+    }
+    if (c.failure() != null || !c.registered()) {
+      // Nothing is reported to the adapter's entity: that would start it for an id nobody registered.
+      s.phase = Phase.ABSENT;
+      failWaiters(s, c.failure() != null
+          ? new OverloadedException("the adapter registry did not answer in time for adapter " + c.id())
+          : new NotFoundException("unknown adapter " + c.id() + " (not registered; see GET /v1/models)"));
+      if (s.leases == 0 && s.download == null && !s.removing()) {
+        entries.remove(s.id);
+      }
+    } else {
+      resolve(c.id(), null);
     }
     return this;
   }
@@ -365,6 +402,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
       return this;
     }
     s.pinned = res.pinned();
+    s.provisional = res.provisional();
     startLoad(s);
     return this;
   }
@@ -377,9 +415,9 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
       loadWeights(s);
       return;
     }
-    if (s.download != null || config.fetcher().cached(id)) {
+    if (s.download != null || config.fetcher().cached(id, s.source)) {
       hit(Tier.DISK);
-      s.dir = config.fetcher().dirFor(id);
+      s.dir = config.fetcher().dirFor(id, s.source);
       loadWeights(s);
       return;
     }
@@ -430,6 +468,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
     if (l.failure() != null) {
       LoraFleetException e = asLoraFleet(l.failure());
       getContext().getLog().warn("adapter {} failed to load from {}: {}", s.id, s.dir, e.getMessage());
+      e = withoutPath(e, s.dir, s.id);
       if (s.download != null) {
         deleteDownload(s);
       }
@@ -438,6 +477,7 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
     }
     s.setWeights(l.adapter());
     s.lastError = null;
+    s.provisional = false;
     counters.get(Tier.CPU).loads++;
     config.metrics().cacheLoad("cpu");
     getContext().getLog().info("adapter {} resident on tier cpu ({} KiB, rank {})", s.id, s.adapter.bytes() >> 10,
@@ -462,6 +502,12 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
   }
 
   private void failLoad(CachedAdapter s, LoraFleetException e, boolean forget) {
+    if (s.provisional) {
+      // Registered on first use by this very load, which failed: the entity drops the registration when it
+      // hears this failure (the report below); nothing of it stays here either.
+      s.provisional = false;
+      forget = true;
+    }
     s.phase = Phase.ABSENT;
     s.source = null; // ask the entity again next time: the registration may change after a failure
     s.lastError = e.getMessage();
@@ -572,10 +618,12 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
   }
 
   private void deleteDownload(CachedAdapter s) {
-    String id = s.id;
+    Path dir = s.dir;
     s.download = null;
     s.dir = null;
-    CompletableFuture.runAsync(() -> config.fetcher().delete(id), blocking);
+    if (dir != null) {
+      CompletableFuture.runAsync(() -> config.fetcher().delete(dir), blocking);
+    }
   }
 
   private Behavior<Command> onUnload(Unload u) {
@@ -725,6 +773,22 @@ public final class AdapterStore extends AbstractBehavior<AdapterStore.Command> {
     if (t instanceof LoraFleetException e) {
       return e;
     }
-    return new ModelFormatException("adapter could not be loaded: " + t, t);
+    return new ModelFormatException("adapter could not be loaded (" + t.getClass().getSimpleName() + ")", t);
+  }
+
+  /**
+   * A load error as clients see it: the adapter's directory (under a root, or in the disk cache) is named
+   * by the adapter's id, so no server path reaches them (the log has it).
+   */
+  private static LoraFleetException withoutPath(LoraFleetException e, Path dir, String id) {
+    if (dir == null || e.getMessage() == null || !e.getMessage().contains(dir.toString())) {
+      return e;
+    }
+    String m = e.getMessage().replace(dir.toString(), "adapter " + id);
+    return switch (e) {
+      case AdapterIncompatibleException a -> new AdapterIncompatibleException(m);
+      case ModelFormatException f -> new ModelFormatException(m);
+      default -> e;
+    };
   }
 }

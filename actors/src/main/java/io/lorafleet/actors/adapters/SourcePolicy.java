@@ -119,13 +119,13 @@ public final class SourcePolicy {
     }
     Path abs = p.isAbsolute() ? p.normalize() : roots.getFirst().resolve(p).normalize();
     if (roots.stream().noneMatch(abs::startsWith)) {
-      throw AdapterSourceException.refused(pathText + " is outside the configured adapter roots " + roots);
+      throw AdapterSourceException.refused(pathText + " is outside the configured adapter roots");
     }
     Path real;
     try {
       real = abs.toRealPath();
     } catch (IOException e) {
-      throw new NotFoundException("adapter directory " + abs + " not found");
+      throw new NotFoundException("adapter directory " + pathText + " not found");
     }
     boolean inside = false;
     for (Path root : roots) {
@@ -139,11 +139,11 @@ public final class SourcePolicy {
       }
     }
     if (!inside) {
-      throw AdapterSourceException.refused(pathText + " resolves (through a symbolic link) to " + real
-          + ", outside the configured adapter roots " + roots);
+      throw AdapterSourceException.refused(pathText + " resolves (through a symbolic link) to a place outside"
+          + " the configured adapter roots");
     }
     if (!Files.isDirectory(real)) {
-      throw new NotFoundException("adapter directory " + abs + " not found (not a directory)");
+      throw new NotFoundException("adapter directory " + pathText + " not found (not a directory)");
     }
     return new AdapterSource(AdapterSource.Kind.LOCAL, real.toString());
   }

@@ -1,6 +1,7 @@
 package io.lorafleet.actors.cluster;
 
 import com.typesafe.config.Config;
+import io.lorafleet.actors.adapters.PrivateDirectories;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -116,9 +117,9 @@ public final class LocalProcessProvisioner implements Provisioner {
       String address = addressPrefix() + port;
       List<String> cmd = command(port);
       String dir = config.getString("lorafleet.cluster.supervisor.local-process.log-dir");
-      Path logDir = dir.isEmpty() ? Path.of(System.getProperty("java.io.tmpdir"), "lorafleet-nodes") : Path.of(dir);
+      Path logDir = dir.isEmpty() ? PrivateDirectories.defaultDir("node-logs") : Path.of(dir);
       try {
-        Files.createDirectories(logDir);
+        PrivateDirectories.create(logDir); // node logs hold prompts' errors and adapter names: 0700
         File logFile = logDir.resolve("node-" + port + ".log").toFile();
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile));

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lorafleet.actors.adapters.AdapterConflictException;
 import io.lorafleet.actors.adapters.AdapterEntity;
+import io.lorafleet.actors.adapters.AdapterIds;
 import io.lorafleet.actors.adapters.AdapterRegistry;
 import io.lorafleet.actors.adapters.AdapterSource;
 import io.lorafleet.actors.adapters.AdapterStore;
@@ -22,7 +23,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -36,7 +36,6 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
  * status.
  */
 final class AdminApi {
-  private static final Pattern ADAPTER_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
   private static final Duration ASK = Duration.ofSeconds(10);
   /** Removal waits for in-flight requests, which may run long. */
   private static final Duration REMOVE_TIMEOUT = Duration.ofMinutes(10);
@@ -76,9 +75,7 @@ final class AdminApi {
 
   CompletionStage<HttpResponse> register(RequestFields body) {
     String id = body.requiredString("id");
-    if (!ADAPTER_ID.matcher(id).matches()) {
-      throw new InvalidRequestException("adapter id \"" + id + "\" must be 1-128 letters, digits, '.', '_' or '-'");
-    }
+    AdapterIds.check(id);
     if (id.equals(node.modelName())) {
       throw new InvalidRequestException("adapter id \"" + id + "\" is the base model's name");
     }

@@ -13,6 +13,7 @@ import io.lorafleet.runtime.errors.NotFoundException;
 import io.lorafleet.runtime.errors.OverloadedException;
 import io.lorafleet.runtime.tokenizer.ChatTemplateException;
 import io.lorafleet.runtime.tokenizer.TokenizerException;
+import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
@@ -54,11 +55,12 @@ public final class ErrorMapping {
       return new Problem(413, "payload_too_large", e.getMessage());
     }
     if (t instanceof LoraFleetException e) {
-      return new Problem(status(e), e.errorType(), e.getMessage(), e instanceof NodeFailedException);
+      int status = status(e);
+      return status == 500 ? internal(e.errorType(), t)
+          : new Problem(status, e.errorType(), e.getMessage(), e instanceof NodeFailedException);
     }
     if (t instanceof ChatTemplateException e) {
-      return e.raisedByTemplate() ? new Problem(422, "invalid_request", e.getMessage())
-          : new Problem(500, "chat_template", e.getMessage());
+      return e.raisedByTemplate() ? new Problem(422, "invalid_request", e.getMessage()) : internal("chat_template", t);
     }
     if (t instanceof TokenizerException e) {
       return new Problem(422, "invalid_request", e.getMessage());
@@ -66,8 +68,17 @@ public final class ErrorMapping {
     if (t instanceof TimeoutException) {
       return new Problem(503, "overloaded", "the node did not answer in time; retry later");
     }
-    log.error("unexpected error while serving a request", t);
-    return new Problem(500, "internal_error", "internal error: " + t);
+    return internal("internal_error", t);
+  }
+
+  /**
+   * A 500: the client gets a generic message with a reference; the log gets the reference with the
+   * exception and its stack trace (class names, paths and the like stay on the server).
+   */
+  private static Problem internal(String type, Throwable t) {
+    String reference = UUID.randomUUID().toString();
+    log.error("internal error {} while serving a request", reference, t);
+    return new Problem(500, type, "internal error (reference " + reference + "; the server's log has the details)");
   }
 
   private static int status(LoraFleetException e) {
@@ -80,6 +91,8 @@ public final class ErrorMapping {
       case AdapterSourceException s -> s.errorType().equals("adapter_source_refused") ? 403 : 400;
       case AdapterConflictException c -> 409;
       case OverloadedException o -> 503;
+      case GenerationTimeoutException g -> 504;
+      case ClientGoneException g -> 408;
       case AuthenticationException a -> a.disabled() ? 403 : 401;
       default -> 500;
     };

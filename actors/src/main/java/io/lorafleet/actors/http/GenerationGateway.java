@@ -15,13 +15,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.japi.Pair;
+import org.apache.pekko.japi.pf.PFBuilder;
+import org.apache.pekko.stream.ActorAttributes;
 import org.apache.pekko.stream.OverflowStrategy;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
@@ -41,6 +45,8 @@ final class GenerationGateway {
   /** Nodes a relayed request is tried on at most. */
   private static final int MAX_ATTEMPTS = 3;
   private static final AtomicLong SEQ = new AtomicLong();
+  /** Event buffers up to this size are preallocated; larger ones grow as events arrive. */
+  private static final int FIXED_BUFFER = 64;
 
   private final NodeHandles node;
 
@@ -67,7 +73,7 @@ final class GenerationGateway {
    * streaming}: whether the caller streams tokens to its client as they come (a non-streaming request can
    * be retried even after its first tokens).
    */
-  CompletionStage<Generation> start(GenerationRequest request) {
+  CompletionStage<Generation> start(GenerationRequest request, ClientConnection client) {
     long arrival = System.nanoTime();
     if (!InFlightGenerations.get(node.system()).admitting()) {
       return CompletableFuture.failedStage(new OverloadedException("this node is shutting down; retry on another node"));
@@ -78,21 +84,28 @@ final class GenerationGateway {
     return route.thenCompose(d -> {
       if (d.local()) {
         node.metrics().routed("local");
-        return local(d.service(), request, arrival);
+        return local(d.service(), request, arrival, client);
       }
       if (d.node() == null) {
         throw new CompletionException(new NodeFailedException("no serving node is available; retry later"));
       }
-      return relayed(request, arrival);
+      return relayed(request, arrival, client);
     });
   }
 
   private CompletionStage<Generation> local(ActorRef<GenerationService.Command> service, GenerationRequest request,
-      long arrival) {
+      long arrival, ClientConnection client) {
     String requestId = newRequestId();
     AdapterChoice adapter = request.adapter();
     Pair<ActorRef<GenerationEvent>, Source<GenerationEvent, NotUsed>> source = eventSource(request.params());
     Runnable cancel = () -> service.tell(new GenerationService.Cancel(requestId, GenerationService.LOCAL_ATTEMPT));
+    // A client that leaves (also before the engine admitted the request: its adapter may still be loading)
+    // cancels the generation and ends its events; the watch ends with the response's event stream.
+    CompletableFuture<Done> gone = new CompletableFuture<>();
+    Runnable unwatch = client.onClose(() -> {
+      cancel.run();
+      gone.complete(Done.getInstance());
+    });
     // The pipeline answers within its own adapter and submit timeouts; this one only guards against a lost answer.
     Duration answer = node.adapterWaitTimeout().plus(GenerationService.SUBMIT_TIMEOUT).plusSeconds(5);
     CompletionStage<GenerationService.Admission> admitted = AskPattern.ask(service,
@@ -100,18 +113,23 @@ final class GenerationGateway {
             request.params(), source.first(), replyTo), answer, node.system().scheduler());
     return admitted.handle((r, err) -> {
       if (err != null) {
+        unwatch.run();
         cancel.run();
         source.first().tell(GenerationEvent.End.INSTANCE);
         throw new CompletionException(err);
       }
       return switch (r) {
-        case GenerationService.Admitted a -> new Generation(requestId, observed(source.second(), arrival, cancel));
-        case GenerationService.NotAdmitted n -> throw new CompletionException(n.error());
+        case GenerationService.Admitted a ->
+            new Generation(requestId, observed(source.second(), arrival, cancel, unwatch, gone));
+        case GenerationService.NotAdmitted n -> {
+          unwatch.run();
+          throw new CompletionException(n.error());
+        }
       };
     });
   }
 
-  private CompletionStage<Generation> relayed(GenerationRequest request, long arrival) {
+  private CompletionStage<Generation> relayed(GenerationRequest request, long arrival, ClientConnection client) {
     String requestId = newRequestId();
     AdapterChoice adapter = request.adapter();
     SamplingParams params = request.params();
@@ -123,31 +141,61 @@ final class GenerationGateway {
     return admitted.thenApply(r -> switch (r) {
       case RequestRelay.Admitted a -> {
         // Materialized when the response runs: the relay keeps the events until then.
-        Source<GenerationEvent, NotUsed> events = ActorSource.<GenerationEvent>actorRef(
-                e -> e == GenerationEvent.End.INSTANCE, e -> Optional.empty(), params.maxNewTokens() + 8,
-                OverflowStrategy.fail())
+        Source<GenerationEvent, NotUsed> events = boundedEvents(params)
             .mapMaterializedValue(ref -> {
               a.relay().tell(new RequestRelay.Attach(ref));
               return NotUsed.getInstance();
             });
-        yield new Generation(requestId, observed(events, arrival, () -> a.relay().tell(RequestRelay.Cancel.INSTANCE)));
+        Runnable cancel = () -> a.relay().tell(RequestRelay.Cancel.INSTANCE);
+        CompletableFuture<Done> gone = new CompletableFuture<>();
+        Runnable unwatch = client.onClose(() -> {
+          cancel.run();
+          gone.complete(Done.getInstance());
+        });
+        yield new Generation(requestId, observed(events, arrival, cancel, unwatch, gone));
       }
       case RequestRelay.NotAdmitted n -> throw new CompletionException(n.error());
     });
   }
 
   private Pair<ActorRef<GenerationEvent>, Source<GenerationEvent, NotUsed>> eventSource(SamplingParams params) {
-    int buffer = params.maxNewTokens() + 8;
-    return ActorSource.<GenerationEvent>actorRef(e -> e == GenerationEvent.End.INSTANCE, e -> Optional.empty(), buffer,
-        OverflowStrategy.fail()).preMaterialize(node.system());
+    return boundedEvents(params).preMaterialize(node.system());
   }
 
+  /**
+   * The events of one generation: at most its tokens, a result and the end (the codecs checked {@code
+   * maxNewTokens} against the context before this). The buffer is not allocated up front (Pekko would
+   * preallocate a fixed buffer of that size): it grows only with events the client has not read yet. The
+   * engine cannot pause a sequence for a slow reader, so this bound, not back-pressure, is what caps the
+   * memory of one request.
+   */
+  private static Source<GenerationEvent, ActorRef<GenerationEvent>> boundedEvents(SamplingParams params) {
+    int buffer = params.maxNewTokens() + 8;
+    return ActorSource.<GenerationEvent>actorRef(e -> e == GenerationEvent.End.INSTANCE, e -> Optional.empty(), buffer,
+        OverflowStrategy.fail()).withAttributes(ActorAttributes.maxFixedBufferSize(FIXED_BUFFER));
+  }
+
+  /**
+   * The events as the response sees them: metrics taken, cancelled in the engine when the response stops
+   * reading before the end (client gone) and ended with a timeout error past the node's generation timeout.
+   */
   private Source<GenerationEvent, NotUsed> observed(Source<GenerationEvent, NotUsed> admitted, long arrival,
-      Runnable cancel) {
+      Runnable cancel, Runnable unwatch, CompletionStage<Done> gone) {
     Source<GenerationEvent, NotUsed> events = InFlightGenerations.get(node.system()).track(admitted, cancel);
     AtomicBoolean ended = new AtomicBoolean();
     long[] last = {0};
-    return events.map(e -> {
+    Duration deadline = node.generationTimeout();
+    // The client's departure ends the events too (a cancelled pipeline sends nothing more).
+    Source<GenerationEvent, NotUsed> goneEvent = Source.completionStage(gone)
+        .map(d -> (GenerationEvent) new GenerationEvent.Failed(new ClientGoneException()));
+    return events.merge(goneEvent, true)
+        .completionTimeout(deadline).recover(new PFBuilder<Throwable, GenerationEvent>()
+        .match(TimeoutException.class, t -> {
+          cancel.run();
+          return new GenerationEvent.Failed(new GenerationTimeoutException("the generation did not finish within"
+              + " this node's generation timeout of " + deadline.toSeconds() + " s (lorafleet.http.generation-timeout)"));
+        })
+        .build()).map(e -> {
       switch (e) {
         case GenerationEvent.Token t -> {
           if (last[0] == 0) {
@@ -164,13 +212,14 @@ final class GenerationGateway {
         }
         case GenerationEvent.Failed f -> {
           ended.set(true);
-          node.metrics().finished("error");
+          node.metrics().finished(f.error() instanceof ClientGoneException ? "cancelled" : "error");
         }
         default -> { }
       }
       return e;
     }).watchTermination((notUsed, done) -> {
       done.whenComplete((d, err) -> {
+        unwatch.run();
         if (!ended.get()) {
           cancel.run();
           node.metrics().finished("cancelled");

@@ -3,7 +3,13 @@ package io.lorafleet.actors.http;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.function.BiFunction;
 import java.util.function.Function;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.stream.javadsl.Flow;
 import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
@@ -21,7 +27,11 @@ public final class HttpApi extends AllDirectives {
   private static final long BODY_TIMEOUT_MILLIS = 30_000;
   private static final ContentType PROMETHEUS_TEXT = ContentTypes.parse("text/plain; version=0.0.4; charset=utf-8");
 
+  /** Dispatcher for parsing request bodies (see reference.conf). */
+  public static final String PARSING_DISPATCHER = "lorafleet.request-parsing-dispatcher";
+
   private final NodeHandles node;
+  private final Executor parsing;
   private final LoraxApi lorax;
   private final OpenAiApi openAi;
   private final AdminApi admin;
@@ -29,6 +39,7 @@ public final class HttpApi extends AllDirectives {
 
   public HttpApi(NodeHandles node) {
     this.node = node;
+    this.parsing = node.system().dispatchers().lookup(DispatcherSelector.fromConfig(PARSING_DISPATCHER));
     GenerationGateway gateway = new GenerationGateway(node);
     RequestMapping mapping = new RequestMapping(node);
     TokenTexts texts = new TokenTexts(node.model().tokenizer());
@@ -40,14 +51,14 @@ public final class HttpApi extends AllDirectives {
 
   public Route route() {
     return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
-        path("generate", () -> jsonPost("/generate", lorax::generate)),
-        path("generate_stream", () -> jsonPost("/generate_stream", lorax::generateStream)),
+        path("generate", () -> generation("/generate", lorax::generate)),
+        path("generate_stream", () -> generation("/generate_stream", lorax::generateStream)),
         path("info", () -> get(() -> counted("/info", lorax::info))),
         path("health", () -> get(() -> counted("/health", () -> CompletableFuture.completedFuture(lorax.health())))),
         pathPrefix("v1", () -> concat(
-            path("completions", () -> jsonPost("/v1/completions", b -> openAi.completions(b, false))),
+            path("completions", () -> generation("/v1/completions", (b, c) -> openAi.completions(b, false, c))),
             path(PathMatchers.segment("chat").slash("completions"),
-                () -> jsonPost("/v1/chat/completions", b -> openAi.completions(b, true))),
+                () -> generation("/v1/chat/completions", (b, c) -> openAi.completions(b, true, c))),
             path("models", () -> get(() -> counted("/v1/models", openAi::models))))),
         pathPrefix("admin", this::adminRoutes),
         path("metrics", () -> get(() -> {
@@ -100,8 +111,34 @@ public final class HttpApi extends AllDirectives {
     return inner.get();
   }
 
-  private Route jsonPost(String name, Function<RequestFields, CompletionStage<HttpResponse>> handler) {
-    return post(() -> jsonBody(name, handler));
+  /**
+   * A generation endpoint: a JSON POST whose handler also gets the client's connection (its generation is
+   * cancelled when the connection closes).
+   */
+  private Route generation(String name,
+      BiFunction<RequestFields, ClientConnection, CompletionStage<HttpResponse>> handler) {
+    return post(() -> extractRequest(request -> {
+      ClientConnection client = request.getAttribute(ClientConnection.KEY).orElse(ClientConnection.NONE);
+      return jsonBody(name, body -> handler.apply(body, client));
+    }));
+  }
+
+  /**
+   * Wraps the routes for one connection at a time ({@code bindFlow}): each request carries its {@link
+   * ClientConnection}, which closes when the connection's request stream ends (the client went away).
+   */
+  public Flow<HttpRequest, HttpResponse, NotUsed> connectionFlow() {
+    Flow<HttpRequest, HttpResponse, NotUsed> routes = route().flow(node.system());
+    return Flow.<HttpRequest, HttpResponse, NotUsed>fromMaterializer((mat, attributes) -> {
+      ClientConnection connection = new ClientConnection();
+      return Flow.of(HttpRequest.class)
+          .watchTermination((notUsed, done) -> {
+            done.whenComplete((d, err) -> connection.close());
+            return notUsed;
+          })
+          .map(r -> r.addAttribute(ClientConnection.KEY, connection))
+          .via(routes);
+    }).mapMaterializedValue(f -> NotUsed.getInstance());
   }
 
   /** Reads the body (at most {@code maxBodyBytes}: else 413), parses it as a JSON object and runs {@code handler}. */
@@ -112,8 +149,10 @@ public final class HttpApi extends AllDirectives {
         entity.discardBytes(mat);
         throw new EntityStreamSizeException(node.maxBodyBytes(), scala.Option.apply(null));
       }
+      // Parsing (JSON, tokenizing, compiling an output constraint) is CPU work of up to seconds: it runs on
+      // its own small dispatcher, never on Pekko's default one.
       return entity.toStrict(BODY_TIMEOUT_MILLIS, node.maxBodyBytes(), mat)
-          .thenCompose(strict -> handler.apply(RequestFields.parse(strict.getData().toArray())));
+          .thenComposeAsync(strict -> handler.apply(RequestFields.parse(strict.getData().toArray())), parsing);
     })));
   }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
@@ -46,9 +47,19 @@ final class HttpResponses {
     return ByteString.fromString("data: " + data + "\n\n", StandardCharsets.UTF_8);
   }
 
+  /** How long a stream may stay silent before it sends an SSE comment (keeps the connection from idling out). */
+  static final Duration KEEP_ALIVE = Duration.ofSeconds(15);
+  static final ByteString KEEP_ALIVE_COMMENT = ByteString.fromString(": keep-alive\n\n");
+
   static HttpResponse eventStream(Source<ByteString, NotUsed> events) {
+    return eventStream(events, KEEP_ALIVE);
+  }
+
+  /** Server-Sent Events; an SSE comment goes out whenever the stream was silent for {@code keepAlive}. */
+  static HttpResponse eventStream(Source<ByteString, NotUsed> events, Duration keepAlive) {
     return HttpResponse.create().withStatus(200)
         .addHeader(RawHeader.create("Cache-Control", "no-cache"))
-        .withEntity(HttpEntities.createChunked(MediaTypes.TEXT_EVENT_STREAM.toContentType(), events));
+        .withEntity(HttpEntities.createChunked(MediaTypes.TEXT_EVENT_STREAM.toContentType(),
+            events.keepAlive(keepAlive, () -> KEEP_ALIVE_COMMENT)));
   }
 }

@@ -22,16 +22,16 @@ final class LoraxApi {
     this.codec = codec;
   }
 
-  CompletionStage<HttpResponse> generate(RequestFields body) {
+  CompletionStage<HttpResponse> generate(RequestFields body, ClientConnection client) {
     LoraxCodec.Request r = codec.parse(body, false);
-    return gateway.start(r.generation())
+    return gateway.start(r.generation(), client)
         .thenCompose(g -> g.completed(node.system()))
         .thenApply(done -> HttpResponses.json(codec.generated(r, done)));
   }
 
-  CompletionStage<HttpResponse> generateStream(RequestFields body) {
+  CompletionStage<HttpResponse> generateStream(RequestFields body, ClientConnection client) {
     LoraxCodec.Request r = codec.parse(body, true);
-    return gateway.start(r.generation()).thenApply(g -> HttpResponses.eventStream(codec.events(r, g.events())));
+    return gateway.start(r.generation(), client).thenApply(g -> HttpResponses.eventStream(codec.events(r, g.events())));
   }
 
   CompletionStage<HttpResponse> info() {

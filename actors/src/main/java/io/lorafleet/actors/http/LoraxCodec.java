@@ -79,8 +79,15 @@ final class LoraxCodec {
       throw new InvalidRequestException("return_k_alternatives must be >= 0, got " + alternatives);
     }
     boolean decoderInputDetails = p.bool("decoder_input_details", false);
+    int maxNewTokens = maxNew != null ? maxNew : DEFAULT_MAX_NEW_TOKENS;
+    if (maxNewTokens < 1) {
+      throw new InvalidRequestException("max_new_tokens must be at least 1, got " + maxNewTokens);
+    }
+    // The prompt is checked against the context before anything else is built from the request.
+    int[] prompt = mapping.encode(inputs, true);
+    mapping.checkFits(prompt, maxNewTokens);
     SamplingParams params = SamplingParams.builder()
-        .maxNewTokens(maxNew != null ? maxNew : DEFAULT_MAX_NEW_TOKENS)
+        .maxNewTokens(maxNewTokens)
         .temperature(t)
         .topK(topK != null ? topK : 0)
         .topP(topP != null ? topP : 1.0)
@@ -94,7 +101,6 @@ final class LoraxCodec {
         .constraint(OutputConstraintFields.lorax(p))
         .build();
     AdapterChoice adapter = mapping.adapter(p.string("adapter_id"), p.string("adapter_source"));
-    int[] prompt = mapping.encode(inputs, true);
     return new Request(inputs, new GenerationRequest(adapter, prompt, params, streaming), p.bool("details", false),
         decoderInputDetails, p.bool("return_full_text", false), t > 0);
   }
@@ -197,7 +203,8 @@ final class LoraxCodec {
     adapters.forEach((id, reg) -> {
       ObjectNode a = pre.addObject();
       a.put("adapter_id", id);
-      a.put("adapter_source", reg.source());
+      // The kind of source only: paths and URLs stay under /admin (this endpoint needs no token).
+      a.put("adapter_source", reg.source().startsWith("file:") ? "local" : "url");
     });
     o.put("supports_generation", true);
     o.put("supports_embeddings", false);

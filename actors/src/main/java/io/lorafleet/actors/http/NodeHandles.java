@@ -23,13 +23,16 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * @param sources            which adapter sources are accepted
  * @param maxBodyBytes       request body limit
  * @param adapterWaitTimeout how long a request may wait for its adapter to load
+ * @param generationTimeout  how long one generation may run before it is cancelled
+ * @param autoRegister       whether requests may register an adapter by naming its source
  * @param adminToken         the admin bearer token, or null when the admin API is disabled
  * @param fleet              the node's fleet actors (routing, supervisor, drain)
  */
 public record NodeHandles(
     ActorSystem<?> system, LoadedModel model, ActorRef<AdapterStore.Command> store, ServerMetrics metrics,
     SourcePolicy sources, long maxBodyBytes,
-    Duration adapterWaitTimeout, String adminToken, FleetHandles fleet) {
+    Duration adapterWaitTimeout, Duration generationTimeout, boolean autoRegister, String adminToken,
+    FleetHandles fleet) {
 
   /**
    * The node's part in the fleet.

@@ -25,10 +25,10 @@ final class OpenAiApi {
     this.codec = codec;
   }
 
-  CompletionStage<HttpResponse> completions(RequestFields body, boolean chat) {
+  CompletionStage<HttpResponse> completions(RequestFields body, boolean chat, ClientConnection client) {
     OpenAiCodec.Request r = codec.parse(body, chat);
     long created = System.currentTimeMillis() / 1000;
-    return gateway.start(r.generation()).thenCompose(g -> {
+    return gateway.start(r.generation(), client).thenCompose(g -> {
       String id = r.responseId(g.requestId());
       if (r.stream()) {
         return CompletableFuture.completedFuture(HttpResponses.eventStream(codec.chunks(r, g.events(), id, created)));

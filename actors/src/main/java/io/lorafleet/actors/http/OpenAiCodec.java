@@ -94,6 +94,7 @@ final class OpenAiCodec {
     if (maxTokens == null) {
       maxTokens = chat ? Math.max(1, mapping.maxModelLen() - prompt.length) : DEFAULT_COMPLETION_TOKENS;
     }
+    mapping.checkFits(prompt, maxTokens);
     int topLogprobs;
     boolean logprobs;
     if (chat) {
@@ -145,14 +146,7 @@ final class OpenAiCodec {
       return mapping.encode(p.get(0).textValue(), true);
     }
     if (p.isArray() && p.size() > 0 && p.get(0).isIntegralNumber()) {
-      int[] ids = new int[p.size()];
-      for (int i = 0; i < ids.length; i++) {
-        if (!p.get(i).isIntegralNumber()) {
-          throw new InvalidRequestException("field \"prompt\" must be a string or a list of token ids");
-        }
-        ids[i] = p.get(i).intValue();
-      }
-      return ids;
+      return mapping.tokenIds(p, "prompt");
     }
     if (p.isArray() && p.size() > 1) {
       throw new InvalidRequestException("one prompt per request: field \"prompt\" has " + p.size() + " prompts");
@@ -310,7 +304,7 @@ final class OpenAiCodec {
       a.put("object", "model");
       a.put("created", created);
       a.put("owned_by", "lorafleet");
-      a.put("root", reg.source());
+      a.put("root", id); // not the source: paths and URLs stay under /admin
       a.put("parent", mapping.modelName());
       a.put("max_model_len", mapping.maxModelLen());
     });

@@ -1,5 +1,6 @@
 package io.lorafleet.actors.http;
 
+import io.lorafleet.actors.adapters.AdapterIds;
 import io.lorafleet.actors.adapters.AdapterSource;
 import io.lorafleet.actors.adapters.SourcePolicy;
 import io.lorafleet.runtime.errors.InvalidRequestException;
@@ -40,10 +41,45 @@ final class RequestMapping {
     }
     boolean hinted = sourceHint != null && !sourceHint.equalsIgnoreCase("hub");
     if (!hinted && !SourcePolicy.looksLikeSource(id)) {
+      AdapterIds.check(id); // before anything (sharding, registry, store) is touched for it
       return new AdapterChoice(id, null);
     }
+    if (id.length() > AdapterIds.MAX_SOURCE_LENGTH) {
+      throw new InvalidRequestException("an adapter source may have at most " + AdapterIds.MAX_SOURCE_LENGTH
+          + " characters, got " + id.length());
+    }
+    // One id per source however it is spelled; registered on first use only where the node allows it.
     AdapterSource source = node.sources().check(id, sourceHint);
-    return new AdapterChoice(id, source.spec());
+    return new AdapterChoice(AdapterIds.forSource(source), node.autoRegister() ? source.spec() : null);
+  }
+
+  /**
+   * Checks that the prompt plus {@code maxNewTokens} fits the engine's context and KV cache, before anything
+   * is sized from {@code maxNewTokens} (422 otherwise).
+   */
+  void checkFits(int[] prompt, int maxNewTokens) {
+    node.model().engine().checkFits(prompt.length, maxNewTokens);
+  }
+
+  /**
+   * A prompt given as token ids: each must be an integer in the model's vocabulary (a number that does not
+   * fit an int is refused, never wrapped).
+   */
+  int[] tokenIds(com.fasterxml.jackson.databind.JsonNode array, String field) {
+    int vocab = node.model().engine().vocabSize();
+    int[] ids = new int[array.size()];
+    for (int i = 0; i < ids.length; i++) {
+      com.fasterxml.jackson.databind.JsonNode v = array.get(i);
+      if (!v.isIntegralNumber()) {
+        throw new InvalidRequestException("field \"" + field + "\" must be a string or a list of token ids");
+      }
+      if (!v.canConvertToInt() || v.intValue() < 0 || v.intValue() >= vocab) {
+        throw new InvalidRequestException("field \"" + field + "\": token id " + v.asText()
+            + " is outside the vocabulary [0, " + vocab + ")");
+      }
+      ids[i] = v.intValue();
+    }
+    return ids;
   }
 
   /** The tokens of a text prompt ({@code addSpecial}: with the tokenizer's BOS and the like). */

@@ -18,5 +18,12 @@
  * <p>The output-constraint fields of both APIs ({@code response_format}, {@code guided_*}, {@code grammar})
  * are read by {@link io.lorafleet.actors.http.OutputConstraintFields} into {@code SamplingParams.constraint()};
  * a constraint that cannot be honoured is a {@code ConstraintException} (422).
+ *
+ * <p>Bounds for unauthenticated callers: bodies are parsed on their own dispatcher ({@link
+ * io.lorafleet.actors.http.HttpApi#PARSING_DISPATCHER}); prompt plus {@code max_new_tokens} is checked against
+ * the context before anything is sized from it, and adapter ids before anything is touched for them ({@link
+ * io.lorafleet.actors.http.RequestMapping}); every connection is a {@link
+ * io.lorafleet.actors.http.ClientConnection} whose close cancels its generations (streaming or not); the
+ * gateway cuts a generation at the node's generation timeout; a 500 shows a reference, never the exception.
  */
 package io.lorafleet.actors.http;

@@ -1,6 +1,7 @@
 package io.lorafleet.actors.node;
 
 import com.typesafe.config.Config;
+import io.lorafleet.actors.adapters.PrivateDirectories;
 import io.lorafleet.actors.metrics.ServerMetrics;
 import io.lorafleet.runtime.backend.BackendConfig;
 import io.lorafleet.runtime.cli.CliInputException;
@@ -48,6 +49,11 @@ public final class LoraFleetNode implements AutoCloseable {
     NodeSettings settings = NodeSettings.from(config);
     ClusterTransport.check(config);
     String token = readToken(settings.adminTokenFile());
+    try {
+      PrivateDirectories.create(settings.diskCacheDir());
+    } catch (java.io.IOException e) {
+      throw new CliInputException("adapter disk cache " + settings.diskCacheDir() + ": " + e.getMessage());
+    }
     Path modelDir = settings.modelDir() != null ? settings.modelDir() : LoraFleetCli.bundledModel();
     if (!Files.isDirectory(modelDir)) {
       throw new CliInputException("--model " + modelDir + ": directory not found");

@@ -81,7 +81,7 @@ public final class NodeGuardian {
       boolean serves = cluster.selfMember().hasRole(SERVING_ROLE);
       SourcePolicy sources = new SourcePolicy(settings.roots(), settings.allowedUrls());
       AdapterFetcher fetcher = new AdapterFetcher(sources, settings.diskCacheDir(), settings.downloadMaxBytes(),
-          settings.downloadTimeout());
+          settings.downloadTimeout(), settings.downloadMinRate());
       String node = cluster.selfMember().address().toString();
       ActorRef<AdapterStore.Command> store = ctx.spawn(AdapterStore.create(new AdapterStore.Config(node,
           model.engine(), model.model().config(), settings.maxRank(), settings.cache(), sources, fetcher,
@@ -107,7 +107,8 @@ public final class NodeGuardian {
             .withSettings(ClusterSingletonSettings.create(ctx.getSystem()).withRole(SERVING_ROLE)));
       }
       NodeHandles handles = new NodeHandles(ctx.getSystem(), model, store, metrics, sources, settings.maxBodyBytes(),
-          settings.adapterWaitTimeout(), adminToken, new NodeHandles.FleetHandles(view, router, service, supervisor));
+          settings.adapterWaitTimeout(), settings.generationTimeout(), settings.autoRegister(), adminToken,
+          new NodeHandles.FleetHandles(view, router, service, supervisor));
       ctx.pipeToSelf(AdapterDirectory.register(ctx.getSystem(), settings.adaptersDir(), sources),
           (n, err) -> new Registered(n == null ? 0 : n, err));
       return starting(ctx, new Started(settings, fleet, model, handles, batch, service), ready);
@@ -131,7 +132,7 @@ public final class NodeGuardian {
             ctx.getLog().info("registered {} adapters from {}", r.count(), s.settings().adaptersDir());
           }
           CompletionStage<ServerBinding> binding = Http.get(ctx.getSystem())
-              .newServerAt(s.settings().host(), s.settings().port()).bind(new HttpApi(s.handles()).route());
+              .newServerAt(s.settings().host(), s.settings().port()).bindFlow(new HttpApi(s.handles()).connectionFlow());
           ctx.pipeToSelf(binding, Bound::new);
           return Behaviors.same();
         })

@@ -2,6 +2,7 @@ package io.lorafleet.actors.node;
 
 import com.typesafe.config.Config;
 import io.lorafleet.actors.adapters.CachePolicy;
+import io.lorafleet.actors.adapters.PrivateDirectories;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,6 +15,8 @@ import java.util.List;
  * @param port               HTTP port (0: any free one)
  * @param maxBodyBytes       request body limit
  * @param adapterWaitTimeout how long a request may wait for its adapter to load
+ * @param generationTimeout  how long one generation may run before it is cancelled (504)
+ * @param autoRegister       whether a request naming an adapter by its source registers it on first use
  * @param adminTokenFile     file with the admin bearer token, or null (admin API disabled)
  * @param modelDir           model directory, or null for the bundled model
  * @param backend            engine backend name
@@ -23,14 +26,16 @@ import java.util.List;
  * @param maxRank            highest accepted adapter rank (0: none)
  * @param maxPending         requests allowed to wait for adapter loads
  * @param downloadMaxBytes   size limit of one adapter download
- * @param downloadTimeout    connect and request timeout of downloads
+ * @param downloadTimeout    connect timeout and whole-download deadline of one adapter download
+ * @param downloadMinRate    bytes per second a download must keep up (averaged over 10 s), or it is cut
  * @param cache              per-node cache limits
  * @param diskCacheDir       where downloads are kept
  */
 public record NodeSettings(
-    String host, int port, long maxBodyBytes, Duration adapterWaitTimeout, Path adminTokenFile, Path modelDir,
+    String host, int port, long maxBodyBytes, Duration adapterWaitTimeout, Duration generationTimeout,
+    boolean autoRegister, Path adminTokenFile, Path modelDir,
     String backend, Path adaptersDir, List<Path> roots, List<String> allowedUrls, int maxRank, int maxPending,
-    long downloadMaxBytes, Duration downloadTimeout, CachePolicy cache, Path diskCacheDir) {
+    long downloadMaxBytes, Duration downloadTimeout, long downloadMinRate, CachePolicy cache, Path diskCacheDir) {
 
   public static NodeSettings from(Config config) {
     Config c = config.getConfig("lorafleet");
@@ -45,13 +50,15 @@ public record NodeSettings(
     }
     Path disk = optionalPath(c.getString("adapters.cache.disk-dir"));
     if (disk == null) {
-      disk = Path.of(System.getProperty("java.io.tmpdir"), "lorafleet-adapter-cache");
+      disk = PrivateDirectories.defaultDir("adapter-cache");
     }
     return new NodeSettings(
         c.getString("http.host"),
         c.getInt("http.port"),
         c.getBytes("http.max-body-bytes"),
         c.getDuration("http.adapter-wait-timeout"),
+        c.getDuration("http.generation-timeout"),
+        c.getBoolean("adapters.register-on-first-use"),
         optionalPath(c.getString("admin.token-file")),
         modelDir,
         c.getString("model.backend"),
@@ -62,6 +69,7 @@ public record NodeSettings(
         c.getInt("adapters.max-pending"),
         c.getBytes("adapters.download.max-bytes"),
         c.getDuration("adapters.download.timeout"),
+        c.getBytes("adapters.download.min-bytes-per-second"),
         new CachePolicy(c.getInt("adapters.cache.device-slots"), c.getBytes("adapters.cache.cpu-bytes"),
             c.getBytes("adapters.cache.disk-bytes"), c.getDuration("adapters.cache.frequency-weight")),
         disk);

@@ -258,6 +258,34 @@ public final class Engine implements AutoCloseable {
     }
   }
 
+  /**
+   * Checks that a prompt of {@code promptTokens} plus {@code maxNewTokens} fits this engine's context and KV
+   * cache; throws {@link InvalidRequestException} otherwise. Pure arithmetic, no allocation: callers (the HTTP
+   * layer) run it before anything is sized from {@code maxNewTokens}.
+   */
+  public void checkFits(int promptTokens, long maxNewTokens) {
+    if (promptTokens >= maxModelLen) {
+      throw new InvalidRequestException("the prompt is " + promptTokens + " tokens; this model's context is "
+          + maxModelLen + " tokens");
+    }
+    long total = (long) promptTokens + maxNewTokens;
+    if (total > maxModelLen) {
+      throw new InvalidRequestException("this model's maximum context length is " + maxModelLen + " tokens, but "
+          + total + " were requested (" + promptTokens + " in the prompt, " + maxNewTokens
+          + " new tokens); lower max_new_tokens or shorten the prompt");
+    }
+    KvBlockPool pool = scheduler.pool();
+    if (pool.blocksFor((int) total) > pool.numBlocks()) {
+      throw new InvalidRequestException("the request needs " + total + " tokens of KV cache but the cache holds "
+          + (long) pool.numBlocks() * pool.blockSize());
+    }
+  }
+
+  /** Token ids this engine's model accepts: {@code [0, vocabSize)}. */
+  public int vocabSize() {
+    return model.vocabSize();
+  }
+
   private void validate(GenerateRequest r) {
     if (r.requestId() == null || r.requestId().isEmpty()) {
       throw new InvalidRequestException("request id must not be empty");
@@ -271,21 +299,7 @@ public final class Engine implements AutoCloseable {
         throw new InvalidRequestException("prompt token id " + t + " is outside the vocabulary [0, " + model.vocabSize() + ")");
       }
     }
-    if (prompt.length >= maxModelLen) {
-      throw new InvalidRequestException("the prompt is " + prompt.length + " tokens; this model's context is "
-          + maxModelLen + " tokens");
-    }
-    long total = (long) prompt.length + r.params().maxNewTokens();
-    if (total > maxModelLen) {
-      throw new InvalidRequestException("this model's maximum context length is " + maxModelLen + " tokens, but "
-          + total + " were requested (" + prompt.length + " in the prompt, " + r.params().maxNewTokens()
-          + " new tokens); lower max_new_tokens or shorten the prompt");
-    }
-    KvBlockPool pool = scheduler.pool();
-    if (pool.blocksFor((int) total) > pool.numBlocks()) {
-      throw new InvalidRequestException("the request needs " + total + " tokens of KV cache but the cache holds "
-          + (long) pool.numBlocks() * pool.blockSize());
-    }
+    checkFits(prompt.length, r.params().maxNewTokens());
     if (r.adapter() != null && r.adapter().numLayers() != model.numLayers()) {
       throw new InvalidRequestException("adapter " + r.adapter().id() + " was loaded for a model with "
           + r.adapter().numLayers() + " layers");

@@ -18,7 +18,9 @@ import java.util.Set;
  * @param repetitionPenalty HF's: logits of tokens already in prompt or output are divided (if positive) or
  *                          multiplied (if negative) by it (1: off)
  * @param seed              sampling seed; null picks a random one (reported in the result)
- * @param stop              stop sequences: generation ends when the text contains one; it is not returned
+ * @param stop              stop sequences: generation ends when the text contains one; it is not returned (at
+ *                          most {@link #MAX_STOP_SEQUENCES}, each of at most {@link #MAX_STOP_CHARS} chars,
+ *                          {@link #MAX_STOP_TOTAL_CHARS} together)
  * @param stopTokenIds      tokens that end generation like a stop sequence
  * @param ignoreEos         keep generating past end-of-sequence tokens
  * @param topLogprobs       how many most-likely alternatives to report per token (0: none)
@@ -45,6 +47,10 @@ public record SamplingParams(
 
   public static final int MAX_TOP_LOGPROBS = 20;
   public static final int MAX_STOP_SEQUENCES = 16;
+  /** Longest stop sequence, in chars: the stop checker holds back at most this much text. */
+  public static final int MAX_STOP_CHARS = 256;
+  /** All stop sequences of a request together, in chars. */
+  public static final int MAX_STOP_TOTAL_CHARS = 2048;
 
   public SamplingParams {
     check(maxNewTokens, temperature, topK, topP, repetitionPenalty, stop, topLogprobs, constraint);
@@ -89,10 +95,20 @@ public record SamplingParams(
     if (stop.size() > MAX_STOP_SEQUENCES) {
       throw new InvalidRequestException("at most " + MAX_STOP_SEQUENCES + " stop sequences, got " + stop.size());
     }
+    int total = 0;
     for (String s : stop) {
       if (s == null || s.isEmpty()) {
         throw new InvalidRequestException("stop sequences must be non-empty strings");
       }
+      if (s.length() > MAX_STOP_CHARS) {
+        throw new InvalidRequestException("each stop sequence may have at most " + MAX_STOP_CHARS
+            + " characters, got one of " + s.length());
+      }
+      total += s.length();
+    }
+    if (total > MAX_STOP_TOTAL_CHARS) {
+      throw new InvalidRequestException("the stop sequences may have at most " + MAX_STOP_TOTAL_CHARS
+          + " characters together, got " + total);
     }
     if (constraint != null) {
       ConstraintCompiler.shared().compile(constraint);

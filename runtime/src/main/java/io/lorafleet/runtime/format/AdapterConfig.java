@@ -8,8 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Pattern;
-import java.util.regex.PatternSyntaxException;
+import com.google.re2j.Pattern;
+import com.google.re2j.PatternSyntaxException;
 
 /**
  * A PEFT LoRA {@code adapter_config.json}. Holds what decides which modules an adapter changes and with
@@ -28,6 +28,10 @@ public record AdapterConfig(
     String baseModelNameOrPath) {
 
   public static final String FILE = "adapter_config.json";
+  /** Longest regex (target_modules, a rank_pattern or alpha_pattern key) accepted. */
+  public static final int MAX_PATTERN_CHARS = 1024;
+  /** Most rank_pattern or alpha_pattern entries accepted. */
+  public static final int MAX_PATTERN_ENTRIES = 1024;
 
   public AdapterConfig {
     targetModuleList = targetModuleList == null ? null : List.copyOf(targetModuleList);
@@ -37,9 +41,13 @@ public record AdapterConfig(
     alphaPattern = Collections.unmodifiableMap(new LinkedHashMap<>(alphaPattern));
   }
 
-  /** Reads and validates {@code dir/adapter_config.json}. */
+  /**
+   * Reads and validates {@code dir/adapter_config.json}; the file must be a regular file, not a symbolic link
+   * (adapter directories come from callers). Its regexes ({@code target_modules}, {@code rank_pattern},
+   * {@code alpha_pattern}) are RE2 patterns: matched in linear time, whatever they are.
+   */
   public static AdapterConfig load(Path dir) {
-    return parse(JsonFiles.readObject(dir.resolve(FILE)));
+    return parse(JsonFiles.readObject(dir.resolve(FILE), true));
   }
 
   static AdapterConfig parse(JsonFields f) {
@@ -83,6 +91,9 @@ public record AdapterConfig(
       } catch (PatternSyntaxException e) {
         throw f.error("target_modules regex is invalid: " + e.getDescription());
       }
+      if (regex.length() > MAX_PATTERN_CHARS) {
+        throw f.error("target_modules regex is longer than " + MAX_PATTERN_CHARS + " characters");
+      }
     } else {
       list = f.stringOrStringList("target_modules");
     }
@@ -95,10 +106,28 @@ public record AdapterConfig(
         f.optionalString("base_model_name_or_path", ""));
   }
 
+  /** Bounds a pattern map's size and its keys' lengths, and checks each key is a valid RE2 regex. */
+  private static void checkPatterns(JsonFields p, String field) {
+    if (p.root().size() > MAX_PATTERN_ENTRIES) {
+      throw p.error(field + " has more than " + MAX_PATTERN_ENTRIES + " entries");
+    }
+    p.root().fieldNames().forEachRemaining(k -> {
+      if (k.length() > MAX_PATTERN_CHARS) {
+        throw p.error(field + " has a key longer than " + MAX_PATTERN_CHARS + " characters");
+      }
+      try {
+        Pattern.compile("(.*\\.)?(" + k + ")$");
+      } catch (PatternSyntaxException e) {
+        throw p.error(field + " key is not a supported (RE2) regex: " + e.getDescription());
+      }
+    });
+  }
+
   private static Map<String, Integer> intPattern(JsonFields f, String field) {
     Map<String, Integer> out = new LinkedHashMap<>();
     if (f.has(field)) {
       JsonFields p = f.child(field);
+      checkPatterns(p, field);
       p.root().fieldNames().forEachRemaining(k -> {
         int v = p.positiveInt(k);
         out.put(k, v);
@@ -111,6 +140,7 @@ public record AdapterConfig(
     Map<String, Double> out = new LinkedHashMap<>();
     if (f.has(field)) {
       JsonFields p = f.child(field);
+      checkPatterns(p, field);
       p.root().fieldNames().forEachRemaining(k -> {
         double v = p.optionalDouble(k, Double.NaN);
         if (!(v > 0) || Double.isInfinite(v)) {

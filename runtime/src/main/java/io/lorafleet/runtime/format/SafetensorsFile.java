@@ -12,6 +12,8 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Collections;
@@ -46,19 +48,43 @@ public final class SafetensorsFile implements AutoCloseable {
     this.metadata = metadata;
   }
 
+  /** Largest header of an adapter's file (adapter files come from callers). */
+  public static final long MAX_ADAPTER_HEADER_BYTES = 4L * 1024 * 1024;
+  /** Most tensors in an adapter's file. */
+  public static final int MAX_ADAPTER_TENSORS = 8192;
+
   /** Maps {@code path} read-only and validates its header. */
   public static SafetensorsFile open(Path path) {
+    return open(path, MAX_HEADER_BYTES, Integer.MAX_VALUE, false);
+  }
+
+  /**
+   * An adapter's weights: like {@link #open(Path)}, but the header may have at most {@link
+   * #MAX_ADAPTER_HEADER_BYTES} and {@link #MAX_ADAPTER_TENSORS} tensors, and the file must be a regular file
+   * opened without following a symbolic link.
+   */
+  public static SafetensorsFile openAdapter(Path path) {
+    return open(path, MAX_ADAPTER_HEADER_BYTES, MAX_ADAPTER_TENSORS, true);
+  }
+
+  private static SafetensorsFile open(Path path, long maxHeader, int maxTensors, boolean regularFileOnly) {
+    if (regularFileOnly && Files.exists(path, LinkOption.NOFOLLOW_LINKS)
+        && !Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS)) {
+      throw new ModelFormatException(path.getFileName() + ": must be a regular file (symbolic links are refused)");
+    }
     Arena arena = Arena.ofShared();
     try {
       MemorySegment file;
-      try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      try (FileChannel ch = regularFileOnly
+          ? FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)
+          : FileChannel.open(path, StandardOpenOption.READ)) {
         file = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
       } catch (NoSuchFileException e) {
         throw new ModelFormatException(path + ": file not found");
       } catch (IOException e) {
         throw new ModelFormatException(path + ": cannot read: " + e.getMessage(), e);
       }
-      SafetensorsFile st = parse(path, arena, file);
+      SafetensorsFile st = parse(path, arena, file, maxHeader, maxTensors);
       return st;
     } catch (RuntimeException e) {
       arena.close();
@@ -66,14 +92,14 @@ public final class SafetensorsFile implements AutoCloseable {
     }
   }
 
-  private static SafetensorsFile parse(Path path, Arena arena, MemorySegment file) {
+  private static SafetensorsFile parse(Path path, Arena arena, MemorySegment file, long maxHeader, int maxTensors) {
     long size = file.byteSize();
     if (size < 8) {
       throw bad(path, "file is " + size + " bytes, too short for a safetensors header");
     }
     long headerLen = file.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
-    if (headerLen < 2 || headerLen > MAX_HEADER_BYTES) {
-      throw bad(path, "header length " + Long.toUnsignedString(headerLen) + " is outside [2, " + MAX_HEADER_BYTES + "]");
+    if (headerLen < 2 || headerLen > maxHeader) {
+      throw bad(path, "header length " + Long.toUnsignedString(headerLen) + " is outside [2, " + maxHeader + "]");
     }
     if (8 + headerLen > size) {
       throw bad(path, "header length " + headerLen + " runs past the end of the file (" + size + " bytes): truncated file?");
@@ -83,10 +109,14 @@ public final class SafetensorsFile implements AutoCloseable {
     try {
       header = JSON.readTree(new String(headerBytes, StandardCharsets.UTF_8).strip());
     } catch (JsonProcessingException e) {
-      throw bad(path, "header is not valid JSON: " + e.getOriginalMessage());
+      throw bad(path, "header is not valid JSON (line " + e.getLocation().getLineNr() + ", column "
+          + e.getLocation().getColumnNr() + ")");
     }
     if (header == null || !header.isObject()) {
       throw bad(path, "header is not a JSON object");
+    }
+    if ((long) header.size() > (long) maxTensors + 1) { // + __metadata__
+      throw bad(path, "header lists " + header.size() + " entries; at most " + maxTensors + " tensors are accepted");
     }
     long dataStart = 8 + headerLen;
     long dataSize = size - dataStart;

@@ -15,8 +15,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import com.google.re2j.Matcher;
+import com.google.re2j.Pattern;
 
 /**
  * A PEFT LoRA adapter loaded into memory and validated against a base model: for each layer, the
@@ -64,14 +64,14 @@ public final class LoraAdapter {
       throw e;
     }
     Path weights = dir.resolve(WEIGHTS_FILE);
-    if (!Files.exists(weights)) {
+    if (!Files.exists(weights, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       if (Files.exists(dir.resolve("adapter_model.bin"))) {
         throw new AdapterIncompatibleException(dir.resolve("adapter_model.bin")
             + ": pickled adapter weights are refused (they can run code); save the adapter with safetensors");
       }
       throw new ModelFormatException(weights + ": file not found");
     }
-    try (SafetensorsFile st = SafetensorsFile.open(weights)) {
+    try (SafetensorsFile st = SafetensorsFile.openAdapter(weights)) {
       return new LoraAdapter(id, dir, cfg, bind(weights, cfg, base, st.tensors(), rankLimit));
     }
   }

@@ -71,6 +71,12 @@ public final class LoadTestCommand implements Callable<Integer> {
   @Option(names = "--timeout", defaultValue = "120", description = "seconds to wait for a response's headers, and for the last responses (default: ${DEFAULT-VALUE})")
   double timeout;
 
+  @Option(names = "--hostile-rate", defaultValue = "0",
+      description = "also send this many hostile requests per second (huge max_new_tokens, unknown and oversized ids,"
+          + " long stop lists, wrapping token ids, clients that vanish mid-request) for the whole run, and print their"
+          + " statuses; a soak of the node's bounds (default: ${DEFAULT-VALUE}, none)")
+  double hostileRate;
+
   @Option(names = "--json", description = "write the report as JSON to this file")
   Path json;
 
@@ -80,16 +86,39 @@ public final class LoadTestCommand implements Callable<Integer> {
   @Override
   public Integer call() throws InterruptedException {
     LoadTestSettings settings = settings();
+    if (!(hostileRate >= 0) || Double.isInfinite(hostileRate)) {
+      throw new CliInputException("--hostile-rate must be a number >= 0, got " + hostileRate);
+    }
+    String hostileTable = null;
     LoadRun run;
     List<String> ids;
     try (GenerationClient client = new GenerationClient(settings.url(), Duration.ofSeconds(5))) {
       ids = LoadTestAdapters.resolve(client, settings);
       System.err.printf(Locale.ROOT, "lorafleet loadtest: %s, %d adapters, %.1f req/s for %.0f s (+%.0f s warmup)%n",
           settings.url(), ids.size(), settings.rate(), duration, warmup);
+      HostileLoad hostile = hostileRate > 0 ? new HostileLoad(settings.url(), hostileRate) : null;
+      Thread hostileThread = null;
+      if (hostile != null) {
+        long end = System.nanoTime() + settings.warmup().toNanos() + settings.duration().toNanos();
+        hostileThread = Thread.ofPlatform().name("hostile-load").start(() -> {
+          try {
+            hostile.run(end, settings.seed() ^ 0x5eed);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+      }
       run = new LoadGenerator(settings, client, ids, System.err).run();
+      if (hostileThread != null) {
+        hostileThread.join();
+        hostileTable = hostile.table();
+      }
     }
     LoadTestReport report = run.report(settings, ids.size());
     System.out.print(LoadTestTable.render(report));
+    if (hostileTable != null) {
+      System.out.print(hostileTable);
+    }
     System.out.flush();
     if (json != null) {
       write("--json", json, f -> Files.writeString(f, report.toJson() + "\n", StandardCharsets.UTF_8));

@@ -6,6 +6,8 @@
  * io.lorafleet.tools.loadtest.LoadTestReport} (JSON with mergeable latency histograms) and a {@link
  * io.lorafleet.tools.loadtest.LoadTestTable}; {@code lorafleet loadtest-compare}, which merges and compares
  * reports; and {@code lorafleet make-adapters}, which writes any number of random-weight copies of a PEFT
- * adapter to serve.
+ * adapter to serve. With {@code --hostile-rate}, a {@link io.lorafleet.tools.loadtest.HostileLoad} runs next to the
+ * load (a soak of the node's bounds: the well-behaved requests' latencies with and without it, the hostile
+ * requests' statuses).
  */
 package io.lorafleet.tools.loadtest;
