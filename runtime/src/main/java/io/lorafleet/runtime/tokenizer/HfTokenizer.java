@@ -2,7 +2,9 @@ package io.lorafleet.runtime.tokenizer;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -65,29 +67,48 @@ public final class HfTokenizer implements AutoCloseable {
       throw new TokenizerException(modelDir + ": " + problem);
     }
     Path tokenizerFile = modelDir.resolve("tokenizer.json");
-    JsonNode tokenizerJson = JsonConfigFile.readRequired(tokenizerFile);
-    Vocabulary vocabulary = Vocabulary.of(tokenizerJson, tokenizerFile);
-    TokenBytes.Decoder decoder = TokenBytes.Decoder.of(tokenizerJson, tokenizerFile);
     Path tokenizerConfigFile = modelDir.resolve("tokenizer_config.json");
     JsonNode tokenizerConfig = JsonConfigFile.readOptional(tokenizerConfigFile);
+    JsonNode modelConfig = JsonConfigFile.readOptional(modelDir.resolve("config.json"));
+    TransformersLoading.Result loading;
+    try {
+      loading = TransformersLoading.apply(JsonConfigFile.readRequired(tokenizerFile), tokenizerConfig, modelConfig);
+    } catch (ClassCastException | NullPointerException e) {
+      throw new TokenizerException(tokenizerFile + ": not a valid HF tokenizer (" + e.getMessage() + ")", e);
+    }
+    if (loading.warning() != null) {
+      LOG.warn("{}: {}", modelDir, loading.warning());
+    }
+    JsonNode tokenizerJson = loading.tokenizerJson();
+    Vocabulary vocabulary = Vocabulary.of(tokenizerJson, tokenizerFile);
+    TokenBytes.Decoder decoder = TokenBytes.Decoder.of(tokenizerJson, tokenizerFile);
     SpecialTokens specialTokens = SpecialTokens.resolve(vocabulary, tokenizerConfig, tokenizerConfigFile,
-        JsonConfigFile.readOptional(modelDir.resolve("generation_config.json")),
-        JsonConfigFile.readOptional(modelDir.resolve("config.json")));
+        JsonConfigFile.readOptional(modelDir.resolve("generation_config.json")), modelConfig);
     Map<String, ChatTemplate> templates = new LinkedHashMap<>();
     ChatTemplateSources.read(modelDir, tokenizerConfig, tokenizerConfigFile).forEach((name, source) -> {
       ChatTemplate template = ChatTemplate.of(source, specialTokens.templateVariables());
       template.problem().ifPresent(p -> LOG.warn("{}: chat template '{}' will not render: {}", modelDir, name, p));
       templates.put(name, template);
     });
-    HfTokenizer tokenizer = new HfTokenizer(modelDir, openNative(tokenizerFile), vocabulary, specialTokens,
+    HfTokenizer tokenizer = new HfTokenizer(modelDir,
+        openNative(tokenizerFile, loading.changed() ? loading.tokenizerJson() : null), vocabulary, specialTokens,
         Map.copyOf(templates), decoder);
-    LOG.debug("Loaded tokenizer {}: {} tokens, bos {}, eos {}, pad {}, chat templates {}", tokenizerFile,
-        vocabulary.size(), specialTokens.bosId(), specialTokens.eosIds(), specialTokens.padId(), templates.keySet());
+    LOG.debug("Loaded tokenizer {} as {}{}: {} tokens, bos {}, eos {}, pad {}, chat templates {}", tokenizerFile,
+        loading.tokenizerClass().isEmpty() ? "generic" : loading.tokenizerClass(),
+        loading.changed() ? " (adjusted as transformers 5 loads it)" : "", vocabulary.size(), specialTokens.bosId(),
+        specialTokens.eosIds(), specialTokens.padId(), templates.keySet());
     return tokenizer;
   }
 
-  private static HuggingFaceTokenizer openNative(Path tokenizerFile) {
+  /** The native tokenizer of the file, or of {@code adjusted} (the file as transformers loads it) if not null. */
+  private static HuggingFaceTokenizer openNative(Path tokenizerFile, JsonNode adjusted) {
     try {
+      if (adjusted != null) {
+        byte[] json = JsonConfigFile.write(adjusted);
+        try (InputStream in = new ByteArrayInputStream(json)) {
+          return HuggingFaceTokenizer.newInstance(in, DJL_OPTIONS);
+        }
+      }
       return HuggingFaceTokenizer.newInstance(tokenizerFile, DJL_OPTIONS);
     } catch (IOException e) {
       throw new TokenizerException(tokenizerFile + ": cannot read: " + e.getMessage(), e);

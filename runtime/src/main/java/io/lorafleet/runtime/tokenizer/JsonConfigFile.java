@@ -27,6 +27,15 @@ final class JsonConfigFile {
     return Files.isRegularFile(file) ? read(file) : MissingNode.getInstance();
   }
 
+  /** The JSON text of a node, UTF-8. */
+  static byte[] write(JsonNode node) {
+    try {
+      return JSON.writeValueAsBytes(node);
+    } catch (JsonProcessingException e) {
+      throw new TokenizerException("cannot write JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
   private static JsonNode read(Path file) {
     try {
       JsonNode root = JSON.readTree(file.toFile());

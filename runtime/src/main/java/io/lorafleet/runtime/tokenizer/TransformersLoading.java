@@ -1,0 +1,443 @@
+package io.lorafleet.runtime.tokenizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * What {@code transformers.AutoTokenizer} (transformers 5, read from 5.18.0) does to a {@code tokenizer.json}
+ * when it loads it, redone on the JSON before the native library sees it, so that LoraFleet's ids are those
+ * of vLLM and SGLang (which tokenize through {@code AutoTokenizer}).
+ *
+ * <p>transformers 5 picks a tokenizer class (tokenizer_config's {@code tokenizer_class}, else config.json's
+ * {@code tokenizer_class}, else the class registered for config.json's {@code model_type}; a trailing
+ * {@code Fast} is dropped). The generic classes ({@code PreTrainedTokenizerFast}, {@code TokenizersBackend})
+ * load {@code tokenizer.json} as written. A model class with its own constructor instead keeps only the
+ * vocabulary, merges and post-processor of the file and builds normalizer, pre-tokenizer, decoder and BPE
+ * options in code. Done here for:
+ *
+ * <ul>
+ *   <li>{@code LlamaTokenizer}: no normalizer; pre-tokenizer {@code Metaspace(▁, prepend_scheme, split=false)}
+ *       with {@code prepend_scheme} {@code "first"} (tokenizer_config {@code legacy} false or absent),
+ *       {@code "always"} ({@code legacy: true}) or {@code "never"} ({@code add_prefix_space: false});
+ *       decoder Replace/ByteFallback/Fuse plus Strip of one leading space unless {@code add_prefix_space} is
+ *       false; BPE with {@code byte_fallback}, {@code fuse_unk}, no {@code unk_token}. This replaces the
+ *       legacy normalizer (Prepend ▁, Replace ' ' → ▁): Metaspace prepends ▁ only when the text does not
+ *       already start with one, so {@code " hello"} is {@code ▁hell o} rather than {@code ▁ ▁hell o}, and with
+ *       {@code "first"} text right after a special token gets no ▁.
+ *   <li>{@code GemmaTokenizer}: normalizer Replace ' ' → ▁, pre-tokenizer Split on ' ' (merged with previous),
+ *       decoder Replace/ByteFallback/Fuse, BPE with {@code byte_fallback}, {@code fuse_unk} and the unk token.
+ *   <li>{@code Qwen2Tokenizer}: NFC, the Qwen2 split regex then ByteLevel ({@code add_prefix_space} of the
+ *       config, default false), ByteLevel decoder, BPE without unk token.
+ * </ul>
+ *
+ * <p>For those classes the added tokens are tokenizer_config's {@code added_tokens_decoder} (else the
+ * file's), and every named special token ({@code bos_token}, {@code eos_token}, {@code unk_token}, {@code
+ * pad_token}, ... with the class defaults where tokenizer_config does not name them, and {@code
+ * additional_special_tokens}/{@code extra_special_tokens}) is an added special token. For every class, when
+ * tokenizer_config sets {@code add_bos_token} or {@code add_eos_token} (or the file has no post-processor), the
+ * post-processor becomes the template transformers builds from them: {@code [bos] $A [eos]}.
+ *
+ * <p>Not redone: the other classes with their own constructor (listed in {@link #REBUILT_ELSEWHERE}; a
+ * model declaring one is loaded as written and a warning says its ids may differ), the Mistral
+ * pre-tokenizer regex patch transformers applies to some local Mistral models, {@code split_special_tokens},
+ * and tokenizer_config's {@code added_tokens_decoder} entries on top of a generic class's file.
+ */
+final class TransformersLoading {
+  private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+  static final String METASPACE = "\u2581";
+
+  /** Qwen2Tokenizer's PRETOKENIZE_REGEX. */
+  static final String QWEN2_SPLIT =
+      "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+  /** Model types whose registered class is one handled here (transformers' TOKENIZER_MAPPING_NAMES). */
+  private static final Map<String, String> MODEL_TYPE_CLASS = Map.ofEntries(
+      Map.entry("gemma", "GemmaTokenizer"), Map.entry("gemma2", "GemmaTokenizer"),
+      Map.entry("gemma3", "GemmaTokenizer"), Map.entry("gemma3_text", "GemmaTokenizer"),
+      Map.entry("qwen2", "Qwen2Tokenizer"), Map.entry("qwen2_moe", "Qwen2Tokenizer"),
+      Map.entry("qwen3", "Qwen2Tokenizer"), Map.entry("qwen3_moe", "Qwen2Tokenizer"),
+      Map.entry("idefics", "LlamaTokenizer"), Map.entry("idefics2", "LlamaTokenizer"));
+
+  /**
+   * The other tokenizer classes of transformers 5.18 with their own constructor (they rebuild the pipeline
+   * in code; listed from transformers' tokenizer mapping): a model declaring one is loaded as written, with
+   * a warning that its ids may differ.
+   */
+  static final Set<String> REBUILT_ELSEWHERE = Set.of(
+      "AlbertTokenizer", "BartTokenizer", "BarthezTokenizer", "BertTokenizer", "BigBirdTokenizer",
+      "BlenderbotTokenizer", "CLIPTokenizer", "CamembertTokenizer", "CodeLlamaTokenizer", "CohereTokenizer",
+      "DPRQuestionEncoderTokenizer", "DebertaTokenizer", "DebertaV2Tokenizer", "EsmcTokenizer",
+      "FunnelTokenizer", "GPT2Tokenizer", "GPTNeoXTokenizer", "HerbertTokenizer", "LEDTokenizer",
+      "LasrTokenizer", "LayoutLMv2Tokenizer", "LayoutLMv3Tokenizer", "LayoutXLMTokenizer", "LukeTokenizer",
+      "LxmertTokenizer", "MBart50Tokenizer", "MBartTokenizer", "MLukeTokenizer", "MPNetTokenizer",
+      "MarkupLMTokenizer", "MobileBertTokenizer", "MvpTokenizer", "NllbTokenizer", "NougatTokenizer",
+      "OpenAIGPTTokenizer", "PegasusTokenizer", "Qwen3_5Tokenizer", "ReformerTokenizer", "RemBertTokenizer",
+      "RoFormerTokenizer", "RobertaTokenizer", "SeamlessM4TTokenizer", "Siglip2Tokenizer", "SplinterTokenizer",
+      "T5Tokenizer", "Tipsv2Tokenizer", "UdopTokenizer", "VideoPrismTokenizer", "WhisperTokenizer",
+      "XGLMTokenizer", "XLMRobertaTokenizer", "XLNetTokenizer");
+
+  private TransformersLoading() {}
+
+  /**
+   * The outcome: the JSON to give the native library, the class it was read as, and whether it was changed.
+   *
+   * @param warning a sentence for the log when ids may still differ from transformers, else null
+   */
+  record Result(JsonNode tokenizerJson, String tokenizerClass, boolean changed, String warning) {}
+
+  /** The class transformers 5 would instantiate, without a {@code Fast} suffix ("" when generic). */
+  static String tokenizerClass(JsonNode tokenizerConfig, JsonNode modelConfig) {
+    String declared = tokenizerConfig.path("tokenizer_class").asText(null);
+    if (declared == null) {
+      declared = modelConfig.path("tokenizer_class").asText(null);
+    }
+    if (declared == null) {
+      declared = MODEL_TYPE_CLASS.getOrDefault(modelConfig.path("model_type").asText(""), "");
+    }
+    return declared.endsWith("Fast") && !declared.equals("PreTrainedTokenizerFast")
+        ? declared.substring(0, declared.length() - 4) : declared;
+  }
+
+  /** Applies the loading rules of the class the config declares to a parsed {@code tokenizer.json}. */
+  static Result apply(JsonNode tokenizerJson, JsonNode tokenizerConfig, JsonNode modelConfig) {
+    String cls = tokenizerClass(tokenizerConfig, modelConfig);
+    ObjectNode json = tokenizerJson.deepCopy();
+    boolean rebuilt = false;
+    String warning = null;
+    Map<String, String> defaults = Map.of();
+    boolean bpe = "BPE".equals(json.path("model").path("type").asText());
+    switch (cls) {
+      case "LlamaTokenizer" -> {
+        if (bpe) {
+          rebuildLlama(json, tokenizerConfig);
+          rebuilt = true;
+          defaults = Map.of("unk_token", "<unk>", "bos_token", "<s>", "eos_token", "</s>");
+        } else {
+          warning = "LlamaTokenizer with a non-BPE tokenizer.json: loaded as written";
+        }
+      }
+      case "GemmaTokenizer" -> {
+        if (bpe) {
+          defaults = Map.of("unk_token", "<unk>", "bos_token", "<bos>", "eos_token", "<eos>", "pad_token", "<pad>",
+              "mask_token", "<mask>");
+          rebuildGemma(json, tokenString(tokenizerConfig, "unk_token", defaults));
+          rebuilt = true;
+        } else {
+          warning = "GemmaTokenizer with a non-BPE tokenizer.json: loaded as written";
+        }
+      }
+      case "Qwen2Tokenizer" -> {
+        if (bpe) {
+          rebuildQwen2(json, tokenizerConfig);
+          rebuilt = true;
+          defaults = Map.of("unk_token", "<|endoftext|>", "eos_token", "<|endoftext|>", "pad_token", "<|endoftext|>");
+        } else {
+          warning = "Qwen2Tokenizer with a non-BPE tokenizer.json: loaded as written";
+        }
+      }
+      default -> {
+        if (REBUILT_ELSEWHERE.contains(cls)) {
+          warning = "tokenizer_class " + cls + " is rebuilt in code by transformers 5, which LoraFleet does not"
+              + " redo: token ids may differ from transformers'";
+        }
+      }
+    }
+    if (rebuilt) {
+      setAddedTokens(json, tokenizerConfig, defaults);
+    }
+    Map<String, String> named = rebuilt ? defaults : Map.of();
+    if (tokenizerConfig.has("add_bos_token") || tokenizerConfig.has("add_eos_token")
+        || json.path("post_processor").isNull() || json.path("post_processor").isMissingNode()) {
+      json.set("post_processor", postProcessor(json, tokenizerConfig, named));
+    }
+    boolean changed = !json.equals(tokenizerJson);
+    return new Result(changed ? json : tokenizerJson, cls, changed, warning);
+  }
+
+  private static void rebuildLlama(ObjectNode json, JsonNode config) {
+    boolean addPrefixSpace = !config.path("add_prefix_space").isBoolean() || config.path("add_prefix_space").asBoolean();
+    boolean legacy = config.path("legacy").asBoolean(false);
+    String prependScheme = addPrefixSpace ? (legacy ? "always" : "first") : "never";
+    ObjectNode model = (ObjectNode) json.get("model");
+    model.putNull("dropout");
+    model.putNull("unk_token");
+    model.putNull("continuing_subword_prefix");
+    model.putNull("end_of_word_suffix");
+    model.put("fuse_unk", true);
+    model.put("byte_fallback", true);
+    model.put("ignore_merges", false);
+    json.putNull("normalizer");
+    ObjectNode pre = json.putObject("pre_tokenizer");
+    pre.put("type", "Metaspace");
+    pre.put("replacement", METASPACE);
+    pre.put("prepend_scheme", prependScheme);
+    pre.put("split", false);
+    ArrayNode decoders = spDecoders(json);
+    if (addPrefixSpace) {
+      ObjectNode strip = decoders.addObject();
+      strip.put("type", "Strip");
+      strip.put("content", " ");
+      strip.put("start", 1);
+      strip.put("stop", 0);
+    }
+  }
+
+  private static void rebuildGemma(ObjectNode json, String unkToken) {
+    ObjectNode model = (ObjectNode) json.get("model");
+    model.putNull("dropout");
+    if (unkToken == null) {
+      model.putNull("unk_token");
+    } else {
+      model.put("unk_token", unkToken);
+    }
+    model.putNull("continuing_subword_prefix");
+    model.putNull("end_of_word_suffix");
+    model.put("fuse_unk", true);
+    model.put("byte_fallback", true);
+    model.put("ignore_merges", false);
+    ObjectNode normalizer = json.putObject("normalizer");
+    normalizer.put("type", "Replace");
+    normalizer.putObject("pattern").put("String", " ");
+    normalizer.put("content", METASPACE);
+    ObjectNode pre = json.putObject("pre_tokenizer");
+    pre.put("type", "Split");
+    pre.putObject("pattern").put("String", " ");
+    pre.put("behavior", "MergedWithPrevious");
+    pre.put("invert", false);
+    spDecoders(json);
+  }
+
+  private static void rebuildQwen2(ObjectNode json, JsonNode config) {
+    boolean addPrefixSpace = config.path("add_prefix_space").asBoolean(false);
+    ObjectNode model = (ObjectNode) json.get("model");
+    model.putNull("dropout");
+    model.putNull("unk_token");
+    model.put("continuing_subword_prefix", "");
+    model.put("end_of_word_suffix", "");
+    model.put("fuse_unk", false);
+    model.put("byte_fallback", false);
+    model.put("ignore_merges", false);
+    json.putObject("normalizer").put("type", "NFC");
+    ObjectNode pre = json.putObject("pre_tokenizer");
+    pre.put("type", "Sequence");
+    ArrayNode steps = pre.putArray("pretokenizers");
+    ObjectNode split = steps.addObject();
+    split.put("type", "Split");
+    split.putObject("pattern").put("Regex", QWEN2_SPLIT);
+    split.put("behavior", "Isolated");
+    split.put("invert", false);
+    ObjectNode byteLevel = steps.addObject();
+    byteLevel.put("type", "ByteLevel");
+    byteLevel.put("add_prefix_space", addPrefixSpace);
+    byteLevel.put("trim_offsets", true);
+    byteLevel.put("use_regex", false);
+    ObjectNode decoder = json.putObject("decoder");
+    decoder.put("type", "ByteLevel");
+    decoder.put("add_prefix_space", true);
+    decoder.put("trim_offsets", true);
+    decoder.put("use_regex", true);
+  }
+
+  /** Sets the decoder to Sequence[Replace ▁ → ' ', ByteFallback, Fuse] and returns its list. */
+  private static ArrayNode spDecoders(ObjectNode json) {
+    ObjectNode decoder = json.putObject("decoder");
+    decoder.put("type", "Sequence");
+    ArrayNode decoders = decoder.putArray("decoders");
+    ObjectNode replace = decoders.addObject();
+    replace.put("type", "Replace");
+    replace.putObject("pattern").put("String", METASPACE);
+    replace.put("content", " ");
+    decoders.addObject().put("type", "ByteFallback");
+    decoders.addObject().put("type", "Fuse");
+    return decoders;
+  }
+
+  /**
+   * The value of a named special token: tokenizer_config's (a string or an AddedToken object; an explicit
+   * null means none), else the class default.
+   */
+  private static String tokenString(JsonNode config, String key, Map<String, String> defaults) {
+    if (config.has(key)) {
+      return SpecialTokens.tokenString(config.get(key));
+    }
+    return defaults.get(key);
+  }
+
+  private static List<String> namedSpecialTokens(JsonNode config, Map<String, String> defaults) {
+    List<String> named = new ArrayList<>();
+    for (String key : List.of("bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token",
+        "mask_token")) {
+      String token = tokenString(config, key, defaults);
+      if (token != null) {
+        named.add(token);
+      }
+    }
+    for (String key : List.of("additional_special_tokens", "extra_special_tokens")) {
+      JsonNode list = config.path(key);
+      if (list.isArray()) {
+        list.forEach(t -> {
+          String token = SpecialTokens.tokenString(t);
+          if (token != null) {
+            named.add(token);
+          }
+        });
+      } else if (list.isObject()) {
+        list.forEach(t -> {
+          String token = SpecialTokens.tokenString(t);
+          if (token != null) {
+            named.add(token);
+          }
+        });
+      }
+    }
+    return named;
+  }
+
+  /**
+   * The added tokens of a rebuilt tokenizer: tokenizer_config's {@code added_tokens_decoder} (else the
+   * file's), named special tokens marked special, and named special tokens missing from them added.
+   */
+  private static void setAddedTokens(ObjectNode json, JsonNode config, Map<String, String> defaults) {
+    TreeMap<Integer, ObjectNode> byId = new TreeMap<>();
+    JsonNode decoder = config.path("added_tokens_decoder");
+    if (decoder.isObject() && !decoder.isEmpty()) {
+      for (var entry : decoder.properties()) {
+        int id;
+        try {
+          id = Integer.parseInt(entry.getKey());
+        } catch (NumberFormatException e) {
+          throw new TokenizerException("tokenizer_config.json: added_tokens_decoder key \"" + entry.getKey()
+              + "\" is not a token id");
+        }
+        JsonNode t = entry.getValue();
+        String content = SpecialTokens.tokenString(t);
+        if (content == null) {
+          throw new TokenizerException("tokenizer_config.json: added_tokens_decoder[\"" + id + "\"] has no content");
+        }
+        boolean special = t.path("special").asBoolean(false);
+        byId.put(id, addedToken(id, content, t.path("single_word").asBoolean(false), t.path("lstrip").asBoolean(false),
+            t.path("rstrip").asBoolean(false), t.path("normalized").asBoolean(!special), special));
+      }
+    } else {
+      for (JsonNode t : json.path("added_tokens")) {
+        byId.put(t.path("id").asInt(), (ObjectNode) t.deepCopy());
+      }
+    }
+    Map<String, ObjectNode> byContent = new HashMap<>();
+    byId.values().forEach(t -> byContent.putIfAbsent(t.path("content").asText(), t));
+    JsonNode vocab = json.path("model").path("vocab");
+    int nextId = Math.max(byId.isEmpty() ? -1 : byId.lastKey(), maxVocabId(vocab)) + 1;
+    for (String token : namedSpecialTokens(config, defaults)) {
+      ObjectNode existing = byContent.get(token);
+      if (existing != null) {
+        existing.put("special", true);
+        continue;
+      }
+      int id = vocab.path(token).canConvertToInt() ? vocab.path(token).asInt() : nextId++;
+      ObjectNode added = addedToken(id, token, false, false, false, false, true);
+      byId.put(id, added);
+      byContent.put(token, added);
+    }
+    ArrayNode list = json.putArray("added_tokens");
+    byId.values().forEach(list::add);
+  }
+
+  private static int maxVocabId(JsonNode vocab) {
+    int max = -1;
+    for (JsonNode id : vocab) {
+      max = Math.max(max, id.asInt(-1));
+    }
+    return max;
+  }
+
+  private static ObjectNode addedToken(int id, String content, boolean singleWord, boolean lstrip, boolean rstrip,
+      boolean normalized, boolean special) {
+    ObjectNode t = NODES.objectNode();
+    t.put("id", id);
+    t.put("content", content);
+    t.put("single_word", singleWord);
+    t.put("lstrip", lstrip);
+    t.put("rstrip", rstrip);
+    t.put("normalized", normalized);
+    t.put("special", special);
+    return t;
+  }
+
+  /**
+   * transformers' {@code update_post_processor}: TemplateProcessing {@code [bos:0] $A:0 [eos:0]} (pair: then
+   * {@code [bos:1] $B:1 [eos:1]}) from {@code add_bos_token}/{@code add_eos_token} (default false), without a
+   * token that is not set or not known.
+   */
+  private static ObjectNode postProcessor(ObjectNode json, JsonNode config, Map<String, String> defaults) {
+    Map<String, Integer> ids = addedIds(json);
+    String bos = tokenString(config, "bos_token", defaults);
+    String eos = tokenString(config, "eos_token", defaults);
+    Integer bosId = bos == null ? null : idOf(json, ids, bos);
+    Integer eosId = eos == null ? null : idOf(json, ids, eos);
+    boolean addBos = config.path("add_bos_token").asBoolean(false) && bosId != null;
+    boolean addEos = config.path("add_eos_token").asBoolean(false) && eosId != null;
+    ObjectNode p = NODES.objectNode();
+    p.put("type", "TemplateProcessing");
+    ArrayNode single = p.putArray("single");
+    ArrayNode pair = p.putArray("pair");
+    for (int typeId = 0; typeId < 2; typeId++) {
+      String sequence = typeId == 0 ? "A" : "B";
+      for (ArrayNode into : typeId == 0 ? List.of(single, pair) : List.of(pair)) {
+        if (addBos) {
+          special(into, bos, typeId);
+        }
+        ObjectNode s = into.addObject().putObject("Sequence");
+        s.put("id", sequence);
+        s.put("type_id", typeId);
+        if (addEos) {
+          special(into, eos, typeId);
+        }
+      }
+    }
+    ObjectNode specials = p.putObject("special_tokens");
+    Map<String, Integer> used = new LinkedHashMap<>();
+    if (addBos) {
+      used.put(bos, bosId);
+    }
+    if (addEos) {
+      used.put(eos, eosId);
+    }
+    used.forEach((token, id) -> {
+      ObjectNode t = specials.putObject(token);
+      t.put("id", token);
+      t.putArray("ids").add(id);
+      t.putArray("tokens").add(token);
+    });
+    return p;
+  }
+
+  private static void special(ArrayNode into, String token, int typeId) {
+    ObjectNode s = into.addObject().putObject("SpecialToken");
+    s.put("id", token);
+    s.put("type_id", typeId);
+  }
+
+  private static Map<String, Integer> addedIds(JsonNode json) {
+    Map<String, Integer> ids = new HashMap<>();
+    json.path("added_tokens").forEach(t -> ids.put(t.path("content").asText(), t.path("id").asInt()));
+    return ids;
+  }
+
+  private static Integer idOf(JsonNode json, Map<String, Integer> added, String token) {
+    Integer id = added.get(token);
+    if (id != null) {
+      return id;
+    }
+    JsonNode vocab = json.path("model").path("vocab");
+    return vocab.path(token).canConvertToInt() ? vocab.path(token).asInt() : null;
+  }
+}
