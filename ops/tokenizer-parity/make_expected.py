@@ -17,6 +17,7 @@ accepts.
 import json
 import os
 import sys
+import tempfile
 
 import tokenizers
 import transformers
@@ -27,6 +28,17 @@ NODE_MODULES = os.path.join(ROOT, "runtime", "src", "test", "node", "node_module
 OUT = os.path.join(ROOT, "runtime", "src", "test", "resources", "io", "lorafleet", "runtime", "tokenizer",
                    "transformers-parity.json")
 TOKENIZERS = ["llama2", "llama3", "llama3_1", "qwen3", "gemma3"]
+# The same tokenizer.json with tokenizer_config.json keys replaced (shallow), for the loading rules the
+# packages as shipped do not reach: legacy false (prepend_scheme "first"), add_prefix_space false
+# ("never"), add_bos_token/add_eos_token rebuilding the post-processor, Qwen2's add_prefix_space.
+VARIANTS = {
+    "llama2-legacy-false": ("llama2", {"legacy": False}),
+    "llama2-no-prefix-space": ("llama2", {"legacy": False, "add_prefix_space": False}),
+    "llama2-eos-not-bos": ("llama2", {"add_bos_token": False, "add_eos_token": True}),
+    "llama3_1-add-bos-false": ("llama3_1", {"add_bos_token": False}),
+    "llama3_1-add-eos": ("llama3_1", {"add_eos_token": True}),
+    "qwen3-prefix-space": ("qwen3", {"add_prefix_space": True}),
+}
 
 LONG_WORD = "Pneumonoultramicroscopicsilicovolcanoconiosis" * 8
 TEXTS = [
@@ -116,6 +128,11 @@ def ids_of(value):
     return [int(i) for i in value]
 
 
+def encodings(tok):
+    return [{"text": text, "add_special_tokens": special, "ids": ids_of(tok(text, add_special_tokens=special))}
+            for text in TEXTS for special in (True, False)]
+
+
 def main():
     out = {"generator": "ops/tokenizer-parity/make_expected.py",
            "transformers": transformers.__version__, "tokenizers": tokenizers.__version__,
@@ -123,11 +140,7 @@ def main():
     for name in TOKENIZERS:
         directory = os.path.join(NODE_MODULES, "tokenizer-" + name, "models")
         tok = AutoTokenizer.from_pretrained(directory)
-        entry = {"class": type(tok).__name__, "encode": [], "chat": []}
-        for text in TEXTS:
-            for special in (True, False):
-                entry["encode"].append({"text": text, "add_special_tokens": special,
-                                        "ids": ids_of(tok(text, add_special_tokens=special))})
+        entry = {"class": type(tok).__name__, "encode": encodings(tok), "chat": []}
         if tok.chat_template:
             template = tok.chat_template
             for case, messages, extra in CONVERSATIONS:
@@ -151,6 +164,20 @@ def main():
         out["tokenizers_under_test"][name] = entry
         print(name, entry["class"], len(entry["encode"]), "encodings,", len(entry["chat"]), "chat renders",
               file=sys.stderr)
+    out["variants"] = {}
+    for name, (base, overrides) in VARIANTS.items():
+        with tempfile.TemporaryDirectory() as directory:
+            models = os.path.join(NODE_MODULES, "tokenizer-" + base, "models")
+            os.symlink(os.path.join(models, "tokenizer.json"), os.path.join(directory, "tokenizer.json"))
+            with open(os.path.join(models, "tokenizer_config.json"), encoding="utf-8") as f:
+                config = json.load(f)
+            config.update(overrides)
+            with open(os.path.join(directory, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+                json.dump(config, f, ensure_ascii=False)
+            tok = AutoTokenizer.from_pretrained(directory)
+            out["variants"][name] = {"base": base, "tokenizer_config": overrides, "class": type(tok).__name__,
+                                     "encode": encodings(tok)}
+        print(name, type(tok).__name__, file=sys.stderr)
     with open(OUT, "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False, indent=None, separators=(",", ":"))
         f.write("\n")

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -42,9 +41,10 @@ import java.util.TreeMap;
  * <p>For those classes the added tokens are tokenizer_config's {@code added_tokens_decoder} (else the
  * file's), and every named special token ({@code bos_token}, {@code eos_token}, {@code unk_token}, {@code
  * pad_token}, ... with the class defaults where tokenizer_config does not name them, and {@code
- * additional_special_tokens}/{@code extra_special_tokens}) is an added special token. For every class, when
- * tokenizer_config sets {@code add_bos_token} or {@code add_eos_token} (or the file has no post-processor), the
- * post-processor becomes the template transformers builds from them: {@code [bos] $A [eos]}.
+ * additional_special_tokens}/{@code extra_special_tokens}) is an added special token. The post-processor
+ * (which special tokens {@code add_special_tokens=True} adds) stays the file's for every class: with a
+ * {@code tokenizer.json} present, transformers drops tokenizer_config's {@code add_bos_token} and {@code
+ * add_eos_token} before building the tokenizer, so they change nothing.
  *
  * <p>Not redone: the other classes with their own constructor (listed in {@link #REBUILT_ELSEWHERE}; a
  * model declaring one is loaded as written and a warning says its ids may differ), the Mistral
@@ -58,6 +58,9 @@ final class TransformersLoading {
   /** Qwen2Tokenizer's PRETOKENIZE_REGEX. */
   static final String QWEN2_SPLIT =
       "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+  /** The classes whose loading is redone here. */
+  static final Set<String> HANDLED = Set.of("LlamaTokenizer", "GemmaTokenizer", "Qwen2Tokenizer");
 
   /** Model types whose registered class is one handled here (transformers' TOKENIZER_MAPPING_NAMES). */
   private static final Map<String, String> MODEL_TYPE_CLASS = Map.ofEntries(
@@ -110,57 +113,38 @@ final class TransformersLoading {
   /** Applies the loading rules of the class the config declares to a parsed {@code tokenizer.json}. */
   static Result apply(JsonNode tokenizerJson, JsonNode tokenizerConfig, JsonNode modelConfig) {
     String cls = tokenizerClass(tokenizerConfig, modelConfig);
+    if (REBUILT_ELSEWHERE.contains(cls)) {
+      return new Result(tokenizerJson, cls, false, "tokenizer_class " + cls + " is rebuilt in code by transformers 5,"
+          + " which LoraFleet does not redo: token ids may differ from transformers'");
+    }
+    if (!HANDLED.contains(cls)) {
+      return new Result(tokenizerJson, cls, false, null);
+    }
+    if (!"BPE".equals(tokenizerJson.path("model").path("type").asText())) {
+      return new Result(tokenizerJson, cls, false, "tokenizer_class " + cls + " with a "
+          + tokenizerJson.path("model").path("type").asText("typeless") + " model in tokenizer.json is rebuilt"
+          + " differently by transformers 5: loaded as written, token ids may differ from transformers'");
+    }
     ObjectNode json = tokenizerJson.deepCopy();
-    boolean rebuilt = false;
-    String warning = null;
-    Map<String, String> defaults = Map.of();
-    boolean bpe = "BPE".equals(json.path("model").path("type").asText());
-    switch (cls) {
+    Map<String, String> defaults = switch (cls) {
       case "LlamaTokenizer" -> {
-        if (bpe) {
-          rebuildLlama(json, tokenizerConfig);
-          rebuilt = true;
-          defaults = Map.of("unk_token", "<unk>", "bos_token", "<s>", "eos_token", "</s>");
-        } else {
-          warning = "LlamaTokenizer with a non-BPE tokenizer.json: loaded as written";
-        }
+        rebuildLlama(json, tokenizerConfig);
+        yield Map.of("unk_token", "<unk>", "bos_token", "<s>", "eos_token", "</s>");
       }
       case "GemmaTokenizer" -> {
-        if (bpe) {
-          defaults = Map.of("unk_token", "<unk>", "bos_token", "<bos>", "eos_token", "<eos>", "pad_token", "<pad>",
-              "mask_token", "<mask>");
-          rebuildGemma(json, tokenString(tokenizerConfig, "unk_token", defaults));
-          rebuilt = true;
-        } else {
-          warning = "GemmaTokenizer with a non-BPE tokenizer.json: loaded as written";
-        }
-      }
-      case "Qwen2Tokenizer" -> {
-        if (bpe) {
-          rebuildQwen2(json, tokenizerConfig);
-          rebuilt = true;
-          defaults = Map.of("unk_token", "<|endoftext|>", "eos_token", "<|endoftext|>", "pad_token", "<|endoftext|>");
-        } else {
-          warning = "Qwen2Tokenizer with a non-BPE tokenizer.json: loaded as written";
-        }
+        Map<String, String> gemma = Map.of("unk_token", "<unk>", "bos_token", "<bos>", "eos_token", "<eos>",
+            "pad_token", "<pad>", "mask_token", "<mask>");
+        rebuildGemma(json, tokenString(tokenizerConfig, "unk_token", gemma));
+        yield gemma;
       }
       default -> {
-        if (REBUILT_ELSEWHERE.contains(cls)) {
-          warning = "tokenizer_class " + cls + " is rebuilt in code by transformers 5, which LoraFleet does not"
-              + " redo: token ids may differ from transformers'";
-        }
+        rebuildQwen2(json, tokenizerConfig);
+        yield Map.of("unk_token", "<|endoftext|>", "eos_token", "<|endoftext|>", "pad_token", "<|endoftext|>");
       }
-    }
-    if (rebuilt) {
-      setAddedTokens(json, tokenizerConfig, defaults);
-    }
-    Map<String, String> named = rebuilt ? defaults : Map.of();
-    if (tokenizerConfig.has("add_bos_token") || tokenizerConfig.has("add_eos_token")
-        || json.path("post_processor").isNull() || json.path("post_processor").isMissingNode()) {
-      json.set("post_processor", postProcessor(json, tokenizerConfig, named));
-    }
+    };
+    setAddedTokens(json, tokenizerConfig, defaults);
     boolean changed = !json.equals(tokenizerJson);
-    return new Result(changed ? json : tokenizerJson, cls, changed, warning);
+    return new Result(changed ? json : tokenizerJson, cls, changed, null);
   }
 
   private static void rebuildLlama(ObjectNode json, JsonNode config) {
@@ -372,72 +356,4 @@ final class TransformersLoading {
     return t;
   }
 
-  /**
-   * transformers' {@code update_post_processor}: TemplateProcessing {@code [bos:0] $A:0 [eos:0]} (pair: then
-   * {@code [bos:1] $B:1 [eos:1]}) from {@code add_bos_token}/{@code add_eos_token} (default false), without a
-   * token that is not set or not known.
-   */
-  private static ObjectNode postProcessor(ObjectNode json, JsonNode config, Map<String, String> defaults) {
-    Map<String, Integer> ids = addedIds(json);
-    String bos = tokenString(config, "bos_token", defaults);
-    String eos = tokenString(config, "eos_token", defaults);
-    Integer bosId = bos == null ? null : idOf(json, ids, bos);
-    Integer eosId = eos == null ? null : idOf(json, ids, eos);
-    boolean addBos = config.path("add_bos_token").asBoolean(false) && bosId != null;
-    boolean addEos = config.path("add_eos_token").asBoolean(false) && eosId != null;
-    ObjectNode p = NODES.objectNode();
-    p.put("type", "TemplateProcessing");
-    ArrayNode single = p.putArray("single");
-    ArrayNode pair = p.putArray("pair");
-    for (int typeId = 0; typeId < 2; typeId++) {
-      String sequence = typeId == 0 ? "A" : "B";
-      for (ArrayNode into : typeId == 0 ? List.of(single, pair) : List.of(pair)) {
-        if (addBos) {
-          special(into, bos, typeId);
-        }
-        ObjectNode s = into.addObject().putObject("Sequence");
-        s.put("id", sequence);
-        s.put("type_id", typeId);
-        if (addEos) {
-          special(into, eos, typeId);
-        }
-      }
-    }
-    ObjectNode specials = p.putObject("special_tokens");
-    Map<String, Integer> used = new LinkedHashMap<>();
-    if (addBos) {
-      used.put(bos, bosId);
-    }
-    if (addEos) {
-      used.put(eos, eosId);
-    }
-    used.forEach((token, id) -> {
-      ObjectNode t = specials.putObject(token);
-      t.put("id", token);
-      t.putArray("ids").add(id);
-      t.putArray("tokens").add(token);
-    });
-    return p;
-  }
-
-  private static void special(ArrayNode into, String token, int typeId) {
-    ObjectNode s = into.addObject().putObject("SpecialToken");
-    s.put("id", token);
-    s.put("type_id", typeId);
-  }
-
-  private static Map<String, Integer> addedIds(JsonNode json) {
-    Map<String, Integer> ids = new HashMap<>();
-    json.path("added_tokens").forEach(t -> ids.put(t.path("content").asText(), t.path("id").asInt()));
-    return ids;
-  }
-
-  private static Integer idOf(JsonNode json, Map<String, Integer> added, String token) {
-    Integer id = added.get(token);
-    if (id != null) {
-      return id;
-    }
-    JsonNode vocab = json.path("model").path("vocab");
-    return vocab.path(token).canConvertToInt() ? vocab.path(token).asInt() : null;
-  }
 }

@@ -9,6 +9,18 @@
  *       expose from the JSON files: token strings, which added tokens are special, BOS/EOS/PAD ids
  *       ({@code tokenizer_config.json}, {@code generation_config.json}, {@code config.json}) and the chat
  *       template.
+ *   <li>{@code TransformersLoading} first redoes on the {@code tokenizer.json} what {@code
+ *       transformers.AutoTokenizer} (transformers 5) does when it loads it, so that the ids are those vLLM
+ *       and SGLang get: for {@code tokenizer_class} {@code LlamaTokenizer}, {@code GemmaTokenizer} and {@code
+ *       Qwen2Tokenizer} (with or without {@code Fast}) transformers keeps only the file's vocabulary, merges,
+ *       post-processor and added tokens and builds normalizer, pre-tokenizer, decoder and BPE options in code.
+ *       For {@code LlamaTokenizer} that replaces the legacy normalizer (prepend ▁, replace spaces) by a
+ *       Metaspace pre-tokenizer ({@code split=false}; prepend scheme {@code first}, or {@code always} with
+ *       {@code legacy: true}, or {@code never} with {@code add_prefix_space: false}), which changes the ids of
+ *       text with leading spaces and of text after special tokens. {@code add_bos_token}/{@code add_eos_token}
+ *       are ignored, as transformers ignores them when a {@code tokenizer.json} exists; the other classes
+ *       transformers rebuilds in code are loaded as written with a warning. Checked against transformers
+ *       5.18 on five real tokenizers (TransformersParityTest).
  *   <li>{@link io.lorafleet.runtime.tokenizer.IncrementalDecoder} turns generated ids into text deltas
  *       for streaming, decoding only a short window per token and never emitting half a character; the
  *       deltas add up to a full decode.

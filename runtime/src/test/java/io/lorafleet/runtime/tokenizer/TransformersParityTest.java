@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -60,21 +62,45 @@ class TransformersParityTest {
   void tokenIdsAreThoseOfTransformers(String name) {
     JsonNode cases = expected.path("tokenizers_under_test").path(name).path("encode");
     assertTrue(cases.size() >= 100, name + ": expected cases missing");
+    assertEquals(List.of(), differentIds(tokenizer(name), cases),
+        name + ": encodings differ from transformers' (of " + cases.size() + ")");
+  }
+
+  /**
+   * The same tokenizer.json with tokenizer_config keys replaced: legacy false (Metaspace "first": no ▁
+   * after a special token), add_prefix_space false ("never"), add_bos_token/add_eos_token (ignored by
+   * transformers when a tokenizer.json exists), Qwen2's add_prefix_space.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"llama2-legacy-false", "llama2-no-prefix-space", "llama2-eos-not-bos",
+      "llama3_1-add-bos-false", "llama3_1-add-eos", "qwen3-prefix-space"})
+  void configVariantsGiveTheIdsOfTransformers(String variant, @TempDir Path dir) throws IOException {
+    JsonNode v = expected.path("variants").path(variant);
+    assertTrue(v.path("encode").size() >= 100, variant + ": expected cases missing");
+    Path base = modelDir(v.path("base").asText());
+    Files.copy(base.resolve("tokenizer.json"), dir.resolve("tokenizer.json"));
+    ObjectNode config = (ObjectNode) JSON.readTree(base.resolve("tokenizer_config.json").toFile());
+    config.setAll((ObjectNode) v.path("tokenizer_config"));
+    JSON.writeValue(dir.resolve("tokenizer_config.json").toFile(), config);
+    try (HfTokenizer tokenizer = HfTokenizer.load(dir)) {
+      assertEquals(List.of(), differentIds(tokenizer, v.path("encode")),
+          variant + ": encodings differ from transformers' (of " + v.path("encode").size() + ")");
+    }
+  }
+
+  private static List<String> differentIds(HfTokenizer tokenizer, JsonNode cases) {
     List<String> differ = new ArrayList<>();
-    HfTokenizer tokenizer = tokenizer(name);
-    {
-      for (JsonNode c : cases) {
-        String text = c.path("text").asText();
-        boolean special = c.path("add_special_tokens").asBoolean();
-        int[] want = ints(c.path("ids"));
-        int[] got = tokenizer.encode(text, special);
-        if (!Arrays.equals(want, got)) {
-          differ.add(JSON.valueToTree(text) + " special=" + special + ": transformers " + Arrays.toString(want)
-              + ", LoraFleet " + Arrays.toString(got));
-        }
+    for (JsonNode c : cases) {
+      String text = c.path("text").asText();
+      boolean special = c.path("add_special_tokens").asBoolean();
+      int[] want = ints(c.path("ids"));
+      int[] got = tokenizer.encode(text, special);
+      if (!Arrays.equals(want, got)) {
+        differ.add(JSON.valueToTree(text) + " special=" + special + ": transformers " + Arrays.toString(want)
+            + ", LoraFleet " + Arrays.toString(got));
       }
     }
-    assertEquals(List.of(), differ, name + ": " + differ.size() + " of " + cases.size() + " encodings differ");
+    return differ;
   }
 
   @ParameterizedTest
@@ -84,36 +110,34 @@ class TransformersParityTest {
     assertTrue(cases.size() >= 12, name + ": expected chat cases missing");
     List<String> differ = new ArrayList<>();
     HfTokenizer tokenizer = tokenizer(name);
-    {
-      ChatTemplate template = tokenizer.chatTemplate().orElseThrow();
-      for (JsonNode c : cases) {
-        List<ChatMessage> messages = new ArrayList<>();
-        c.path("messages").forEach(m -> messages.add(new ChatMessage(m.path("role").asText(), m.path("content").asText())));
-        @SuppressWarnings("unchecked")
-        Map<String, Object> variables = JSON.convertValue(c.path("variables"), Map.class);
-        boolean generationPrompt = c.path("add_generation_prompt").asBoolean();
-        String label = c.path("case").asText() + " add_generation_prompt=" + generationPrompt;
-        if (c.has("error")) {
-          try {
-            String text = template.render(messages, generationPrompt, variables);
-            differ.add(label + ": transformers raised " + c.path("error").asText() + ", LoraFleet rendered " + text);
-          } catch (ChatTemplateException e) {
-            if (!e.raisedByTemplate() || !e.getMessage().equals(c.path("error").asText())) {
-              differ.add(label + ": transformers raised " + c.path("error").asText() + ", LoraFleet " + e.getMessage());
-            }
+    ChatTemplate template = tokenizer.chatTemplate().orElseThrow();
+    for (JsonNode c : cases) {
+      List<ChatMessage> messages = new ArrayList<>();
+      c.path("messages").forEach(m -> messages.add(new ChatMessage(m.path("role").asText(), m.path("content").asText())));
+      @SuppressWarnings("unchecked")
+      Map<String, Object> variables = JSON.convertValue(c.path("variables"), Map.class);
+      boolean generationPrompt = c.path("add_generation_prompt").asBoolean();
+      String label = c.path("case").asText() + " add_generation_prompt=" + generationPrompt;
+      if (c.has("error")) {
+        try {
+          String text = template.render(messages, generationPrompt, variables);
+          differ.add(label + ": transformers raised " + c.path("error").asText() + ", LoraFleet rendered " + text);
+        } catch (ChatTemplateException e) {
+          if (!e.raisedByTemplate() || !e.getMessage().equals(c.path("error").asText())) {
+            differ.add(label + ": transformers raised " + c.path("error").asText() + ", LoraFleet " + e.getMessage());
           }
-          continue;
         }
-        String text = template.render(messages, generationPrompt, variables);
-        if (!text.equals(c.path("text").asText())) {
-          differ.add(label + ": text differs:\n--- transformers\n" + c.path("text").asText() + "\n--- LoraFleet\n" + text);
-          continue;
-        }
-        int[] want = ints(c.path("ids"));
-        int[] got = tokenizer.encode(text, false);
-        if (!Arrays.equals(want, got)) {
-          differ.add(label + ": ids: transformers " + Arrays.toString(want) + ", LoraFleet " + Arrays.toString(got));
-        }
+        continue;
+      }
+      String text = template.render(messages, generationPrompt, variables);
+      if (!text.equals(c.path("text").asText())) {
+        differ.add(label + ": text differs:\n--- transformers\n" + c.path("text").asText() + "\n--- LoraFleet\n" + text);
+        continue;
+      }
+      int[] want = ints(c.path("ids"));
+      int[] got = tokenizer.encode(text, false);
+      if (!Arrays.equals(want, got)) {
+        differ.add(label + ": ids: transformers " + Arrays.toString(want) + ", LoraFleet " + Arrays.toString(got));
       }
     }
     assertEquals(List.of(), differ, name + ": " + differ.size() + " of " + cases.size() + " chat renders differ");
