@@ -12,7 +12,8 @@ or the pinned packages change:
 It loads each tokenizer directory with transformers.AutoTokenizer (as vLLM and SGLang do) and records
 tokenizer(text, add_special_tokens=...)["input_ids"] for every case text, both ways, and
 apply_chat_template(..., tokenize=False) and (..., tokenize=True) for every conversation the template
-accepts.
+accepts; and the pipeline it built (normalizer, pre-tokenizer, post-processor, decoder, BPE options, added
+tokens), which LoraFleet's adjusted tokenizer.json must equal.
 """
 import json
 import os
@@ -133,6 +134,18 @@ def encodings(tok):
             for text in TEXTS for special in (True, False)]
 
 
+def backend(tok):
+    """The pipeline transformers built (everything but the vocabulary and merges), added tokens compact:
+    [id, content, special, normalized, lstrip, rstrip, single_word]."""
+    built = json.loads(tok._tokenizer.to_str())
+    model = {k: v for k, v in built["model"].items() if k not in ("vocab", "merges")}
+    added = [[t["id"], t["content"], t["special"], t["normalized"], t["lstrip"], t["rstrip"], t["single_word"]]
+             for t in built["added_tokens"]]
+    return {"normalizer": built["normalizer"], "pre_tokenizer": built["pre_tokenizer"],
+            "post_processor": built["post_processor"], "decoder": built["decoder"], "model": model,
+            "added_tokens": added}
+
+
 def main():
     out = {"generator": "ops/tokenizer-parity/make_expected.py",
            "transformers": transformers.__version__, "tokenizers": tokenizers.__version__,
@@ -140,7 +153,7 @@ def main():
     for name in TOKENIZERS:
         directory = os.path.join(NODE_MODULES, "tokenizer-" + name, "models")
         tok = AutoTokenizer.from_pretrained(directory)
-        entry = {"class": type(tok).__name__, "encode": encodings(tok), "chat": []}
+        entry = {"class": type(tok).__name__, "backend": backend(tok), "encode": encodings(tok), "chat": []}
         if tok.chat_template:
             template = tok.chat_template
             for case, messages, extra in CONVERSATIONS:
@@ -176,7 +189,7 @@ def main():
                 json.dump(config, f, ensure_ascii=False)
             tok = AutoTokenizer.from_pretrained(directory)
             out["variants"][name] = {"base": base, "tokenizer_config": overrides, "class": type(tok).__name__,
-                                     "encode": encodings(tok)}
+                                     "backend": backend(tok), "encode": encodings(tok)}
         print(name, type(tok).__name__, file=sys.stderr)
     with open(OUT, "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False, indent=None, separators=(",", ":"))

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
@@ -86,6 +88,46 @@ class TransformersParityTest {
       assertEquals(List.of(), differentIds(tokenizer, v.path("encode")),
           variant + ": encodings differ from transformers' (of " + v.path("encode").size() + ")");
     }
+  }
+
+  /**
+   * The adjusted tokenizer.json has exactly the pipeline transformers builds (normalizer, pre-tokenizer,
+   * post-processor, decoder, BPE options, added tokens with their flags), not only the same ids on the
+   * cases.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"llama2", "llama3", "llama3_1", "qwen3", "gemma3", "llama2-legacy-false",
+      "llama2-no-prefix-space", "llama2-eos-not-bos", "llama3_1-add-bos-false", "llama3_1-add-eos",
+      "qwen3-prefix-space"})
+  void pipelineIsTheOneTransformersBuilds(String name) throws IOException {
+    JsonNode entry = expected.path("tokenizers_under_test").path(name);
+    Path dir;
+    ObjectNode config;
+    if (entry.isMissingNode()) {
+      entry = expected.path("variants").path(name);
+      dir = modelDir(entry.path("base").asText());
+      config = (ObjectNode) JSON.readTree(dir.resolve("tokenizer_config.json").toFile());
+      config.setAll((ObjectNode) entry.path("tokenizer_config"));
+    } else {
+      dir = modelDir(name);
+      config = (ObjectNode) JSON.readTree(dir.resolve("tokenizer_config.json").toFile());
+    }
+    JsonNode want = entry.path("backend");
+    JsonNode got = TransformersLoading.apply(JsonConfigFile.readRequired(dir.resolve("tokenizer.json")), config,
+        MissingNode.getInstance()).tokenizerJson();
+    for (String part : List.of("normalizer", "pre_tokenizer", "post_processor", "decoder")) {
+      assertEquals(want.path(part), got.path(part), name + ": " + part);
+    }
+    ObjectNode model = got.path("model").deepCopy();
+    model.remove(List.of("vocab", "merges"));
+    assertEquals(want.path("model"), model, name + ": model options");
+    ArrayNode added = JSON.createArrayNode();
+    for (JsonNode t : got.path("added_tokens")) {
+      added.addArray().add(t.path("id").asInt()).add(t.path("content").asText()).add(t.path("special").asBoolean())
+          .add(t.path("normalized").asBoolean()).add(t.path("lstrip").asBoolean()).add(t.path("rstrip").asBoolean())
+          .add(t.path("single_word").asBoolean());
+    }
+    assertEquals(want.path("added_tokens"), added, name + ": added tokens");
   }
 
   private static List<String> differentIds(HfTokenizer tokenizer, JsonNode cases) {
