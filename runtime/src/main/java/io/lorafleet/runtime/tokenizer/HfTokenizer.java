@@ -70,11 +70,12 @@ public final class HfTokenizer implements AutoCloseable {
     Path tokenizerConfigFile = modelDir.resolve("tokenizer_config.json");
     JsonNode tokenizerConfig = JsonConfigFile.readOptional(tokenizerConfigFile);
     JsonNode modelConfig = JsonConfigFile.readOptional(modelDir.resolve("config.json"));
+    JsonNode tokenizerFileJson = JsonConfigFile.readRequired(tokenizerFile);
     TransformersLoading.Result loading;
     try {
-      loading = TransformersLoading.apply(JsonConfigFile.readRequired(tokenizerFile), tokenizerConfig, modelConfig);
-    } catch (ClassCastException | NullPointerException e) {
-      throw new TokenizerException(tokenizerFile + ": not a valid HF tokenizer (" + e.getMessage() + ")", e);
+      loading = TransformersLoading.apply(tokenizerFileJson, tokenizerConfig, modelConfig);
+    } catch (TokenizerException e) {
+      throw new TokenizerException(modelDir + ": " + e.getMessage(), e);
     }
     if (loading.warning() != null) {
       LOG.warn("{}: {}", modelDir, loading.warning());

@@ -312,7 +312,12 @@ final class TransformersLoading {
             t.path("rstrip").asBoolean(false), t.path("normalized").asBoolean(!special), special));
       }
     } else {
-      for (JsonNode t : json.path("added_tokens")) {
+      JsonNode fileTokens = json.path("added_tokens");
+      for (int i = 0; i < fileTokens.size(); i++) {
+        JsonNode t = fileTokens.get(i);
+        if (!t.isObject() || !t.path("id").canConvertToInt() || !t.path("content").isTextual()) {
+          throw new TokenizerException("tokenizer.json: added_tokens[" + i + "] is not an {id, content, ...} object");
+        }
         byId.put(t.path("id").asInt(), (ObjectNode) t.deepCopy());
       }
     }

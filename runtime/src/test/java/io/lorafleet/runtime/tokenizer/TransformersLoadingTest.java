@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -130,5 +131,18 @@ class TransformersLoadingTest {
       assertArrayEquals(new int[] {1, 3, 7}, tokenizer.encode(" hi", true), "as written: the legacy normalizer");
       assertArrayEquals(new int[] {1, 7}, tokenizer.encode("<s>hi", false));
     }
+  }
+
+  @Test
+  void malformedAddedTokensAreNamed(@TempDir Path dir) throws IOException {
+    Files.writeString(dir.resolve("tokenizer.json"), LEGACY_SP);
+    Files.writeString(dir.resolve("tokenizer_config.json"),
+        "{\"tokenizer_class\": \"LlamaTokenizer\", \"added_tokens_decoder\": {\"one\": {\"content\": \"<s>\"}}}");
+    TokenizerException e = assertThrows(TokenizerException.class, () -> HfTokenizer.load(dir));
+    assertEquals(dir + ": tokenizer_config.json: added_tokens_decoder key \"one\" is not a token id", e.getMessage());
+    Files.writeString(dir.resolve("tokenizer_config.json"), "{\"tokenizer_class\": \"LlamaTokenizer\"}");
+    Files.writeString(dir.resolve("tokenizer.json"), LEGACY_SP.replace("{\"id\": 2, \"content\"", "{\"id\": \"x\", \"content\""));
+    e = assertThrows(TokenizerException.class, () -> HfTokenizer.load(dir));
+    assertEquals(dir + ": tokenizer.json: added_tokens[2] is not an {id, content, ...} object", e.getMessage());
   }
 }
