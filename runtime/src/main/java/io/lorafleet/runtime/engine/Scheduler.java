@@ -129,7 +129,9 @@ public final class Scheduler {
           s.advance(hits.length * pool.blockSize());
           s.setNumBlocksOffered(hits.length);
           s.setNumCachedTokens(hits.length * pool.blockSize());
-          prefixStats.record(s.request().adapter() != null, s.numTokens(), hits.length * pool.blockSize());
+          if (!s.request().params().promptLogprobs()) { // those do not look up (see cachedPrefix)
+            prefixStats.record(s.request().adapter() != null, s.numTokens(), hits.length * pool.blockSize());
+          }
         }
         int n = Math.min(s.numUncomputed(), budget);
         s.addBlocks(pool.allocate(pool.blocksFor(s.numComputed() + n) - s.blockTable().length));
