@@ -2,6 +2,7 @@ package io.lorafleet.tools;
 
 import io.lorafleet.runtime.cli.CliCommandProvider;
 import io.lorafleet.tools.bench.BenchCommand;
+import io.lorafleet.tools.bench.PrefixCacheBenchCommand;
 import io.lorafleet.tools.gpubench.GpuBenchCommand;
 import io.lorafleet.tools.loadtest.LoadTestCommand;
 import io.lorafleet.tools.loadtest.LoadTestCompareCommand;
@@ -10,13 +11,13 @@ import io.lorafleet.tools.simulation.SimulateCommand;
 import java.util.List;
 
 /**
- * Adds the measuring tools to the {@code lorafleet} command: {@code bench}, {@code gpu-bench}, {@code loadtest},
+ * Adds the measuring tools to the {@code lorafleet} command: {@code bench}, {@code bench-prefix}, {@code gpu-bench}, {@code loadtest},
  * {@code loadtest-compare}, {@code make-adapters} and {@code simulate}.
  */
 public final class ToolCommands implements CliCommandProvider {
   @Override
   public List<Object> commands() {
-    return List.of(new BenchCommand(), new GpuBenchCommand(), new LoadTestCommand(), new LoadTestCompareCommand(),
+    return List.of(new BenchCommand(), new PrefixCacheBenchCommand(), new GpuBenchCommand(), new LoadTestCommand(), new LoadTestCompareCommand(),
         new MakeAdaptersCommand(), new SimulateCommand());
   }
 }

@@ -222,6 +222,18 @@ final class AdminApi {
       e.put("generated_tokens", st.generatedTokens());
       e.put("preemptions", st.preemptions());
       e.put("max_model_len", node.model().engine().maxModelLen());
+      ObjectNode prefix = e.putObject("prefix_cache");
+      prefix.put("enabled", node.model().engine().config().prefixCaching());
+      prefix.put("cached_blocks", st.kvBlocksCached());
+      prefix.put("evictable_blocks", st.kvBlocksEvictable());
+      prefix.put("evicted_blocks", st.kvBlocksEvicted());
+      prefix.put("block_size", node.model().engine().config().blockSize());
+      ObjectNode queried = prefix.putObject("queried_tokens");
+      queried.put("base", st.prefixQueriedBase());
+      queried.put("adapter", st.prefixQueriedAdapter());
+      ObjectNode hit = prefix.putObject("hit_tokens");
+      hit.put("base", st.prefixHitBase());
+      hit.put("adapter", st.prefixHitAdapter());
       ObjectNode cache = o.putObject("adapter_cache");
       for (Tier t : List.of(Tier.DEVICE, Tier.CPU, Tier.DISK)) {
         AdapterStore.TierStats ts = s.tiers().get(t);

@@ -110,6 +110,27 @@ public final class ServerMetrics {
         .callback(cb -> cb.call(stats.get().promptTokens())).register(registry);
     CounterWithCallback.builder().name("lorafleet_engine_steps").help("engine steps run")
         .callback(cb -> cb.call(stats.get().steps())).register(registry);
+    gauge("lorafleet_kv_blocks_cached", "KV blocks registered in the prefix cache (held or evictable)",
+        s -> (double) s.kvBlocksCached(), stats);
+    gauge("lorafleet_kv_blocks_evictable", "cached KV blocks no sequence holds (reclaimed least recently used first)",
+        s -> (double) s.kvBlocksEvictable(), stats);
+    CounterWithCallback.builder().name("lorafleet_kv_blocks_evicted").help("cached KV blocks reclaimed for other content")
+        .callback(cb -> cb.call(stats.get().kvBlocksEvicted())).register(registry);
+    // Two label values: base-model requests and adapter requests (each adapter has a cache of its own).
+    CounterWithCallback.builder().name("lorafleet_prefix_cache_queried_tokens")
+        .help("prompt tokens looked up in the prefix cache at admission, base-model and adapter requests apart")
+        .labelNames("model").callback(cb -> {
+          EngineStats s = stats.get();
+          cb.call(s.prefixQueriedBase(), "base");
+          cb.call(s.prefixQueriedAdapter(), "adapter");
+        }).register(registry);
+    CounterWithCallback.builder().name("lorafleet_prefix_cache_hit_tokens")
+        .help("prompt tokens found in the prefix cache (their KV reused, not computed)")
+        .labelNames("model").callback(cb -> {
+          EngineStats s = stats.get();
+          cb.call(s.prefixHitBase(), "base");
+          cb.call(s.prefixHitAdapter(), "adapter");
+        }).register(registry);
   }
 
   /** Convenience for {@link #bindEngine(Supplier)}. */

@@ -42,7 +42,8 @@ public final class LoraFleetNode implements AutoCloseable {
    * Opens the model, starts the actor system and waits until the HTTP server listens.
    *
    * @param config         full configuration (the {@code lorafleet} and {@code pekko} blocks)
-   * @param engineConfig   engine sizing; its maxResidentAdapters is replaced by the cache's device-slots
+   * @param engineConfig   engine sizing; its maxResidentAdapters is replaced by the cache's device-slots and its
+   *                       prefixCaching by {@code lorafleet.engine.prefix-caching}
    * @param backendConfig  backend settings
    */
   public static LoraFleetNode start(Config config, EngineConfig engineConfig, BackendConfig backendConfig) {
@@ -59,7 +60,8 @@ public final class LoraFleetNode implements AutoCloseable {
       throw new CliInputException("--model " + modelDir + ": directory not found");
     }
     String backend = settings.backend();
-    EngineConfig sized = engineConfig.withMaxResidentAdapters(settings.cache().deviceAdapters());
+    EngineConfig sized = engineConfig.withMaxResidentAdapters(settings.cache().deviceAdapters())
+        .withPrefixCaching(config.getBoolean("lorafleet.engine.prefix-caching"));
     if (!config.getStringList("pekko.cluster.roles").contains(NodeGuardian.SERVING_ROLE)) {
       // An ingress-only node tokenizes, validates and routes; it never runs a step. Its engine stays on the
       // CPU with room for one sequence (the weights are memory-mapped and never read), so that it takes no

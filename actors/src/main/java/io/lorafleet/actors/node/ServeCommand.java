@@ -101,6 +101,9 @@ final class ServeCommand implements Callable<Integer> {
     if (clusterConfig != null) {
       o.put("lorafleet.cluster.config-file", clusterConfig.toAbsolutePath().normalize().toString());
     }
+    if (engineOptions != null && engineOptions.prefixCaching != null) {
+      o.put("lorafleet.engine.prefix-caching", engineOptions.prefixCaching);
+    }
     if (remotePort != null) {
       if (remotePort < 0 || remotePort > 65535) {
         throw new CliInputException("--remote-port " + remotePort + ": not a port");

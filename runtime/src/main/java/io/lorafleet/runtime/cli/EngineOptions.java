@@ -37,10 +37,16 @@ public final class EngineOptions {
       description = "adapters kept loaded on the device (0: as many as the backend holds)")
   public int maxResidentAdapters;
 
+  @Option(names = "--prefix-caching", negatable = true,
+      description = "reuse the KV blocks of prompt prefixes computed before for the same adapter (default: on; "
+          + "`serve` takes lorafleet.engine.prefix-caching when neither flag is given)")
+  public Boolean prefixCaching;
+
   public EngineConfig engineConfig() {
     return EngineConfig.DEFAULTS.toBuilder().blockSize(blockSize).kvCacheBytes(kvCacheMb << 20)
         .maxNumSeqs(maxNumSeqs).maxBatchTokens(maxBatchTokens).maxLorasPerBatch(maxLoras).maxWaiting(maxWaiting)
-        .maxModelLen(maxModelLen).maxResidentAdapters(maxResidentAdapters).build();
+        .maxModelLen(maxModelLen).maxResidentAdapters(maxResidentAdapters)
+        .prefixCaching(prefixCaching == null || prefixCaching).build();
   }
 
   public BackendConfig backendConfig() {

@@ -107,17 +107,18 @@ public final class Engine implements AutoCloseable {
     backend.allocateKvCache(numBlocks, config.blockSize());
     this.residency = new AdapterResidency(backend, config.maxResidentAdapters(), this::publish);
     this.scheduler = new Scheduler(
-        new SchedulerConfig(config.maxNumSeqs(), config.maxBatchTokens(), maxLorasPerStep(config, residency.capacity())),
+        new SchedulerConfig(config.maxNumSeqs(), config.maxBatchTokens(), maxLorasPerStep(config, residency.capacity()),
+            config.prefixCaching()),
         new KvBlockPool(numBlocks, config.blockSize()));
     this.runner = new ModelRunner(backend, residency);
     int logitsWidth = model.vocabSize();
     this.constraintIndices = new TokenIndexCache(() -> TokenVocabulary.of(tokenizer.tokenBytes(), logitsWidth),
         CONSTRAINT_INDEX_BYTES);
     publishStats(0, 0);
-    log.info("engine on {}: {} KV blocks x {} tokens ({} MB), max {} sequences, {} tokens per step, context {}",
-        backend.name(), numBlocks, config.blockSize(),
+    log.info("engine on {}: {} KV blocks x {} tokens ({} MB), max {} sequences, {} tokens per step, context {}, "
+        + "prefix caching {}", backend.name(), numBlocks, config.blockSize(),
         numBlocks * backend.kvBytesPerBlock(config.blockSize()) >> 20, config.maxNumSeqs(), config.maxBatchTokens(),
-        maxModelLen);
+        maxModelLen, config.prefixCaching() ? "on" : "off");
   }
 
   /** Distinct adapters one step may use: all of them must be on the device together. */
@@ -353,6 +354,7 @@ public final class Engine implements AutoCloseable {
       Sequence s = sc.sequence();
       int start = s.numComputed();
       s.advance(sc.numTokens());
+      scheduler.cacheComputedBlocks(s);
       tokens += sc.numTokens();
       if (start < s.promptLength()) {
         promptTokens += Math.min(sc.numTokens(), s.promptLength() - start);
@@ -646,9 +648,11 @@ public final class Engine implements AutoCloseable {
 
   private void publishStats(int lastTokens, long lastNanos, long lastSampleNanos) {
     KvBlockPool pool = scheduler.pool();
+    PrefixCacheStats prefix = scheduler.prefixStats();
     stats = new EngineStats(queued.get(), scheduler.numRunning(), pool.numUsed(), pool.numBlocks(),
         residency.size(), steps, promptTokens, generatedTokens, preemptions, lastTokens, lastNanos,
-        lastSampleNanos);
+        lastSampleNanos, pool.numCached(), pool.numEvictable(), pool.evictions(), prefix.baseQueried(), prefix.baseHit(),
+        prefix.adapterQueried(), prefix.adapterHit());
   }
 
   /**

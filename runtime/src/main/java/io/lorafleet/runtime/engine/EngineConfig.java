@@ -12,12 +12,14 @@ package io.lorafleet.runtime.engine;
  * @param maxWaiting          requests allowed to wait; more are refused as overload
  * @param maxModelLen         longest sequence (prompt + output); 0 takes the model's max_position_embeddings
  * @param maxResidentAdapters adapters kept on the device at once (0: as many as the backend holds)
+ * @param prefixCaching       reuse the KV blocks of prompt prefixes computed before for the same adapter (see
+ *                            {@link Scheduler})
  */
 public record EngineConfig(
     int blockSize, int numKvBlocks, long kvCacheBytes, int maxNumSeqs, int maxBatchTokens, int maxLorasPerBatch,
-    int maxWaiting, int maxModelLen, int maxResidentAdapters) {
+    int maxWaiting, int maxModelLen, int maxResidentAdapters, boolean prefixCaching) {
 
-  public static final EngineConfig DEFAULTS = new EngineConfig(16, 0, 512L << 20, 64, 512, 0, 1024, 0, 0);
+  public static final EngineConfig DEFAULTS = new EngineConfig(16, 0, 512L << 20, 64, 512, 0, 1024, 0, 0, true);
 
   public EngineConfig {
     if (blockSize < 1 || numKvBlocks < 0 || kvCacheBytes < 0 || maxNumSeqs < 1 || maxBatchTokens < 1
@@ -58,6 +60,10 @@ public record EngineConfig(
     return toBuilder().maxResidentAdapters(n).build();
   }
 
+  public EngineConfig withPrefixCaching(boolean on) {
+    return toBuilder().prefixCaching(on).build();
+  }
+
   /** Copy-and-change builder. */
   public static final class Builder {
     private int blockSize;
@@ -69,6 +75,7 @@ public record EngineConfig(
     private int maxWaiting;
     private int maxModelLen;
     private int maxResidentAdapters;
+    private boolean prefixCaching;
 
     private Builder(EngineConfig c) {
       blockSize = c.blockSize;
@@ -80,6 +87,7 @@ public record EngineConfig(
       maxWaiting = c.maxWaiting;
       maxModelLen = c.maxModelLen;
       maxResidentAdapters = c.maxResidentAdapters;
+      prefixCaching = c.prefixCaching;
     }
 
     public Builder blockSize(int v) {
@@ -127,9 +135,14 @@ public record EngineConfig(
       return this;
     }
 
+    public Builder prefixCaching(boolean v) {
+      prefixCaching = v;
+      return this;
+    }
+
     public EngineConfig build() {
       return new EngineConfig(blockSize, numKvBlocks, kvCacheBytes, maxNumSeqs, maxBatchTokens, maxLorasPerBatch,
-          maxWaiting, maxModelLen, maxResidentAdapters);
+          maxWaiting, maxModelLen, maxResidentAdapters, prefixCaching);
     }
   }
 }

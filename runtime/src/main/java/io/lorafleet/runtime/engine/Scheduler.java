@@ -14,16 +14,32 @@ import java.util.Set;
  * was preempted, waiting sequences are admitted round-robin across adapters while the token budget,
  * {@code maxNumSeqs}, {@code maxLorasPerBatch} and free blocks allow. A sequence is admitted only when the
  * pool can hold its whole prompt plus one token: admission queues rather than overcommits.
+ *
+ * <p>With {@link SchedulerConfig#prefixCaching}, admission first looks the sequence's full prompt blocks up
+ * in the pool's prefix cache, by the hash chain of its {@link Sequence#cacheKey}: the leading blocks found
+ * join its block table (shared, reference-counted, never copied) and count as computed, so only the rest
+ * runs through the model. The last prompt token is always computed (its logits give the first output token),
+ * so at most {@code (tokens - 1) / blockSize} blocks are taken from the cache; requests that want prompt
+ * logprobs take none (the logprobs of cached tokens are not kept). After each step {@link #cacheComputedBlocks}
+ * registers the blocks that became full, and only those: a sequence cancelled half-way through a block
+ * leaves that block uncached. Cached blocks nobody holds count as free and are reclaimed least recently
+ * used first, before admission would queue or a running sequence be preempted.
  */
 public final class Scheduler {
   private final SchedulerConfig config;
   private final KvBlockPool pool;
   private final FairQueue waiting = new FairQueue();
   private final List<Sequence> running = new ArrayList<>();
+  private final PrefixCacheStats prefixStats = new PrefixCacheStats();
 
   public Scheduler(SchedulerConfig config, KvBlockPool pool) {
     this.config = config;
     this.pool = pool;
+  }
+
+  /** Prompt tokens looked up in the prefix cache and found there, base model and adapters apart. */
+  public PrefixCacheStats prefixStats() {
+    return prefixStats;
   }
 
   public SchedulerConfig config() {
@@ -93,10 +109,30 @@ public final class Scheduler {
       }
       while (budget > 0 && running.size() < config.maxNumSeqs()) {
         Sequence s = waiting.peek(seq -> loraAllowed(adapters, seq));
-        if (s == null || pool.blocksFor(s.numTokens() + 1) > pool.numFree()) {
+        if (s == null) {
+          break;
+        }
+        int[] hits = cachedPrefix(s);
+        int reclaimedByHits = 0;
+        for (int b : hits) {
+          reclaimedByHits += pool.refCount(b) == 0 ? 1 : 0;
+        }
+        if (pool.blocksFor(s.numTokens() + 1) - hits.length > pool.numFree() - reclaimedByHits) {
           break;
         }
         waiting.take(s);
+        if (config.prefixCaching()) {
+          for (int b : hits) {
+            pool.share(b);
+          }
+          s.addBlocks(hits);
+          s.advance(hits.length * pool.blockSize());
+          s.setNumBlocksOffered(hits.length);
+          s.setNumCachedTokens(hits.length * pool.blockSize());
+          if (!s.request().params().promptLogprobs()) { // those do not look up (see cachedPrefix)
+            prefixStats.record(s.request().adapter() != null, s.numTokens(), hits.length * pool.blockSize());
+          }
+        }
         int n = Math.min(s.numUncomputed(), budget);
         s.addBlocks(pool.allocate(pool.blocksFor(s.numComputed() + n) - s.blockTable().length));
         s.setStatus(Sequence.Status.RUNNING);
@@ -107,6 +143,44 @@ public final class Scheduler {
       }
     }
     return new SchedulerOutput(out, preempted);
+  }
+
+  /** The cached blocks holding {@code s}'s leading full blocks (none without prefix caching). */
+  private int[] cachedPrefix(Sequence s) {
+    if (!config.prefixCaching() || s.numComputed() > 0 || s.request().params().promptLogprobs()) {
+      return new int[0];
+    }
+    int bs = pool.blockSize();
+    int max = (s.numTokens() - 1) / bs; // the last token is always computed
+    int[] out = new int[max];
+    String key = s.cacheKey();
+    int n = 0;
+    while (n < max) {
+      int b = pool.lookup(s.blockHash(n, bs), s.parentHash(n, bs), key, s.tokenArray(), n * bs);
+      if (b < 0) {
+        break;
+      }
+      out[n++] = b;
+    }
+    return java.util.Arrays.copyOf(out, n);
+  }
+
+  /**
+   * Registers in the prefix cache the blocks of {@code s} that are full and computed and not yet offered
+   * (call after the step that computed them). No-op without prefix caching.
+   */
+  public void cacheComputedBlocks(Sequence s) {
+    if (!config.prefixCaching()) {
+      return;
+    }
+    int bs = pool.blockSize();
+    int full = Math.min(s.numComputed() / bs, s.blockTable().length);
+    String key = null;
+    for (int i = s.numBlocksOffered(); i < full; i++) {
+      key = key == null ? s.cacheKey() : key;
+      pool.register(s.blockTable()[i], s.blockHash(i, bs), s.parentHash(i, bs), key, s.tokenArray(), i * bs);
+    }
+    s.setNumBlocksOffered(Math.max(full, s.numBlocksOffered()));
   }
 
   private boolean loraAllowed(Set<String> adaptersRunning, Sequence s) {
@@ -143,8 +217,10 @@ public final class Scheduler {
   }
 
   private void freeBlocks(Sequence s) {
-    for (int b : s.blockTable()) {
-      pool.free(b);
+    // Last block first, so that when they end up evictable a prefix outlives its extensions.
+    int[] table = s.blockTable();
+    for (int i = table.length - 1; i >= 0; i--) {
+      pool.free(table[i]);
     }
     s.resetCache();
   }

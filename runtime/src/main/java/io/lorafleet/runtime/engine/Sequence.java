@@ -23,6 +23,12 @@ public final class Sequence {
   private int[] blockTable = new int[0];
   private Status status = Status.WAITING;
   private int numPreemptions;
+  /** Hashes of the sequence's full blocks so far (by content; they survive preemption). */
+  private final List<BlockHash> blockHashes = new ArrayList<>();
+  /** Leading blocks of the block table already offered to the prefix cache. */
+  private int numBlocksOffered;
+  /** Prompt tokens taken from the prefix cache at the last admission. */
+  private int numCachedTokens;
   // Output-side state, kept here so a preempted sequence resumes where it was.
   final List<Float> logprobs = new ArrayList<>();
   final List<List<TopLogprob>> topLogprobs = new ArrayList<>();
@@ -64,6 +70,49 @@ public final class Sequence {
   /** Key for per-adapter fairness: the adapter id, or "" for the base model. */
   public String adapterKey() {
     return request.adapter() == null ? "" : request.adapter().id();
+  }
+
+  /**
+   * The prefix cache's key: whose K/V this sequence's blocks hold. "base" for the base model and for an
+   * adapter that leaves every layer's K/V as the base computes them ({@link LoraAdapter#keepsBaseKv}); else
+   * the adapter id and its content digest, so an adapter registered again with other weights never
+   * meets the blocks of the old ones.
+   */
+  public String cacheKey() {
+    LoraAdapter a = request.adapter();
+    return a == null || a.keepsBaseKv() ? "base" : "adapter:" + a.id() + "@" + a.contentDigest();
+  }
+
+  /** Hash of full block {@code i} (computing the chain up to it on first use). */
+  BlockHash blockHash(int i, int blockSize) {
+    while (blockHashes.size() <= i) {
+      int j = blockHashes.size();
+      BlockHash parent = j == 0 ? BlockHash.ROOT : blockHashes.get(j - 1);
+      blockHashes.add(BlockHash.of(parent, cacheKey(), tokens, j * blockSize, blockSize));
+    }
+    return blockHashes.get(i);
+  }
+
+  /** Hash of the block before full block {@code i}. */
+  BlockHash parentHash(int i, int blockSize) {
+    return i == 0 ? BlockHash.ROOT : blockHash(i - 1, blockSize);
+  }
+
+  int numBlocksOffered() {
+    return numBlocksOffered;
+  }
+
+  void setNumBlocksOffered(int n) {
+    numBlocksOffered = n;
+  }
+
+  /** Prompt tokens whose K/V came from the prefix cache when the sequence was last admitted. */
+  public int numCachedTokens() {
+    return numCachedTokens;
+  }
+
+  void setNumCachedTokens(int n) {
+    numCachedTokens = n;
   }
 
   public long arrivalNanos() {
@@ -136,6 +185,7 @@ public final class Sequence {
   void resetCache() {
     blockTable = new int[0];
     numComputed = 0;
+    numBlocksOffered = 0;
   }
 
   public Status status() {

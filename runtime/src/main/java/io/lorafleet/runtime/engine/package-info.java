@@ -9,6 +9,15 @@
  * io.lorafleet.runtime.engine.SamplingParams#constraint()}): the engine keeps the sequence's automaton state
  * and the sampler only sees allowed tokens (see {@link io.lorafleet.runtime.constrain}).
  *
+ * <p>Automatic prefix caching, keyed by adapter: the {@link io.lorafleet.runtime.engine.KvBlockPool} counts
+ * references to its blocks and indexes the full, computed ones by {@link io.lorafleet.runtime.engine.BlockHash}
+ * (a hash chain over the previous block, the sequence's {@link io.lorafleet.runtime.engine.Sequence#cacheKey}
+ * and the block's tokens); the {@link io.lorafleet.runtime.engine.Scheduler} looks a new sequence's prompt up
+ * at admission and shares the blocks found (no copy), and registers blocks as steps fill them; cached blocks
+ * nobody holds are reclaimed least recently used first. Backends see only block tables, in which the same
+ * block may now appear for several sequences (read, never written: a sequence writes only past its cached
+ * prefix).
+ *
  * <p>Adapter residency on the device has one owner, {@link io.lorafleet.runtime.engine.AdapterResidency}
  * (the engine's worker LoRA manager): it uploads adapters ahead of their first step or when a step needs
  * them, counts the running sequences using each, frees the least recently used idle one for room (never

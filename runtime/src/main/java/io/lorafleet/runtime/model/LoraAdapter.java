@@ -33,6 +33,8 @@ public final class LoraAdapter {
   private final List<Map<LoraTarget, LoraModule>> layers;
   private final long bytes;
   private final int maxRank;
+  private final String contentDigest;
+  private final boolean keepsBaseKv;
 
   private LoraAdapter(String id, Path dir, AdapterConfig config, List<Map<LoraTarget, LoraModule>> layers) {
     this.id = id;
@@ -41,6 +43,54 @@ public final class LoraAdapter {
     this.layers = layers;
     this.bytes = layers.stream().flatMap(m -> m.values().stream()).mapToLong(LoraModule::bytes).sum();
     this.maxRank = layers.stream().flatMap(m -> m.values().stream()).mapToInt(LoraModule::rank).max().orElse(0);
+    this.contentDigest = digest(layers);
+    this.keepsBaseKv = keepsBaseKv(layers);
+  }
+
+  /** SHA-256 (hex, first 128 bits) over every module's place, rank, scaling and weights. */
+  private static String digest(List<Map<LoraTarget, LoraModule>> layers) {
+    java.security.MessageDigest sha;
+    try {
+      sha = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1 << 16);
+    for (Map<LoraTarget, LoraModule> layer : layers) {
+      for (LoraModule m : layer.values()) {
+        buf.putInt(m.layer()).putInt(m.target().ordinal()).putInt(m.rank()).putFloat(m.scaling());
+        for (float[] w : new float[][] {m.a(), m.b()}) {
+          buf.putInt(w.length);
+          for (float v : w) {
+            if (!buf.hasRemaining()) {
+              sha.update(buf.array(), 0, buf.position());
+              buf.clear();
+            }
+            buf.putFloat(v);
+          }
+          sha.update(buf.array(), 0, buf.position());
+          buf.clear();
+        }
+      }
+    }
+    return java.util.HexFormat.of().formatHex(sha.digest(), 0, 16);
+  }
+
+  /**
+   * Whether the K/V this adapter produces equal the base model's at every layer. The K/V of layer {@code L}
+   * are {@code k_proj}/{@code v_proj} of layer {@code L} applied to the residual stream entering it, and that
+   * stream is changed by every module of every earlier layer (q/o change the attention output, the MLP its
+   * own), so the answer is yes only when every module sits in the last layer and none is k_proj or v_proj.
+   */
+  private static boolean keepsBaseKv(List<Map<LoraTarget, LoraModule>> layers) {
+    for (int l = 0; l < layers.size(); l++) {
+      for (LoraTarget t : layers.get(l).keySet()) {
+        if (l < layers.size() - 1 || t == LoraTarget.K || t == LoraTarget.V) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   /**
@@ -184,6 +234,24 @@ public final class LoraAdapter {
 
   public int maxRank() {
     return maxRank;
+  }
+
+  /**
+   * A digest of the weights (every module's place, rank, scaling, A and B): an adapter registered again
+   * under the same id with other weights gets another digest, so nothing keyed by it (the prefix cache)
+   * mistakes one for the other.
+   */
+  public String contentDigest() {
+    return contentDigest;
+  }
+
+  /**
+   * Whether this adapter leaves every layer's K/V exactly as the base model computes them (only modules of
+   * the last layer other than k_proj/v_proj), so that its requests can share the base model's cached KV
+   * blocks.
+   */
+  public boolean keepsBaseKv() {
+    return keepsBaseKv;
   }
 
   @Override

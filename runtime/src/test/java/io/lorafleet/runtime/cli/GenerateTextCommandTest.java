@@ -38,6 +38,38 @@ class GenerateTextCommandTest {
   }
 
   @Test
+  void repeatedPromptsGiveTheReferenceWithAndWithoutPrefixCaching() throws IOException {
+    List<String> lines = new ArrayList<>();
+    List<JsonNode> expected = new ArrayList<>();
+    for (int rep = 0; rep < 2; rep++) {
+      for (String adapter : new String[] {null, "adapter-qkvo-r16"}) {
+        ObjectNode line = JSON.createObjectNode();
+        line.put("id", "r" + lines.size());
+        line.set("prompt_token_ids", Fixtures.prompt(2).get("token_ids"));
+        line.put("adapter", adapter == null ? null : Fixtures.adapter(adapter).toString());
+        line.put("max_new_tokens", 24);
+        line.put("temperature", 0);
+        line.put("ignore_eos", true);
+        lines.add(line.toString());
+        expected.add(Fixtures.generation(2, adapter));
+      }
+    }
+    Path file = tmp.resolve("repeated.jsonl");
+    Files.write(file, lines);
+    // One sequence at a time, so that the repeats find the first ones' blocks.
+    for (String flag : List.of("--prefix-caching", "--no-prefix-caching")) {
+      Run r = cli("generate", "--model", Fixtures.model().toString(), "--requests", file.toString(), "--threads", "2",
+          "--max-num-seqs", "1", flag);
+      assertEquals(0, r.exit(), r.err());
+      String[] out = r.out().strip().split("\n");
+      assertEquals(expected.size(), out.length);
+      for (int k = 0; k < out.length; k++) {
+        assertEquals(expected.get(k).get("token_ids"), JSON.readTree(out[k]).get("token_ids"), flag + " request " + k);
+      }
+    }
+  }
+
+  @Test
   void allReferenceRequestsInOneFileComeBackInOrderAndExact() throws IOException {
     List<String> lines = new ArrayList<>();
     List<JsonNode> expected = new ArrayList<>();
