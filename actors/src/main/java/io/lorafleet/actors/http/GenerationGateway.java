@@ -18,6 +18,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -197,7 +198,7 @@ final class GenerationGateway {
     }
 
     /** Decides the result from the answer unless the client left first. */
-    synchronized void answered(java.util.function.Supplier<Generation> decide) {
+    synchronized void answered(Supplier<Generation> decide) {
       if (result.isDone()) {
         return; // the client left first: the generation was cancelled already
       }
