@@ -3,6 +3,7 @@ package io.lorafleet.cuda;
 import io.lorafleet.runtime.backend.ForwardBatch;
 import io.lorafleet.runtime.backend.ForwardBatch.AdapterSegment;
 import io.lorafleet.runtime.backend.ForwardBatch.SequenceRows;
+import io.lorafleet.runtime.primitives.IntList;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
@@ -177,30 +178,5 @@ final class StepPlanner {
         itemRow.toArray(), itemCount.toArray(),
         itemRoot.stream().mapToLong(Long::longValue).toArray(), loraTargets, maxRank, logitRows, maxPosition,
         List.copyOf(used));
-  }
-
-  /** A growable int array. */
-  private static final class IntList {
-    private int[] a = new int[16];
-    private int n;
-
-    void add(int v) {
-      if (n == a.length) {
-        a = Arrays.copyOf(a, n * 2);
-      }
-      a[n++] = v;
-    }
-
-    int get(int i) {
-      return a[i];
-    }
-
-    int size() {
-      return n;
-    }
-
-    int[] toArray() {
-      return Arrays.copyOf(a, n);
-    }
   }
 }

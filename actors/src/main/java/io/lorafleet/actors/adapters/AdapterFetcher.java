@@ -52,6 +52,7 @@ public final class AdapterFetcher {
   private final long maxBytes;
   private final Duration timeout;
   private final long minBytesPerSecond;
+  private final Duration rateWindow;
 
   public AdapterFetcher(SourcePolicy policy, Path cacheDir, long maxBytes, Duration timeout) {
     this(policy, cacheDir, maxBytes, timeout, 0);
@@ -62,6 +63,13 @@ public final class AdapterFetcher {
    * @param minBytesPerSecond a download slower than this over a {@link #RATE_WINDOW} is cut (0: no minimum)
    */
   public AdapterFetcher(SourcePolicy policy, Path cacheDir, long maxBytes, Duration timeout, long minBytesPerSecond) {
+    this(policy, cacheDir, maxBytes, timeout, minBytesPerSecond, RATE_WINDOW);
+  }
+
+  /** As above, with the window over which the rate is measured ({@link #RATE_WINDOW} for a node). */
+  public AdapterFetcher(SourcePolicy policy, Path cacheDir, long maxBytes, Duration timeout, long minBytesPerSecond,
+      Duration rateWindow) {
+    this.rateWindow = rateWindow;
     this.policy = policy;
     this.cacheDir = cacheDir;
     this.maxBytes = maxBytes;
@@ -181,7 +189,7 @@ public final class AdapterFetcher {
           if (now - deadline >= 0) {
             throw new IOException("deadline passed");
           }
-          if (now - windowStart >= RATE_WINDOW.toNanos()) {
+          if (now - windowStart >= rateWindow.toNanos()) {
             double rate = windowBytes / ((now - windowStart) / 1e9);
             if (rate < minBytesPerSecond) {
               throw AdapterSourceException.unavailable("download of " + url + " is too slow ("

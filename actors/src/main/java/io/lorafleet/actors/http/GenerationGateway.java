@@ -18,6 +18,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -99,34 +100,35 @@ final class GenerationGateway {
     AdapterChoice adapter = request.adapter();
     Pair<ActorRef<GenerationEvent>, Source<GenerationEvent, NotUsed>> source = eventSource(request.params());
     Runnable cancel = () -> service.tell(new GenerationService.Cancel(requestId, GenerationService.LOCAL_ATTEMPT));
-    // A client that leaves (also before the engine admitted the request: its adapter may still be loading)
-    // cancels the generation and ends its events; the watch ends with the response's event stream.
-    CompletableFuture<Done> gone = new CompletableFuture<>();
-    Runnable unwatch = client.onClose(() -> {
-      cancel.run();
-      gone.complete(Done.getInstance());
-    });
     // The pipeline answers within its own adapter and submit timeouts; this one only guards against a lost answer.
     Duration answer = node.adapterWaitTimeout().plus(GenerationService.SUBMIT_TIMEOUT).plusSeconds(5);
     CompletionStage<GenerationService.Admission> admitted = AskPattern.ask(service,
         replyTo -> new GenerationService.Serve(requestId, request.prompt(), adapter.id(), adapter.autoSource(),
             request.params(), source.first(), replyTo), answer, node.system().scheduler());
-    return admitted.handle((r, err) -> {
+    Admitting admitting = new Admitting(source.first());
+    // Watched only once Serve is on its way, so that a Cancel (at once, if the client already left) cannot
+    // overtake it. A client that leaves (also before the engine admitted the request: its adapter may still
+    // be loading) cancels the generation and ends its events; the watch ends with the response's event stream.
+    Runnable unwatch = client.onClose(() -> {
+      cancel.run();
+      admitting.clientGone();
+    });
+    admitted.whenComplete((r, err) -> admitting.answered(() -> {
       if (err != null) {
         unwatch.run();
         cancel.run();
-        source.first().tell(GenerationEvent.End.INSTANCE);
         throw new CompletionException(err);
       }
       return switch (r) {
         case GenerationService.Admitted a ->
-            new Generation(requestId, observed(source.second(), arrival, cancel, unwatch, gone));
+            new Generation(requestId, observed(source.second(), arrival, cancel, unwatch, admitting.gone));
         case GenerationService.NotAdmitted n -> {
           unwatch.run();
           throw new CompletionException(n.error());
         }
       };
-    });
+    }));
+    return admitting.result;
   }
 
   private CompletionStage<Generation> relayed(GenerationRequest request, long arrival, ClientConnection client) {
@@ -134,28 +136,81 @@ final class GenerationGateway {
     AdapterChoice adapter = request.adapter();
     SamplingParams params = request.params();
     Duration ack = node.adapterWaitTimeout().plusSeconds(10);
-    CompletionStage<RequestRelay.Admission> admitted = AskPattern.ask(node.fleet().router(),
+    ActorRef<GenerationRouter.Command> router = node.fleet().router();
+    CompletionStage<RequestRelay.Admission> admitted = AskPattern.ask(router,
         replyTo -> new GenerationRouter.Relay(new RequestRelay.Request(requestId, adapter.id(), adapter.autoSource(),
             request.prompt(), params, request.streaming(), replyTo, MAX_ATTEMPTS, ack)),
         ack.multipliedBy(MAX_ATTEMPTS).plusSeconds(10), node.system().scheduler());
-    return admitted.thenApply(r -> switch (r) {
-      case RequestRelay.Admitted a -> {
-        // Materialized when the response runs: the relay keeps the events until then.
-        Source<GenerationEvent, NotUsed> events = boundedEvents(params)
-            .mapMaterializedValue(ref -> {
-              a.relay().tell(new RequestRelay.Attach(ref));
-              return NotUsed.getInstance();
-            });
-        Runnable cancel = () -> a.relay().tell(RequestRelay.Cancel.INSTANCE);
-        CompletableFuture<Done> gone = new CompletableFuture<>();
-        Runnable unwatch = client.onClose(() -> {
-          cancel.run();
-          gone.complete(Done.getInstance());
-        });
-        yield new Generation(requestId, observed(events, arrival, cancel, unwatch, gone));
-      }
-      case RequestRelay.NotAdmitted n -> throw new CompletionException(n.error());
+    // Through the router by request id: the relay is reached also before the serving node admitted the
+    // request (while it loads the adapter), and the cancel travels on to that node at once.
+    Runnable cancel = () -> router.tell(new GenerationRouter.Cancel(requestId));
+    Admitting admitting = new Admitting(null);
+    Runnable unwatch = client.onClose(() -> {
+      cancel.run();
+      admitting.clientGone();
     });
+    admitted.whenComplete((r, err) -> admitting.answered(() -> {
+      if (err != null) {
+        unwatch.run();
+        cancel.run();
+        throw new CompletionException(err);
+      }
+      return switch (r) {
+        case RequestRelay.Admitted a -> {
+          // Materialized when the response runs: the relay keeps the events until then.
+          Source<GenerationEvent, NotUsed> events = boundedEvents(params)
+              .mapMaterializedValue(ref -> {
+                a.relay().tell(new RequestRelay.Attach(ref));
+                return NotUsed.getInstance();
+              });
+          yield new Generation(requestId, observed(events, arrival, cancel, unwatch, admitting.gone));
+        }
+        case RequestRelay.NotAdmitted n -> {
+          unwatch.run();
+          throw new CompletionException(n.error());
+        }
+      };
+    }));
+    return admitting.result;
+  }
+
+  /**
+   * The race between a generation's admission answer and its client's departure: whichever comes first
+   * decides the request's result. A client gone before the answer ends the request at once (no wait for an
+   * adapter load or an admission that nobody will read), and the late answer then only cleans up.
+   */
+  private static final class Admitting {
+    final CompletableFuture<Generation> result = new CompletableFuture<>();
+    /** Completes when the client left. */
+    final CompletableFuture<Done> gone = new CompletableFuture<>();
+    /** The pre-materialized events of a local generation, ended when the client leaves first (or null). */
+    private final ActorRef<GenerationEvent> events;
+
+    Admitting(ActorRef<GenerationEvent> events) {
+      this.events = events;
+    }
+
+    synchronized void clientGone() {
+      gone.complete(Done.getInstance());
+      if (result.completeExceptionally(new ClientGoneException()) && events != null) {
+        events.tell(GenerationEvent.End.INSTANCE);
+      }
+    }
+
+    /** Decides the result from the answer unless the client left first. */
+    synchronized void answered(Supplier<Generation> decide) {
+      if (result.isDone()) {
+        return; // the client left first: the generation was cancelled already
+      }
+      try {
+        result.complete(decide.get());
+      } catch (CompletionException e) {
+        if (events != null) {
+          events.tell(GenerationEvent.End.INSTANCE);
+        }
+        result.completeExceptionally(e.getCause());
+      }
+    }
   }
 
   private Pair<ActorRef<GenerationEvent>, Source<GenerationEvent, NotUsed>> eventSource(SamplingParams params) {

@@ -31,7 +31,7 @@ public final class RequestRelay extends AbstractBehavior<RequestRelay.Command> {
   /** Messages of the relay. */
   public interface Command {}
 
-  /** The client went away. */
+  /** The client went away (before or after the request was admitted). */
   public enum Cancel implements Command { INSTANCE }
 
   /**
@@ -122,8 +122,13 @@ public final class RequestRelay extends AbstractBehavior<RequestRelay.Command> {
         .onMessage(Attach.class, this::onAttach)
         .onMessage(NeverAttached.class, n -> Behaviors.stopped())
         .onMessage(Cancel.class, c -> {
-          if (service != null) {
+          // Also before the serving node admitted the request (its adapter may still be loading there): the
+          // cancel goes to that node now, and the requester's wait for an admission ends.
+          if (service != null && !ended) {
             service.tell(new GenerationService.Cancel(request.requestId(), attempt));
+          }
+          if (!admitted) {
+            request.replyTo().tell(new NotAdmitted(new RequestCancelledException("the requester gave up")));
           }
           return Behaviors.stopped();
         })

@@ -265,6 +265,9 @@ final class ServedGeneration extends AbstractBehavior<ServedGeneration.Command> 
   }
 
   private Behavior<Command> onGiveUp() {
+    // Not admitted yet (the adapter still loads, or the batch builder has not answered): the requester's wait
+    // for an answer ends now; the request never reaches the engine (or is cancelled there on admission).
+    refuse(new RequestCancelledException("the requester gave up before the request was admitted"));
     if (!cancelled) {
       cancelled = true;
       if (step == Step.RUNNING) {

@@ -28,6 +28,7 @@ public record WireError(String type, String message) implements CrossNode {
       case "adapter_source_unavailable" -> AdapterSourceException.unavailable(message);
       case "conflict" -> new AdapterConflictException(message);
       case NodeFailedException.TYPE -> new NodeFailedException(message);
+      case RequestCancelledException.TYPE -> new RequestCancelledException(message);
       default -> new RemoteFailureException(type, message);
     };
   }

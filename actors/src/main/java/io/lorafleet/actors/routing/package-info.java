@@ -9,6 +9,11 @@
  * ({@link io.lorafleet.actors.routing.RelayEvent}, Kryo-serialized), and the relay retries on another node
  * when the serving one fails. A request routed to its own node goes to the same service directly. Either
  * way it runs in the one generation pipeline, {@link io.lorafleet.actors.routing.ServedGeneration}: lease
- * the adapter, submit to the batch builder, stream the events with cancellation, return the lease.
+ * the adapter, submit to the batch builder, stream the events with cancellation, return the lease. A
+ * client that leaves cancels its request wherever it is, also before it was admitted (its adapter still
+ * loading on the serving node): the HTTP layer tells the {@link io.lorafleet.actors.routing.GenerationRouter}
+ * by request id, the relay sends {@link io.lorafleet.actors.routing.GenerationService.Cancel} on to the
+ * serving node at once, and a pipeline cancelled before admission answers with a
+ * {@link io.lorafleet.actors.routing.RequestCancelledException} and never reaches the engine.
  */
 package io.lorafleet.actors.routing;

@@ -22,7 +22,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import com.sun.net.httpserver.HttpServer;
 import io.lorafleet.actors.adapters.AdapterEntity;
 import java.net.InetSocketAddress;
@@ -50,8 +53,17 @@ class HardeningHttpTest {
   private Path work;
   private LoraFleetNode node;
   private HttpTestClient http;
-  /** Serves /drip/...: headers at once, then one byte a second. */
+  /**
+   * Serves /drip/...: headers at once, then one byte a second; and /slow/...: adapter-qv-r8's files once
+   * {@link #slowRelease} opens.
+   */
   private HttpServer drip;
+  /** Drip responses still being sent (the node has not hung up on them). */
+  private final AtomicInteger dripping = new AtomicInteger();
+  /** Requests the /slow/ source received. */
+  private final AtomicInteger slowHits = new AtomicInteger();
+  private volatile CountDownLatch slowRelease = new CountDownLatch(0);
+  private Path strictWork;
   /** A second node with tight settings: 300 ms generations, no registration on first use, 2 s downloads, 4 s idle connections. */
   private LoraFleetNode strict;
   private HttpTestClient strictHttp;
@@ -59,11 +71,10 @@ class HardeningHttpTest {
   @BeforeAll
   void start() throws IOException {
     work = Files.createTempDirectory("hardening");
-    node = TestNode.start(work, new HashMap<>(), EngineConfig.DEFAULTS.withKvCacheBytes(128L << 20).withMaxWaiting(256));
-    http = new HttpTestClient(node.url());
     drip = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     drip.setExecutor(Executors.newCachedThreadPool());
-    drip.createContext("/", ex -> {
+    drip.createContext("/drip/", ex -> {
+      dripping.incrementAndGet();
       ex.sendResponseHeaders(200, 1000);
       try (OutputStream o = ex.getResponseBody()) {
         for (int i = 0; i < 1000; i++) {
@@ -73,18 +84,48 @@ class HardeningHttpTest {
         }
       } catch (InterruptedException | IOException e) {
         // the node hung up: done
+      } finally {
+        dripping.decrementAndGet();
+      }
+    });
+    drip.createContext("/slow/", ex -> {
+      // A real adapter's files, each once the test releases it.
+      slowHits.incrementAndGet();
+      try {
+        slowRelease.await(60, TimeUnit.SECONDS);
+        String path = ex.getRequestURI().getPath();
+        byte[] file = Files.readAllBytes(Fixtures.adapter("adapter-qv-r8").resolve(path.substring(path.lastIndexOf('/') + 1)));
+        ex.sendResponseHeaders(200, file.length);
+        try (OutputStream o = ex.getResponseBody()) {
+          o.write(file);
+        }
+      } catch (InterruptedException | IOException e) {
+        ex.sendResponseHeaders(500, -1);
+      } finally {
+        ex.close();
       }
     });
     drip.start();
+    node = TestNode.start(work, new HashMap<>(Map.of("lorafleet.adapters.allowed-urls", List.of(slowBase()))),
+        EngineConfig.DEFAULTS.withKvCacheBytes(128L << 20).withMaxWaiting(256));
+    http = new HttpTestClient(node.url());
     Map<String, Object> conf = new HashMap<>();
     conf.put("lorafleet.http.generation-timeout", "300ms");
     conf.put("lorafleet.adapters.register-on-first-use", "off");
     conf.put("lorafleet.adapters.download.timeout", "2s");
     conf.put("pekko.http.server.idle-timeout", "4s");
-    conf.put("lorafleet.adapters.allowed-urls", List.of("http://127.0.0.1:" + drip.getAddress().getPort() + "/drip/"));
-    strict = TestNode.start(Files.createTempDirectory("hardening-strict"), conf,
-        EngineConfig.DEFAULTS.withKvCacheBytes(128L << 20).withMaxWaiting(256));
+    conf.put("lorafleet.adapters.allowed-urls", List.of(dripBase()));
+    strictWork = Files.createTempDirectory("hardening-strict");
+    strict = TestNode.start(strictWork, conf, EngineConfig.DEFAULTS.withKvCacheBytes(128L << 20).withMaxWaiting(256));
     strictHttp = new HttpTestClient(strict.url());
+  }
+
+  String dripBase() {
+    return "http://127.0.0.1:" + drip.getAddress().getPort() + "/drip/";
+  }
+
+  String slowBase() {
+    return "http://127.0.0.1:" + drip.getAddress().getPort() + "/slow/";
   }
 
   @AfterAll
@@ -202,6 +243,7 @@ class HardeningHttpTest {
     int maxNew = 2047 - Fixtures.promptIds(0).length;
     String body = HttpTestClient.write(lorax(Fixtures.prompt(0).get("text").asText(), "adapter-qv-r8", maxNew));
     long before = engine().get("generated_tokens").asLong();
+    double goneBefore = goneCount("/generate");
     List<Socket> sockets = new ArrayList<>();
     try {
       for (int i = 0; i < clients; i++) {
@@ -222,21 +264,60 @@ class HardeningHttpTest {
     assertTrue(generated < (long) clients * maxNew, "cancelled after " + generated + " of " + clients * maxNew);
     // Each request ended too (nothing waits for events of a cancelled generation): counted as client_gone.
     long end = System.nanoTime() + 10_000_000_000L;
-    while (goneCount() < clients && System.nanoTime() < end) {
+    while (goneCount("/generate") - goneBefore < clients && System.nanoTime() < end) {
       Thread.sleep(20);
     }
-    assertEquals(clients, goneCount(), http.get("/metrics").body());
+    assertEquals(clients, goneCount("/generate") - goneBefore, http.get("/metrics").body());
   }
 
-  /** /generate requests whose client left (status 408 in the request metrics). */
-  double goneCount() {
+  /** Requests to {@code route} whose client left (status 408 in the request metrics). */
+  double goneCount(String route) {
     for (String line : http.get("/metrics").body().split("\n")) {
-      if (line.startsWith("lorafleet_http_requests_total{") && line.contains("\"/generate\"")
+      if (line.startsWith("lorafleet_http_requests_total{") && line.contains("\"" + route + "\"")
           && line.contains("\"408\"")) {
         return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
       }
     }
     return 0;
+  }
+
+  @Test
+  void aClientThatLeavesWhileItsAdapterLoadsIsAnsweredAtOnceAndItsGenerationNeverRuns() throws Exception {
+    String source = slowBase() + "leaving";
+    long generatedBefore = awaitIdle().get("generated_tokens").asLong();
+    double goneBefore = goneCount("/generate") + goneCount("/generate_stream");
+    int hitsBefore = slowHits.get();
+    CountDownLatch release = new CountDownLatch(1);
+    slowRelease = release;
+    String body = HttpTestClient.write(lorax(Fixtures.prompt(0).get("text").asText(), source, 500));
+    List<Socket> sockets = new ArrayList<>();
+    try {
+      sockets.add(send(node, "/generate", body));
+      sockets.add(send(node, "/generate_stream", body));
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (slowHits.get() == hitsBefore && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertTrue(slowHits.get() > hitsBefore, "the node never asked the adapter's source");
+      Thread.sleep(200); // both requests wait for the load now
+    } finally {
+      for (Socket s : sockets) {
+        s.close(); // like curl -m: the client gives up while its adapter still loads
+      }
+    }
+    // Both requests end while the source still holds the adapter back: nothing waits for the load.
+    long end = System.nanoTime() + 20_000_000_000L;
+    while (goneCount("/generate") + goneCount("/generate_stream") - goneBefore < 2 && System.nanoTime() < end) {
+      Thread.sleep(20);
+    }
+    assertEquals(2, goneCount("/generate") + goneCount("/generate_stream") - goneBefore, http.get("/metrics").body());
+    assertEquals(1, release.getCount(), "the adapter was released before the requests ended");
+    release.countDown();
+    // The load completes; the cancelled generations never run: a new request's tokens are all the engine made.
+    HttpTestClient.Reply next = http.post("/generate", lorax(Fixtures.prompt(0).get("text").asText(), source, 4));
+    assertEquals(200, next.status(), next.body());
+    JsonNode e = awaitIdle();
+    assertEquals(4, e.get("generated_tokens").asLong() - generatedBefore, e.toString());
   }
 
   @Test
@@ -461,22 +542,85 @@ class HardeningHttpTest {
     ObjectNode b = lorax("x", big.toString(), 2);
     ((ObjectNode) b.get("parameters")).put("adapter_source", "local");
     assertError(http.post("/generate", b), 400, "model_format", "header length");
+    // More tensors than an adapter may have (each a few bytes, so the header stays small).
+    Path many = root.resolve("many-tensors");
+    Fixtures.copyTree(Fixtures.adapter("adapter-qv-r8"), many);
+    StringBuilder header = new StringBuilder("{");
+    for (int i = 0; i <= io.lorafleet.runtime.format.SafetensorsFile.MAX_ADAPTER_TENSORS; i++) {
+      header.append(i == 0 ? "" : ",").append("\"t").append(i)
+          .append("\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}");
+    }
+    byte[] h = header.append('}').toString().getBytes(StandardCharsets.UTF_8);
+    byte[] manyFile = new byte[8 + h.length];
+    java.nio.ByteBuffer.wrap(manyFile).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(h.length).put(h);
+    Files.write(many.resolve("adapter_model.safetensors"), manyFile);
+    ObjectNode m = lorax("x", many.toString(), 2);
+    ((ObjectNode) m.get("parameters")).put("adapter_source", "local");
+    assertError(http.post("/generate", m), 400, "model_format", "at most 8192 tensors");
+    // The node serves on.
+    assertEquals(200, http.post("/generate", lorax("x", "adapter-qv-r8", 2)).status());
   }
 
   // ------------------------------------------------------------------ 9: downloads that drip
 
   @Test
-  void aDownloadThatDripsIsCutAtItsDeadline() {
-    ObjectNode reg = obj();
-    reg.put("id", "dripping");
-    reg.put("source", "http://127.0.0.1:" + drip.getAddress().getPort() + "/drip/a");
+  void aDownloadThatDripsIsCutAtItsDeadlineAndItsLoaderThreadIsFreed() throws Exception {
+    // As many dripping downloads at once as the node has loader threads (adapter-loading-dispatcher: 4).
+    List<CompletableFuture<HttpTestClient.Reply>> replies = new ArrayList<>();
     long t0 = System.nanoTime();
-    HttpTestClient.Reply r = strictHttp.post("/admin/adapters", reg, "Authorization", AUTH);
+    for (int i = 0; i < 4; i++) {
+      ObjectNode reg = obj();
+      reg.put("id", "dripping-" + i);
+      reg.put("source", dripBase() + "a" + i);
+      replies.add(strictHttp.postAsync("/admin/adapters", HttpTestClient.write(reg), "Authorization", AUTH));
+    }
+    for (CompletableFuture<HttpTestClient.Reply> f : replies) {
+      HttpTestClient.Reply r = f.join();
+      assertEquals(400, r.status(), r.body());
+      assertEquals("adapter_source_unavailable", r.json().get("error_type").asText(), r.body());
+      assertTrue(r.body().contains("did not finish within 2 s"), r.body());
+      assertTrue(r.body().contains("lorafleet.adapters.download.timeout"), r.body());
+    }
     double seconds = (System.nanoTime() - t0) / 1e9;
-    assertEquals(400, r.status(), r.body());
-    assertTrue(r.body().contains("did not finish within 2 s"), r.body());
     // A functional bound, not a speed figure: the 2 s deadline, not the 1000 s the server would drip.
     assertTrue(seconds < 30, "took " + seconds + " s");
+    // The node hung up on every drip (no loader thread still reads one) ...
+    long end = System.nanoTime() + 15_000_000_000L;
+    while (dripping.get() != 0 && System.nanoTime() < end) {
+      Thread.sleep(20);
+    }
+    assertEquals(0, dripping.get(), "connections the node still reads from");
+    // ... and its loader threads take the next load at once.
+    Path good = strictWork.resolve("root").resolve("after-drip");
+    Fixtures.copyTree(Fixtures.adapter("adapter-qv-r8"), good);
+    ObjectNode reg = obj();
+    reg.put("id", "after-drip");
+    reg.put("source", good.toString());
+    HttpTestClient.Reply r = strictHttp.post("/admin/adapters", reg, "Authorization", AUTH);
+    assertEquals(201, r.status(), r.body());
+  }
+
+  @Test
+  void aDownloadBelowTheMinimumRateIsCutBeforeItsDeadline() throws Exception {
+    // The node's fetcher with a 1 s rate window (a node measures over 10 s) and a deadline far away.
+    io.lorafleet.actors.adapters.AdapterFetcher fetcher = new io.lorafleet.actors.adapters.AdapterFetcher(
+        new io.lorafleet.actors.adapters.SourcePolicy(List.of(), List.of(dripBase())),
+        Files.createTempDirectory("hardening-rate"), 1 << 20, Duration.ofSeconds(120), 64 * 1024, Duration.ofSeconds(1));
+    io.lorafleet.actors.adapters.AdapterSource slow = new io.lorafleet.actors.adapters.AdapterSource(
+        io.lorafleet.actors.adapters.AdapterSource.Kind.URL, dripBase() + "rate");
+    long t0 = System.nanoTime();
+    io.lorafleet.actors.adapters.AdapterSourceException e = org.junit.jupiter.api.Assertions.assertThrows(
+        io.lorafleet.actors.adapters.AdapterSourceException.class, () -> fetcher.fetch("rate", slow));
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    assertTrue(e.getMessage().contains("too slow") && e.getMessage().contains("below the minimum of 65536"),
+        e.getMessage());
+    assertTrue(seconds < 60, "took " + seconds + " s: cut by the deadline, not the rate");
+    assertFalse(Thread.currentThread().isInterrupted());
+    long end = System.nanoTime() + 15_000_000_000L;
+    while (dripping.get() != 0 && System.nanoTime() < end) {
+      Thread.sleep(20);
+    }
+    assertEquals(0, dripping.get(), "the fetcher still reads the slow download");
   }
 
   // ------------------------------------------------------------------ 10: idle connections, keep-alive

@@ -90,6 +90,22 @@ class ServedGenerationTest {
   }
 
   @Test
+  void aRequestCancelledWhileItsAdapterLoadsIsAnsweredAtOnceAndNeverSubmitted() {
+    Parts p = start(WAIT);
+    AdapterStore.Acquire acquire = p.store().expectMessageClass(AdapterStore.Acquire.class, WAIT);
+    p.pipeline().tell(ServedGeneration.Stop.INSTANCE);
+    // The requester's wait ends now, not when the adapter has loaded.
+    var refused = assertInstanceOf(GenerationService.NotAdmitted.class, p.admission().receiveMessage(WAIT));
+    assertInstanceOf(RequestCancelledException.class, refused.error());
+    assertEquals(GenerationEvent.End.INSTANCE, p.events().receiveMessage(WAIT));
+    // The load finishes: the lease goes straight back, nothing reaches the engine.
+    acquire.replyTo().tell(new AdapterStore.Leased(null));
+    assertEquals("a", p.store().expectMessageClass(AdapterStore.Release.class, WAIT).id());
+    p.batch().expectNoMessage(Duration.ofMillis(200));
+    p.store().expectTerminated(p.pipeline(), WAIT);
+  }
+
+  @Test
   void aLeaseThatComesAfterTheTimeoutIsReturnedAtOnce() {
     Parts p = start(Duration.ofMillis(100));
     AdapterStore.Acquire acquire = p.store().expectMessageClass(AdapterStore.Acquire.class, WAIT);

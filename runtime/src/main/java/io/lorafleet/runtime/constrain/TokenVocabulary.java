@@ -1,5 +1,6 @@
 package io.lorafleet.runtime.constrain;
 
+import io.lorafleet.runtime.primitives.IntList;
 import io.lorafleet.runtime.tokenizer.TokenBytes;
 import java.util.Arrays;
 
@@ -77,9 +78,9 @@ public final class TokenVocabulary {
         return c != 0 ? c : Integer.compare(a, b);
       });
       // Build with growable parent/label lists, then lay children out contiguously (BFS order).
-      IntList parent = new IntList();
-      IntList label = new IntList();
-      IntList tokenNode = new IntList();
+      IntList parent = new IntList(1024);
+      IntList label = new IntList(1024);
+      IntList tokenNode = new IntList(1024);
       parent.add(-1);
       label.add(0);
       int[] path = new int[64];
@@ -136,27 +137,6 @@ public final class TokenVocabulary {
         tokenIds[tfill[tokenNode.get(i)]++] = ids[i];
       }
       return new Trie(childStart, childByte, childNode, tokenStart, tokenIds);
-    }
-  }
-
-  /** A growable int array. */
-  private static final class IntList {
-    private int[] a = new int[1024];
-    private int n;
-
-    void add(int v) {
-      if (n == a.length) {
-        a = Arrays.copyOf(a, n * 2);
-      }
-      a[n++] = v;
-    }
-
-    int get(int i) {
-      return a[i];
-    }
-
-    int size() {
-      return n;
     }
   }
 }

@@ -1,6 +1,8 @@
 package io.lorafleet.runtime.format;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lorafleet.runtime.errors.ModelFormatException;
@@ -107,16 +109,24 @@ public final class SafetensorsFile implements AutoCloseable {
     byte[] headerBytes = file.asSlice(8, headerLen).toArray(ValueLayout.JAVA_BYTE);
     JsonNode header;
     try {
+      if (maxTensors < Integer.MAX_VALUE) {
+        // Counted on the token stream before any tree is built: a header of a few MiB with hundreds of
+        // thousands of tiny entries would otherwise cost a hundred times its size in nodes.
+        checkEntryCount(path, headerBytes, maxTensors);
+      }
       header = JSON.readTree(new String(headerBytes, StandardCharsets.UTF_8).strip());
     } catch (JsonProcessingException e) {
       throw bad(path, "header is not valid JSON (line " + e.getLocation().getLineNr() + ", column "
           + e.getLocation().getColumnNr() + ")");
+    } catch (IOException e) {
+      throw bad(path, "header cannot be read: " + e.getClass().getSimpleName());
     }
     if (header == null || !header.isObject()) {
       throw bad(path, "header is not a JSON object");
     }
-    if ((long) header.size() > (long) maxTensors + 1) { // + __metadata__
-      throw bad(path, "header lists " + header.size() + " entries; at most " + maxTensors + " tensors are accepted");
+    int tensorCount = header.size() - (header.has("__metadata__") ? 1 : 0);
+    if (tensorCount > maxTensors) {
+      throw bad(path, "header lists " + tensorCount + " tensors; at most " + maxTensors + " tensors are accepted");
     }
     long dataStart = 8 + headerLen;
     long dataSize = size - dataStart;
@@ -136,6 +146,24 @@ public final class SafetensorsFile implements AutoCloseable {
       tensors.put(name, tensor(path, name, info, data, dataSize));
     }
     return new SafetensorsFile(path, arena, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
+  }
+
+  /** Refuses a header with more than {@code maxTensors} tensor entries (plus {@code __metadata__}). */
+  private static void checkEntryCount(Path path, byte[] headerBytes, int maxTensors) throws IOException {
+    try (JsonParser p = JSON.getFactory().createParser(headerBytes)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return; // not an object: the tree parse below says so
+      }
+      long tensors = 0;
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        if (!p.currentName().equals("__metadata__") && ++tensors > maxTensors) {
+          throw bad(path, "header lists more than " + maxTensors + " tensors; at most " + maxTensors
+              + " tensors are accepted");
+        }
+        p.nextToken();
+        p.skipChildren();
+      }
+    }
   }
 
   private static TensorView tensor(Path path, String name, JsonNode info, MemorySegment data, long dataSize) {

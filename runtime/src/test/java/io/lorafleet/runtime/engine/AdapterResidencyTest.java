@@ -9,14 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lorafleet.runtime.Fixtures;
-import io.lorafleet.runtime.backend.Backend;
 import io.lorafleet.runtime.backend.BackendConfig;
 import io.lorafleet.runtime.backend.DeviceFullException;
-import io.lorafleet.runtime.backend.ForwardBatch;
-import io.lorafleet.runtime.backend.Logits;
 import io.lorafleet.runtime.backend.cpu.CpuBackend;
 import io.lorafleet.runtime.errors.OverloadedException;
-import io.lorafleet.runtime.format.LlamaConfig;
 import io.lorafleet.runtime.model.LlamaModel;
 import io.lorafleet.runtime.model.LoraAdapter;
 import java.util.ArrayList;
@@ -30,34 +26,18 @@ import org.junit.jupiter.api.Test;
  */
 class AdapterResidencyTest {
   /** A CPU backend whose device memory holds only {@code room} adapters, refusing more as a paged GPU does. */
-  static final class RoomLimitedBackend implements Backend {
-    final CpuBackend cpu;
+  static final class RoomLimitedBackend extends DelegatingCpuBackend {
     final int room;
     int uploaded;
 
     RoomLimitedBackend(LlamaModel m, int room) {
-      this.cpu = new CpuBackend(m, 1);
+      super(m);
       this.room = room;
     }
 
     @Override
     public String name() {
       return "room-limited";
-    }
-
-    @Override
-    public LlamaConfig config() {
-      return cpu.config();
-    }
-
-    @Override
-    public long kvBytesPerBlock(int blockSize) {
-      return cpu.kvBytesPerBlock(blockSize);
-    }
-
-    @Override
-    public void allocateKvCache(int numBlocks, int blockSize) {
-      cpu.allocateKvCache(numBlocks, blockSize);
     }
 
     @Override
@@ -78,16 +58,6 @@ class AdapterResidencyTest {
     @Override
     public int adapterCapacity() {
       return Integer.MAX_VALUE;
-    }
-
-    @Override
-    public Logits forward(ForwardBatch batch) {
-      return cpu.forward(batch);
-    }
-
-    @Override
-    public void close() {
-      cpu.close();
     }
   }
 

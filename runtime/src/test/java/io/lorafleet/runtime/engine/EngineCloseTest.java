@@ -4,13 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lorafleet.runtime.Fixtures;
-import io.lorafleet.runtime.backend.Backend;
 import io.lorafleet.runtime.backend.ForwardBatch;
 import io.lorafleet.runtime.backend.Logits;
-import io.lorafleet.runtime.backend.cpu.CpuBackend;
-import io.lorafleet.runtime.format.LlamaConfig;
 import io.lorafleet.runtime.model.LlamaModel;
-import io.lorafleet.runtime.model.LoraAdapter;
 import io.lorafleet.runtime.tokenizer.HfTokenizer;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -24,49 +20,18 @@ import org.junit.jupiter.api.Test;
  */
 class EngineCloseTest {
   /** The CPU backend, with steps that wait (ignoring interrupts) until released. */
-  static final class HeldBackend implements Backend {
-    final CpuBackend cpu;
+  static final class HeldBackend extends DelegatingCpuBackend {
     final CountDownLatch entered = new CountDownLatch(1);
     final CountDownLatch release = new CountDownLatch(1);
     final AtomicLong stepReturned = new AtomicLong();
 
     HeldBackend(LlamaModel m) {
-      cpu = new CpuBackend(m, 1);
+      super(m);
     }
 
     @Override
     public String name() {
       return "held";
-    }
-
-    @Override
-    public LlamaConfig config() {
-      return cpu.config();
-    }
-
-    @Override
-    public long kvBytesPerBlock(int blockSize) {
-      return cpu.kvBytesPerBlock(blockSize);
-    }
-
-    @Override
-    public void allocateKvCache(int numBlocks, int blockSize) {
-      cpu.allocateKvCache(numBlocks, blockSize);
-    }
-
-    @Override
-    public int uploadAdapter(LoraAdapter adapter) {
-      return cpu.uploadAdapter(adapter);
-    }
-
-    @Override
-    public void freeAdapter(int index) {
-      cpu.freeAdapter(index);
-    }
-
-    @Override
-    public int adapterCapacity() {
-      return cpu.adapterCapacity();
     }
 
     @Override
@@ -83,11 +48,6 @@ class EngineCloseTest {
       Logits l = cpu.forward(batch);
       stepReturned.set(System.nanoTime());
       return l;
-    }
-
-    @Override
-    public void close() {
-      cpu.close();
     }
   }
 

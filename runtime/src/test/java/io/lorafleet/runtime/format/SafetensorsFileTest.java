@@ -127,4 +127,47 @@ class SafetensorsFileTest {
     var e = assertThrows(ModelFormatException.class, () -> SafetensorsFile.open(f));
     assertTrue(e.getMessage().contains("nope.safetensors: file not found"), e.getMessage());
   }
+
+  /** A header of {@code n} distinct zero-size tensors (an adapter's file with too many entries). */
+  static String manyTensors(int n) {
+    StringBuilder sb = new StringBuilder("{");
+    for (int i = 0; i < n; i++) {
+      sb.append(i == 0 ? "" : ",").append("\"t").append(i).append("\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}");
+    }
+    return sb.append('}').toString();
+  }
+
+  @Test
+  void anAdapterWithMoreTensorsThanTheCapIsRefusedAndOneAtTheCapIsRead() throws IOException {
+    Path over = write(dir.resolve("over.safetensors"), manyTensors(SafetensorsFile.MAX_ADAPTER_TENSORS + 1), new byte[0]);
+    var e = assertThrows(ModelFormatException.class, () -> SafetensorsFile.openAdapter(over).close());
+    assertTrue(e.getMessage().contains("at most " + SafetensorsFile.MAX_ADAPTER_TENSORS + " tensors"), e.getMessage());
+    assertTrue(e.getMessage().contains("over.safetensors"), e.getMessage());
+    Path at = write(dir.resolve("at.safetensors"), manyTensors(SafetensorsFile.MAX_ADAPTER_TENSORS), new byte[0]);
+    try (SafetensorsFile st = SafetensorsFile.openAdapter(at)) {
+      assertEquals(SafetensorsFile.MAX_ADAPTER_TENSORS, st.tensors().size());
+    }
+    // The model's own files have no tensor cap.
+    try (SafetensorsFile st = SafetensorsFile.open(over)) {
+      assertEquals(SafetensorsFile.MAX_ADAPTER_TENSORS + 1, st.tensors().size());
+    }
+  }
+
+  @Test
+  void aHeaderFullOfTinyEntriesIsRefusedBeforeATreeIsBuiltForIt() throws IOException {
+    // Just under the 4 MiB adapter header cap: ~600k empty entries, which as a JSON tree cost ~100 MB.
+    StringBuilder sb = new StringBuilder("{");
+    for (int i = 0; sb.length() < SafetensorsFile.MAX_ADAPTER_HEADER_BYTES - 16; i++) {
+      sb.append(i == 0 ? "" : ",").append('"').append(Integer.toString(i, 36)).append("\":0");
+    }
+    Path f = write(dir.resolve("tiny-entries.safetensors"), sb.append('}').toString(), new byte[0]);
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    long before = threads.getCurrentThreadAllocatedBytes();
+    var e = assertThrows(ModelFormatException.class, () -> SafetensorsFile.openAdapter(f).close());
+    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+    assertTrue(e.getMessage().contains("tensors are accepted"), e.getMessage());
+    // The header's bytes once or twice (read, decoded), not a node per entry.
+    assertTrue(allocated < 8 * SafetensorsFile.MAX_ADAPTER_HEADER_BYTES, "allocated " + allocated + " bytes");
+  }
 }
