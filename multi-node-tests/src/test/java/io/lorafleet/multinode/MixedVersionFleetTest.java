@@ -37,17 +37,20 @@ class MixedVersionFleetTest {
   private NodeProcess current1;
   private NodeProcess previous2;
   private NodeProcess current3;
-  private NodeProcess previousIngress;
 
   @BeforeAll
   void start() throws IOException {
-    fleet = new Fleet("mixed-version", "");
+    // What this test is about is the protocol, not failure detection: on a shared, overloaded machine a JVM can
+    // pause for seconds, so heartbeats may lag longer than local-3.conf tolerates before it downs a node.
+    fleet = new Fleet("mixed-version", """
+        pekko.cluster.failure-detector.acceptable-heartbeat-pause = 20s
+        pekko.cluster.split-brain-resolver.stable-after = 20s
+        """);
     Path previous = fleet.profile().resolveSibling("cluster-previous-protocol.conf");
     Files.writeString(previous, "include file(\"" + fleet.profile() + "\")\nlorafleet.cluster.protocol-version = 1\n");
     current1 = fleet.start("current1");
     previous2 = fleet.start("previous2", previous);
     current3 = fleet.start("current3");
-    previousIngress = fleet.start("previous-ingress", previous, "--roles", "ingress");
   }
 
   @AfterAll
@@ -74,14 +77,14 @@ class MixedVersionFleetTest {
   @Order(1)
   void nodesOfBothVersionsFormOneClusterAndSeeEachOthersVersion() throws Exception {
     fleet.run(() -> {
-      for (NodeProcess n : List.of(current1, previous2, current3, previousIngress)) {
+      for (NodeProcess n : List.of(current1, previous2, current3)) {
         fleet.awaitHealthy(n, Duration.ofSeconds(150));
       }
       for (NodeProcess viewer : List.of(current1, previous2)) {
-        Fleet.await(Duration.ofSeconds(60), "4 members up, 3 serving nodes announced, seen from " + viewer.name,
+        Fleet.await(Duration.ofSeconds(60), "3 members up and announced, seen from " + viewer.name,
             () -> {
               JsonNode v = fleet.cluster(viewer);
-              return v != null && Fleet.upMembers(v) == 4 && v.get("nodes").size() == 3;
+              return v != null && Fleet.upMembers(v) == 3 && v.get("nodes").size() == 3;
             }, () -> fleet.cluster(viewer));
         JsonNode v = fleet.cluster(viewer);
         assertEquals(2, Fleet.nodeEntry(v, current1).get("protocol_version").asInt(), v.toString());
@@ -97,7 +100,7 @@ class MixedVersionFleetTest {
     fleet.run(() -> {
       LoadGenerator client = new LoadGenerator(0, null, null, 0, 24);
       List<LoadGenerator.Outcome> outcomes = new ArrayList<>();
-      List<NodeProcess> via = List.of(current1, previous2, current3, previousIngress);
+      List<NodeProcess> via = List.of(current1, previous2, current3);
       for (int round = 0; round < 2; round++) {
         int i = 0;
         for (Reference.Case c : Reference.CASES) {
@@ -106,14 +109,14 @@ class MixedVersionFleetTest {
         }
       }
       assertAllServed(outcomes, "every adapter through nodes of both versions, streamed and not");
-      // The previous-version ingress node relayed all of its requests; the serving nodes relayed some.
-      assertTrue(routedRemote(fleet.get(previousIngress, "/metrics").body()) >= Reference.CASES.size() / 2,
-          "the ingress node relays");
-      long relayedByServing = 0;
-      for (NodeProcess n : List.of(current1, previous2, current3)) {
-        relayedByServing += routedRemote(fleet.get(n, "/metrics").body());
-      }
-      assertTrue(relayedByServing > 0, "serving nodes relayed requests to each other");
+      // Relayed both ways: from the previous-version node to current ones, and from current ones to it.
+      long fromPrevious = routedRemote(fleet.get(previous2, "/metrics").body());
+      long fromCurrent = routedRemote(fleet.get(current1, "/metrics").body())
+          + routedRemote(fleet.get(current3, "/metrics").body());
+      System.out.printf("[mixed-version] relayed by the previous-version node: %d, by the current ones: %d%n",
+          fromPrevious, fromCurrent);
+      assertTrue(fromPrevious > 0 && fromCurrent > 0, "requests relayed both ways: " + fromPrevious + ", "
+          + fromCurrent);
       int serving = 0;
       for (JsonNode n : fleet.cluster(current1).get("nodes")) {
         serving += n.get("load").get("served_requests").asLong() > 0 ? 1 : 0;
@@ -151,7 +154,7 @@ class MixedVersionFleetTest {
       List<LoadGenerator.Outcome> outcomes = new ArrayList<>();
       int i = 0;
       for (Reference.Case c : Reference.forAdapter("adapter-qv-r8")) {
-        for (NodeProcess via : List.of(previous2, current3, previousIngress)) {
+        for (NodeProcess via : List.of(previous2, current1, current3)) {
           outcomes.add(client.request(via, new Reference.Case(c.prompt(), "rolled-qv", c.tokenIds()), i++ % 2 == 0));
         }
       }
@@ -185,7 +188,7 @@ class MixedVersionFleetTest {
           "{\"count\": 2}");
       assertEquals(200, replicas.statusCode(), replicas.body());
       assertEquals(2, Fleet.JSON.readTree(replicas.body()).get("nodes").size(), replicas.body());
-      HttpResponse<String> rebalanced = fleet.post(previousIngress, "/admin/rebalance", "");
+      HttpResponse<String> rebalanced = fleet.post(previous2, "/admin/rebalance", "");
       assertEquals(200, rebalanced.statusCode(), rebalanced.body());
       assertTrue(Fleet.JSON.readTree(rebalanced.body()).has("changes"), rebalanced.body());
       String decisions = fleet.cluster(previous2).get("supervisor").get("decisions").toString();
