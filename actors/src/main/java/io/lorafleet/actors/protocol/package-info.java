@@ -55,22 +55,25 @@
  *
  * <h2>Protobuf or Kryo: measured</h2>
  * {@code lorafleet wire-bench} (tools): one thread, the whole serializer call each way (bytes out, message
- * back), median of 5 one-second rounds after 2 s of warm-up; Kryo as the previous release configured it
- * (registration required, no references, record serializer, fresh 256-byte output per message).
- * Round trips (serialize + deserialize) per second of one thread's CPU time, two runs on the shared 2-core
- * development machine (load average 15.5 and 10.7: the figures move by up to 5x between runs; CPU time, not
- * wall time, is counted so that other processes' turns are not) on 2026-12-02:
+ * back), counted per second of the thread's CPU time (the development machine is shared: wall time would count
+ * other processes' turns); both codecs warmed on every message, then 5 one-second rounds interleaved over all
+ * messages and codecs, the median reported. Kryo as the previous release configured it (registration required,
+ * no references, record serializer, a fresh 256-byte output per message). Two runs on 2026-12-02, 2 cores,
+ * load average 8.3 and 7.6 (other engineers' builds):
  * <pre>
- * message                         bytes (Protobuf / Kryo)   Protobuf round trips/s    Kryo round trips/s
- * token event (RelayEvent.Token)          58 / 54              690 000 -   970 000     180 000 -   908 000
- * token event, top-5 logprobs             96 / 88            1 280 000 - 1 520 000   1 090 000 - 1 240 000
- * finished, 128 tokens (Finished)       1621 / 1656            244 000 -   249 000     194 000 -   213 000
+ * message                                 bytes         round trips per CPU second        CPU per round trip
+ *                                    Protobuf  Kryo        Protobuf           Kryo        Protobuf    Kryo
+ * token event (RelayEvent.Token)           58    54    2.94M - 2.98M   1.32M - 1.76M      ~340 ns   570-760 ns
+ * token event with top-5 logprobs          96    88    1.39M - 1.54M   1.71M - 1.86M     650-720 ns  540-590 ns
+ * finished, 128 tokens (Finished)        1621  1656     185k - 276k     174k - 270k      3.6-5.4 µs  3.7-5.8 µs
  * </pre>
- * Protobuf is as fast as Kryo or faster here (about 1 µs of CPU per token event, write and read together) and
- * 4-8 bytes (7-9%) larger per token event (field tags where Kryo writes positions), slightly smaller for a whole
- * result (packed varints). At that cost a node relaying 10 000 tokens per second spends about 1% of a core on
- * them. <b>Decision: Kryo goes.</b> It does not measurably win anywhere, and it has no schema evolution, which
- * every cross-node message and replicated value needs for rolling upgrades; Kryo stays only as the baseline
- * of {@code wire-bench} (tools module), never on the wire.
+ * (Earlier runs that timed the cases one after another, not interleaved, at load average 10-15 moved by up to
+ * 5x between runs; the interleaved figures above agree within about 30%.) Protobuf is faster than Kryo for the
+ * plain token event (the common case), 10-25% slower with top-5 log-probabilities, even on whole results; it is
+ * 4-8 bytes (7-9%) larger per token event (field tags where Kryo writes positions) and 2% smaller per result
+ * (packed varints). Either way a token event costs well under a microsecond of CPU: a node relaying 10 000
+ * tokens per second spends under 1% of a core on them. <b>Decision: Kryo goes.</b> It wins nowhere by a margin
+ * that matters, and it has no schema evolution, which every cross-node message and replicated value needs for
+ * rolling upgrades; Kryo remains only as the baseline of {@code wire-bench} (tools module), never on the wire.
  */
 package io.lorafleet.actors.protocol;

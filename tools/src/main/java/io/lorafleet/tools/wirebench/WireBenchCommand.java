@@ -28,7 +28,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "wire-bench", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Measure the cross-node relay messages: serialize + deserialize per second of CPU time and bytes per "
-        + "message, the Protobuf protocol against the previous release's Kryo encoding.")
+        + "message, the Protobuf protocol against the previous release's Kryo encoding (rounds interleaved, "
+        + "median per message and codec).")
 public final class WireBenchCommand implements Callable<Integer> {
   @Option(names = "--seconds", defaultValue = "1", description = "length of one timed round (default: ${DEFAULT-VALUE})")
   double seconds;
@@ -86,21 +87,10 @@ public final class WireBenchCommand implements Callable<Integer> {
           .getSystemLoadAverage());
       ArrayNode rows = report.putArray("cases");
       System.out.printf("%-30s %-9s %8s %14s %12s%n", "message", "codec", "bytes", "ser+deser/cpu-s", "cpu-ns/round-trip");
-      // Both codecs on every message first: the JIT then compiles the shared paths (varint coding, UTF-8) before
-      // any timed round, whatever the order of the cases.
-      for (int pass = 0; pass < 2; pass++) {
-        for (Case c : cases()) {
-          String manifest = proto.manifest(c.message());
-          long end = System.nanoTime() + 500_000_000L;
-          while (System.nanoTime() < end) {
-            proto.fromBinary(proto.toBinary(c.message()), manifest);
-            kryo.read(kryo.write(c.message()), c.message().getClass());
-          }
-        }
-      }
+      List<Subject> subjects = new ArrayList<>();
       for (Case c : cases()) {
         String manifest = proto.manifest(c.message());
-        Codec protobuf = new Codec() {
+        subjects.add(new Subject(c, "protobuf", new Codec() {
           public byte[] write(Object o) {
             return proto.toBinary(o);
           }
@@ -108,8 +98,8 @@ public final class WireBenchCommand implements Callable<Integer> {
           public Object read(byte[] b) throws Exception {
             return proto.fromBinary(b, manifest);
           }
-        };
-        Codec k = new Codec() {
+        }));
+        subjects.add(new Subject(c, "kryo", new Codec() {
           public byte[] write(Object o) {
             return kryo.write(o);
           }
@@ -117,18 +107,32 @@ public final class WireBenchCommand implements Callable<Integer> {
           public Object read(byte[] b) {
             return kryo.read(b, c.message().getClass());
           }
-        };
-        for (var codec : List.of(java.util.Map.entry("protobuf", protobuf), java.util.Map.entry("kryo", k))) {
-          int bytes = codec.getValue().write(c.message()).length;
-          double perSecond = measure(codec.getValue(), c.message());
-          System.out.printf("%-30s %-9s %8d %,14.0f %12.0f%n", c.name(), codec.getKey(), bytes, perSecond,
-              1e9 / perSecond);
-          ObjectNode row = rows.addObject();
-          row.put("message", c.name());
-          row.put("codec", codec.getKey());
-          row.put("bytes", bytes);
-          row.put("round_trips_per_cpu_second", Math.round(perSecond));
+        }));
+      }
+      // Every codec on every message first (the JIT compiles the shared paths whatever the order), then the timed
+      // rounds interleaved: round r times every subject once, starting at a different one each round, so that a
+      // slow spell of the machine does not fall on one subject.
+      for (int pass = 0; pass < 2; pass++) {
+        for (Subject subject : subjects) {
+          timedRound(subject, seconds / 2);
         }
+      }
+      for (int round = 0; round < rounds; round++) {
+        for (int i = 0; i < subjects.size(); i++) {
+          Subject subject = subjects.get((i + round) % subjects.size());
+          subject.perRound.add(timedRound(subject, seconds));
+        }
+      }
+      for (Subject subject : subjects) {
+        int bytes = subject.codec.write(subject.c.message()).length;
+        double perSecond = subject.median();
+        System.out.printf("%-30s %-9s %8d %,14.0f %12.0f%n", subject.c.name(), subject.name, bytes, perSecond,
+            1e9 / perSecond);
+        ObjectNode row = rows.addObject();
+        row.put("message", subject.c.name());
+        row.put("codec", subject.name);
+        row.put("bytes", bytes);
+        row.put("round_trips_per_cpu_second", Math.round(perSecond));
       }
       System.out.printf("load average %.2f, %d CPUs%n", report.get("load_average").asDouble(),
           Runtime.getRuntime().availableProcessors());
@@ -141,39 +145,37 @@ public final class WireBenchCommand implements Callable<Integer> {
     }
   }
 
-  /**
-   * Median over the rounds of round trips per second of this thread's CPU time (the machine may be shared: wall
-   * time would count other processes' turns), after a warm-up as long as two rounds.
-   */
-  private double measure(Codec codec, Object message) throws Exception {
-    var threads = java.lang.management.ManagementFactory.getThreadMXBean();
-    long sink = 0;
-    long warm = threads.getCurrentThreadCpuTime() + (long) (2 * seconds * 1e9);
-    while (threads.getCurrentThreadCpuTime() < warm) {
-      for (int i = 0; i < 64; i++) {
-        sink += codec.read(codec.write(message)).getClass().hashCode();
-      }
+  private record Subject(Case c, String name, Codec codec, List<Double> perRound) {
+    Subject(Case c, String name, Codec codec) {
+      this(c, name, codec, new ArrayList<>());
     }
-    List<Double> perRound = new ArrayList<>();
-    for (int round = 0; round < rounds; round++) {
-      long n = 0;
-      long start = threads.getCurrentThreadCpuTime();
-      long end = start + (long) (seconds * 1e9);
-      long now;
-      do {
-        for (int i = 0; i < 256; i++) {
-          sink += codec.read(codec.write(message)).getClass().hashCode();
-        }
-        n += 256;
-        now = threads.getCurrentThreadCpuTime();
-      } while (now < end);
-      perRound.add(n / ((now - start) / 1e9));
+
+    double median() {
+      double[] sorted = perRound.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+      return sorted[sorted.length / 2];
     }
-    if (sink == 42) {
-      System.out.print("");
-    }
-    double[] sorted = perRound.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-    return sorted[sorted.length / 2];
   }
 
+  private static long sink;
+
+  /**
+   * Round trips per second of this thread's CPU time (the machine may be shared: wall time would count other
+   * processes' turns) over one round of {@code length} CPU seconds.
+   */
+  private static double timedRound(Subject subject, double length) throws Exception {
+    var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+    Object message = subject.c.message();
+    long n = 0;
+    long start = threads.getCurrentThreadCpuTime();
+    long end = start + (long) (length * 1e9);
+    long now;
+    do {
+      for (int i = 0; i < 256; i++) {
+        sink += subject.codec.read(subject.codec.write(message)).getClass().hashCode();
+      }
+      n += 256;
+      now = threads.getCurrentThreadCpuTime();
+    } while (now < end);
+    return n / ((now - start) / 1e9);
+  }
 }
