@@ -98,4 +98,17 @@ class PackageDependenciesTest {
   void theSerializerDependsOnNoPackageAboveIt() throws Exception {
     assertEquals(Set.of(), graph(CrossNode.class).getOrDefault("io.lorafleet.actors.serialization", Set.of()));
   }
+
+  /** The protocol (Protobuf serializer, mappers) sits on top: only configuration names it. */
+  @Test
+  void noPackageDependsOnTheProtocol() throws Exception {
+    Map<String, Set<String>> g = graph(CrossNode.class);
+    assertTrue(g.containsKey("io.lorafleet.actors.protocol"), g.keySet().toString());
+    for (var e : g.entrySet()) {
+      if (!e.getKey().startsWith("io.lorafleet.actors.protocol")) {
+        assertTrue(e.getValue().stream().noneMatch(p -> p.startsWith("io.lorafleet.actors.protocol")),
+            e.getKey() + " uses the protocol package: " + e.getValue());
+      }
+    }
+  }
 }

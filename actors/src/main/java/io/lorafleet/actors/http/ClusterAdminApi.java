@@ -103,6 +103,7 @@ final class ClusterAdminApi {
         j.put("node", a.node());
         j.put("http", a.httpUrl());
         j.put("accepting", a.accepting());
+        j.put("protocol_version", a.protocolVersion());
         ObjectNode cap = j.putObject("capacity");
         cap.put("device_memory_bytes", a.deviceMemoryBytes());
         cap.put("adapter_slots", a.adapterSlots());

@@ -8,6 +8,7 @@ import io.lorafleet.actors.placement.AllocationPolicy;
 import io.lorafleet.actors.placement.ReplicationPolicy;
 import io.lorafleet.actors.placement.RoutingPolicy;
 import io.lorafleet.actors.placement.ScalingPolicy;
+import io.lorafleet.actors.serialization.WireProtocol;
 import io.lorafleet.runtime.cli.CliInputException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,6 +46,7 @@ public record FleetSettings(String configFile, Duration announceInterval, Durati
   }
 
   public static FleetSettings from(Config config) {
+    WireProtocol.written(config); // a protocol version this release cannot write stops the node at start
     Config c = config.getConfig("lorafleet.cluster");
     Config s = c.getConfig("supervisor");
     Config r = s.getConfig("replication");

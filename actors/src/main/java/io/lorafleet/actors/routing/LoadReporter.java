@@ -4,6 +4,7 @@ import io.lorafleet.actors.adapters.AdapterStore;
 import io.lorafleet.actors.adapters.Tier;
 import io.lorafleet.actors.batch.BatchBuilder;
 import io.lorafleet.actors.placement.NodeCapacity;
+import io.lorafleet.actors.serialization.WireProtocol;
 import io.lorafleet.runtime.engine.Engine;
 import io.lorafleet.runtime.engine.EngineStats;
 import java.time.Duration;
@@ -73,6 +74,7 @@ public final class LoadReporter {
   private boolean accepting = true;
   private boolean withdrawn;
   private long sequence;
+  private final int protocolVersion;
 
   private LoadReporter(ActorContext<Command> ctx, TimerScheduler<Command> timers,
       ReplicatorMessageAdapter<Command, LWWMap<String, NodeAnnouncement>> replicator, Config config, Engine engine,
@@ -86,6 +88,7 @@ public final class LoadReporter {
     this.store = store;
     this.batch = batch;
     this.service = service;
+    this.protocolVersion = WireProtocol.written(ctx.getSystem().settings().config());
     timers.startTimerWithFixedDelay(Tick.INSTANCE, config.interval());
     ctx.getSelf().tell(Tick.INSTANCE);
   }
@@ -163,7 +166,7 @@ public final class LoadReporter {
     NodeCapacity c = config.capacity();
     NodeAnnouncement a = new NodeAnnouncement(config.node(), config.httpUrl(), service, c.deviceMemoryBytes(),
         c.adapterSlots(), c.maxBatch(), st.waiting(), st.running(), resident.stream().sorted().toArray(String[]::new),
-        rateAdapters, rateValues, accepting, s.admitted(), ++sequence);
+        rateAdapters, rateValues, accepting, s.admitted(), ++sequence, protocolVersion);
     replicator.askUpdate(replyTo -> new Replicator.Update<>(FleetKeys.LOADS, LWWMap.create(),
         Replicator.writeLocal(), replyTo, m -> m.put(selfAddress, config.node(), a)), rsp -> new Written(rsp, null));
     return Behaviors.same();

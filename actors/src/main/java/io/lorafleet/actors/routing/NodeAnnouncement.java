@@ -19,10 +19,13 @@ import org.apache.pekko.actor.typed.ActorRef;
  * @param rateAdapters  adapters with a recent request rate, parallel to {@code rates}
  * @param servedRequests requests it admitted since it started
  * @param sequence      increases with every announcement of the node
+ * @param protocolVersion the cross-node protocol version the node writes (1 for a node of the release before
+ *                      the field existed)
  */
 public record NodeAnnouncement(String node, String httpUrl, ActorRef<GenerationService.Command> service,
     long deviceMemoryBytes, int adapterSlots, int maxBatch, int queueDepth, int running, String[] residentAdapters,
-    String[] rateAdapters, double[] rates, boolean accepting, long servedRequests, long sequence)
+    String[] rateAdapters, double[] rates, boolean accepting, long servedRequests, long sequence,
+    int protocolVersion)
     implements CrossNode {
 
   public NodeCapacity capacity() {

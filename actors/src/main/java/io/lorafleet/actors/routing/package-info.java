@@ -6,7 +6,7 @@
  * {@link io.lorafleet.actors.placement.RoutingPolicy}. A request for another node goes through a
  * {@link io.lorafleet.actors.routing.RequestRelay} on the receiving node to the serving node's
  * {@link io.lorafleet.actors.routing.GenerationService}; the tokens come back one message each
- * ({@link io.lorafleet.actors.routing.RelayEvent}, Kryo-serialized), and the relay retries on another node
+ * ({@link io.lorafleet.actors.routing.RelayEvent}, Protobuf on the wire), and the relay retries on another node
  * when the serving one fails. A request routed to its own node goes to the same service directly. Either
  * way it runs in the one generation pipeline, {@link io.lorafleet.actors.routing.ServedGeneration}: lease
  * the adapter, submit to the batch builder, stream the events with cancellation, return the lease. A

@@ -1,11 +1,8 @@
 /**
- * How messages cross nodes: one Kryo-based Pekko serializer with explicit class registration (unknown
- * classes are refused), records through Kryo's record serializer, actor refs through
- * {@link org.apache.pekko.actor.typed.ActorRefResolver}. Java serialization is off. The registered types
- * come from the packages that own them ({@link io.lorafleet.actors.serialization.CrossNodeTypes}, listed in
- * {@code lorafleet.serialization.cross-node-types}): this package depends on nothing above it. Every length a
- * peer declares (arrays, strings) is checked against the bytes left in its message before anything is
- * allocated ({@link io.lorafleet.actors.serialization.LengthBoundedSerializers}); a malformed message is
- * refused, never an {@link java.lang.OutOfMemoryError}.
+ * The bottom of cross-node messaging: {@link io.lorafleet.actors.serialization.CrossNode}, the marker of every
+ * message and replicated value that may travel between nodes (reference.conf binds it to the Protobuf
+ * serializer), and {@link io.lorafleet.actors.serialization.WireProtocol}, the protocol versions this release
+ * writes and reads. This package depends on nothing above it; how the messages are written, the schemas'
+ * rules, the bounds on decoding and the measurements against Kryo are in {@code io.lorafleet.actors.protocol}.
  */
 package io.lorafleet.actors.serialization;
