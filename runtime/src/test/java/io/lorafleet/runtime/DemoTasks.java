@@ -112,6 +112,39 @@ public final class DemoTasks {
     return answer.equals(expected(task, in.text()));
   }
 
+  /**
+   * Whether {@code answer} has the shape of task {@code task}'s answer to {@code in}, a weaker check than
+   * {@link #correct} that no other task's answer passes: upper case only (uppercase), every word capitalized,
+   * some lower case (title-case), every word of letters ending in "ay" and no capital
+   * (pig-latin), a JSON object with exactly name, age and city (extract-json), the input's text without its
+   * digits (spell-numbers: no digit left, the name and city kept), none of the letters leetspeak replaces.
+   */
+  public static boolean hasTaskShape(String task, Input in, String answer) {
+    if (answer.isBlank()) {
+      return false;
+    }
+    return switch (task) {
+      case "uppercase" -> answer.equals(answer.toUpperCase(Locale.ROOT)) && answer.chars().anyMatch(Character::isLetter);
+      case "title-case" -> answer.equals(expected("title-case", answer)) && answer.chars().anyMatch(Character::isLowerCase);
+      case "pig-latin" -> answer.equals(answer.toLowerCase(Locale.ROOT)) && java.util.Arrays.stream(answer.split(" "))
+          .map(DemoTasks::stripPunct).filter(w -> !w.isEmpty() && w.chars().allMatch(Character::isLetter))
+          .allMatch(w -> w.endsWith("ay"));
+      case "extract-json" -> {
+        try {
+          JsonNode o = JSON.readTree(answer);
+          yield o != null && o.isObject() && o.size() == 3 && o.has("name") && o.has("age") && o.has("city");
+        } catch (IOException e) {
+          yield false;
+        }
+      }
+      case "spell-numbers" -> answer.chars().noneMatch(Character::isDigit) && answer.contains(in.name())
+          && answer.contains(in.city());
+      case "leetspeak" -> answer.chars().map(Character::toLowerCase).noneMatch(c -> "aeiost".indexOf(c) >= 0)
+          && answer.chars().anyMatch(c -> "43107".indexOf(c) >= 0);
+      default -> throw new IllegalArgumentException("unknown task " + task);
+    };
+  }
+
   /** The rule's answer for a text task. */
   public static String expected(String task, String text) {
     return switch (task) {
