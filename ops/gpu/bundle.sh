@@ -86,6 +86,10 @@ for m in runtime cuda actors tools; do
       # GPU tests, host overhead, the bench's single node); they stay off the device class path (~14 MB of jars).
       kubernetes-*|zjsonpatch-*|snakeyaml-engine-*|jackson-datatype-jsr310-*|pekko-management*|pekko-discovery-kubernetes-api_*|pekko-http-spray-json_*|spray-json_*)
         left_out+=("$name"); continue ;;
+      # LMDB for durable Distributed Data keys (lmdbjava through JNR): LoraFleet keeps none durable
+      # (reference.conf: durable.keys = []), so Pekko never opens it.
+      lmdbjava-*|jnr-ffi-*|jnr-constants-*|jnr-a64asm-*|jnr-x86asm-*|jffi-*)
+        left_out+=("$name"); continue ;;
       # Only libJCudaDriver (1 MB of the 26 MB: no runtime API, NVRTC or PTX compiler bindings).
       jcuda-natives-*) restore "$root/$jar" "$lib/${name%.jar}-driver-only.jar" 'lib/libJ(CudaRuntime|Nvrtc|NvPTXCompiler)-.*' ;;
       *) restore "$root/$jar" "$lib/$name" ;;
