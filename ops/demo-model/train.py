@@ -162,6 +162,13 @@ def train_loop(model, params, examples, steps, batch_size, lr, seed, pad_id, lab
     return avg
 
 
+def to_bf16(path):
+    """Stores an adapter's weights in bf16 (half the bytes; the engine and PEFT upcast them exactly)."""
+    from safetensors.torch import load_file, save_file
+    tensors = {k: v.to(torch.bfloat16).contiguous() for k, v in load_file(str(path)).items()}
+    save_file(tensors, str(path), metadata={"format": "pt"})
+
+
 # ---------------- generation / evaluation ----------------
 
 @torch.no_grad()
@@ -200,6 +207,8 @@ def main():
     ap.add_argument("--parity", type=int, default=40, help="held-out prompts per adapter written for parity")
     ap.add_argument("--parity-out", default=None, help="file for transformers' greedy ids (parity test resource)")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--eval-only", action="store_true",
+                    help="evaluate OUT as it is (no training); keeps the training times of OUT/training-report.json")
     ap.add_argument("--reuse-base", action="store_true",
                     help="keep OUT/model (tokenizer and base) from an earlier run; train the adapters again")
     args = ap.parse_args()
@@ -212,7 +221,9 @@ def main():
 
     out = Path(args.out)
     model_dir, adapters_dir = out / BASE_DIR, out / "adapters"
-    if args.reuse_base:
+    if args.eval_only:
+        pass
+    elif args.reuse_base:
         shutil.rmtree(adapters_dir, ignore_errors=True)
     elif out.exists():
         shutil.rmtree(out)
@@ -223,7 +234,7 @@ def main():
     rng = random.Random(1)
     base_raw = [tasks.base_example(rng) for _ in range(args.base_examples)]
     tok_texts = [" ".join(e[1:]) for e in base_raw]
-    if args.reuse_base:
+    if args.reuse_base or args.eval_only:
         from tokenizers import Tokenizer
         tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         ids = {s: tok.token_to_id(s) for s in SPECIALS}
@@ -237,6 +248,18 @@ def main():
         f"{sum(len(e[0]) for e in base_examples)} tokens")
     timing["tokenizer_cpu_s"] = cpu_seconds() - cpu0
 
+    if args.eval_only:
+        timing = json.loads((out / "training-report.json").read_text())["timing"]
+    else:
+        train(args, out, model_dir, adapters_dir, tok, ids, pad_id, eos_ids, vocab, base_examples, enc, timing,
+              cpu0, wall0)
+    evaluate(args, out, model_dir, adapters_dir, tok, enc, pad_id, eos_ids, timing)
+
+
+def train(args, out, model_dir, adapters_dir, tok, ids, pad_id, eos_ids, vocab, base_examples, enc, timing, cpu0,
+          wall0):
+    from transformers import LlamaConfig, LlamaForCausalLM, AutoModelForCausalLM
+    from peft import LoraConfig, get_peft_model
     # 2. base model from scratch
     c1 = cpu_seconds()
     cfg = LlamaConfig(vocab_size=vocab, hidden_size=args.hidden, intermediate_size=args.hidden * 3,
@@ -278,6 +301,7 @@ def main():
         train_loop(peft_model, params, examples, args.adapter_steps, args.batch, 5e-3, 200 + k, pad_id, name)
         d = adapters_dir / name
         peft_model.save_pretrained(d, safe_serialization=True)
+        to_bf16(d / "adapter_model.safetensors")
         cfgj = json.loads((d / "adapter_config.json").read_text())
         cfgj["base_model_name_or_path"] = "../../" + BASE_DIR
         (d / "adapter_config.json").write_text(json.dumps(cfgj, indent=2, sort_keys=True) + "\n")
@@ -291,6 +315,10 @@ def main():
     timing["training_cpu_s"] = cpu_seconds() - cpu0
     timing["training_wall_s"] = time.time() - wall0
 
+
+def evaluate(args, out, model_dir, adapters_dir, tok, enc, pad_id, eos_ids, timing):
+    from transformers import AutoModelForCausalLM
+    from peft import PeftModel
     # 4. evaluation on the exported files, as served
     c3 = cpu_seconds()
     erng = random.Random(7)
@@ -323,7 +351,10 @@ def main():
             parity.append({"adapter": name, "prompt": t, "completion": tok.decode(o), "token_ids": o})
     timing["eval_cpu_s"] = cpu_seconds() - c3
     timing["load_average_at_end"] = os.getloadavg()
-    summary = {"command": " ".join(["python", "ops/demo-model/train.py"] + sys.argv[1:]),
+    command = " ".join(["python", "ops/demo-model/train.py"] + sys.argv[1:])
+    if args.eval_only:
+        command = json.loads((out / "training-report.json").read_text())["command"]
+    summary = {"command": command,
                "torch_threads": args.threads, "timing": timing, "adapters": results}
     (out / "training-report.json").write_text(json.dumps(summary, indent=2) + "\n")
     if args.parity_out:
