@@ -1,7 +1,7 @@
 """Greedy outputs of transformers + PEFT on the exported demo model, for LoraFleet's parity test.
 
   /tmp/demo-venv/bin/python ops/demo-model/parity.py --demo models/demo \
-      --out runtime/src/test/resources/demo-parity.json
+      --out runtime/src/test/resources/demo-parity.json.gz
 
 For N held-out prompts per adapter (and for the base model without adapter): the chat prompt as
 transformers' tokenizer renders and encodes it (apply_chat_template, add_generation_prompt) and the
@@ -10,6 +10,7 @@ Independent of train.py's own prompt encoding: only transformers' tokenizer and 
 """
 
 import argparse
+import gzip
 import json
 import os
 import random
@@ -81,9 +82,13 @@ def main():
                           "text": tok.decode(o), "finished": len(o) < args.max_new_tokens})
         print(f"{name or '(base)'}: {len(outs)} prompts", flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({
+    text = json.dumps({
         "generated_by": "ops/demo-model/parity.py (transformers + peft, float32 on the bf16 weights, greedy)",
-        "max_new_tokens": args.max_new_tokens, "cases": cases}, separators=(",", ":")) + "\n")
+        "max_new_tokens": args.max_new_tokens, "cases": cases}, separators=(",", ":")) + "\n"
+    if args.out.endswith(".gz"):
+        Path(args.out).write_bytes(gzip.compress(text.encode(), compresslevel=9, mtime=0))
+    else:
+        Path(args.out).write_text(text)
 
 
 if __name__ == "__main__":

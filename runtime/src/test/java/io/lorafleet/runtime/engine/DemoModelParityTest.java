@@ -13,6 +13,7 @@ import io.lorafleet.runtime.tokenizer.ChatMessage;
 import io.lorafleet.runtime.tokenizer.ChatTemplate;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.zip.GZIPInputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -25,7 +26,7 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * The bundled demo model and its six adapters against transformers + PEFT: the greedy outputs that
- * {@code ops/demo-model/parity.py} recorded (held-out prompts, stored in demo-parity.json) are LoraFleet's
+ * {@code ops/demo-model/parity.py} recorded (held-out prompts, stored gzipped in demo-parity.json.gz: the GPU bundle travels with the working tree) are LoraFleet's
  * too, token for token, all prompts in one continuous batch; the chat prompts render and encode to the
  * ids transformers' tokenizer gave.
  */
@@ -37,7 +38,7 @@ class DemoModelParityTest {
 
   @BeforeAll
   void open() throws IOException {
-    try (InputStream in = DemoModelParityTest.class.getResourceAsStream("/demo-parity.json")) {
+    try (InputStream in = new GZIPInputStream(DemoModelParityTest.class.getResourceAsStream("/demo-parity.json.gz"))) {
       reference = new ObjectMapper().readTree(in);
     }
     le = LoadedModel.open(DemoTasks.model(), "cpu", new BackendConfig(2, 0),
