@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Adapter scaling benchmark (README, "Benchmarks: adapter scaling"). For each adapter count N it writes N
-# random-weight copies of a fixture adapter and starts one `lorafleet serve` on the bundled tiny model with
+# random-weight copies of a fixture adapter and starts one `lorafleet serve` on the fixture tiny model with
 # them (all N at once: idle nodes cost next to nothing). It warms each node up with WARMUP seconds of load,
 # then drives them in turn with `lorafleet loadtest` (open loop, Zipf popularity, the same rate and seeds for
 # every N) in slices of SLICE seconds, ROUNDS times round-robin, so that the background load of a shared
@@ -70,7 +70,7 @@ start_server() {
   local n="$1" log="$2" url=""
   : >"$log"
   # shellcheck disable=SC2086
-  "$LF" serve --adapters "$OUT/adapters-$n" --port 0 $SERVE_ARGS >"$log" 2>&1 &
+  "$LF" serve --model "$ROOT/fixtures/model" --adapters "$OUT/adapters-$n" --port 0 $SERVE_ARGS >"$log" 2>&1 &
   PID[$n]=$!
   for _ in $(seq 1 300); do
     url="$(sed -n 's/^lorafleet: serving .* on \(http:\/\/[0-9.:]*\)$/\1/p' "$log" | head -n 1 || true)"

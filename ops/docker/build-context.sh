@@ -9,7 +9,8 @@
 #   DIR/jre-modules.txt     the modules of the image's jlinked JRE (jdeps over the jars, plus what jdeps
 #                           cannot see)
 #   DIR/cluster-config/     the HOCON cluster profiles (single, local-3, kubernetes)
-#   DIR/fixtures/           the bundled tiny model, its adapters and reference.json (served by default)
+#   DIR/models/demo/        the bundled demo model and its task adapters (served by default)
+#   DIR/fixtures/           the random-weight parity model, its adapters and reference.json
 #   DIR/BUILD.txt           where it came from
 # Usage: ops/docker/build-context.sh [--no-build] [DIR]      (DIR: target/docker-context)
 #   --no-build  use the jars already under */target (fails when they are missing) instead of running
@@ -68,7 +69,7 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 rm -rf "$out"
-mkdir -p "$out/lib" "$out/fixtures"
+mkdir -p "$out/lib" "$out/fixtures" "$out/models"
 
 # The class path in the launcher's order: the module jars, then each module's dependencies, first one wins.
 classpath=()
@@ -121,6 +122,8 @@ echo "$deps,java.logging,jdk.incubator.vector,jdk.zipfs,java.management,jdk.mana
 
 cp -r "$root/cluster-config" "$out/cluster-config"
 cp -r "$root/fixtures/model" "$root/fixtures/adapters" "$root/fixtures/reference.json" "$out/fixtures/"
+mkdir -p "$out/models/demo"
+cp -r "$root/models/demo/lorafleet-demo" "$root/models/demo/adapters" "$out/models/demo/"
 cp "$root/ops/docker/Dockerfile" "$out/Dockerfile"
 {
   echo "LoraFleet Docker build context"

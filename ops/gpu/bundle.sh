@@ -7,8 +7,8 @@
 #                        (JCuda's natives cut down to the driver binding, the tokenizer's to linux-x86_64);
 #                        tests/: the cuda module's test classes, the JUnit console launcher, the CPU emulator
 #   .device/BUNDLE.txt   what was built, from which commit
-# The fixtures are not copied: they travel with the working tree (fixtures/), which counts against the same
-# 64 MiB as .device/ (checked at the end).
+# The fixtures and the demo model are not copied: they travel with the working tree (fixtures/, models/demo/),
+# which counts against the same 64 MiB as .device/ (checked at the end).
 # Unpacked on the GPU machine by bundle-env.sh (tar + xz, or python3 where xz is missing).
 # Needs: Maven, the Temurin 25 JDK (JDK=... to use another), nvcc (the kernels), xz.
 set -euo pipefail
@@ -73,6 +73,7 @@ for m in runtime cuda actors tools; do
   done
 done
 declare -A seen=()
+left_out=()
 for m in runtime cuda actors tools; do
   for jar in "$m"/target/lib/*.jar; do
     name=$(basename "$jar")
@@ -80,6 +81,15 @@ for m in runtime cuda actors tools; do
     [[ -n "${seen[$name]:-}" ]] && continue
     seen[$name]=1
     case "$name" in
+      # Server-only, for the kubernetes profile (fabric8 client for the provisioner, Pekko Management, Cluster
+      # Bootstrap, Kubernetes discovery, and what only they use): no device script runs it (device-run: the
+      # GPU tests, host overhead, the bench's single node); they stay off the device class path (~14 MB of jars).
+      kubernetes-*|zjsonpatch-*|snakeyaml-engine-*|jackson-datatype-jsr310-*|pekko-management*|pekko-discovery-kubernetes-api_*|pekko-http-spray-json_*|spray-json_*)
+        left_out+=("$name"); continue ;;
+      # LMDB for durable Distributed Data keys (lmdbjava through JNR): LoraFleet keeps none durable
+      # (reference.conf: durable.keys = []), so Pekko never opens it.
+      lmdbjava-*|jnr-ffi-*|jnr-constants-*|jnr-a64asm-*|jnr-x86asm-*|jffi-*)
+        left_out+=("$name"); continue ;;
       # Only libJCudaDriver (1 MB of the 26 MB: no runtime API, NVRTC or PTX compiler bindings).
       jcuda-natives-*) restore "$root/$jar" "$lib/${name%.jar}-driver-only.jar" 'lib/libJ(CudaRuntime|Nvrtc|NvPTXCompiler)-.*' ;;
       *) restore "$root/$jar" "$lib/$name" ;;
@@ -127,6 +137,7 @@ tar -C "$work" -cf - jre | xz -9 -T0 > "$out/jre.tar.xz"
   echo "LoraFleet GPU bundle"
   echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ) from $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (uncommitted changes)')"
   echo "jre modules: $modules"
+  echo "left off the class path (server-only): ${left_out[*]}"
   grep -E '^(nvcc|targets)' "$manifest"
 } > "$out/BUNDLE.txt"
 
@@ -140,6 +151,23 @@ check=$(mktemp -d)
   "$LF_JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp "$LF_CP" \
     io.lorafleet.runtime.cli.LoraFleetCli gpu-bench --help >/dev/null
   echo "the bundled JRE starts the CLI with the bundled class path"
+  # A serving node (the bench's HTTP part) starts without the server-only jars: up, /health answers, stopped.
+  port=$(( 20000 + RANDOM % 20000 ))
+  "$LF_JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Dai.djl.offline=true \
+    -cp "$LF_CP" io.lorafleet.runtime.cli.LoraFleetCli serve --backend cpu --model "$root/fixtures/model" \
+    --adapters "$root/fixtures/adapters" --host 127.0.0.1 --port "$port" > "$check/serve.log" 2>&1 &
+  node=$!
+  up=0
+  for _ in $(seq 1 120); do
+    if curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; then up=1; break; fi
+    kill -0 "$node" 2>/dev/null || break
+    sleep 1
+  done
+  kill "$node" 2>/dev/null; wait "$node" 2>/dev/null || true
+  if (( up == 0 )); then
+    echo "bundle: a node on the bundled class path did not serve /health:" >&2; tail -20 "$check/serve.log" >&2; exit 1
+  fi
+  echo "a serving node starts on the bundled class path"
 )
 rm -rf "$check"
 

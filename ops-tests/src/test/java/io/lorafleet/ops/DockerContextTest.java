@@ -82,10 +82,15 @@ class DockerContextTest {
         fromContext++;
       }
     }
-    assertTrue(fromContext >= 5, "the Dockerfile copies the jars, class path, cluster-config, fixtures");
+    assertTrue(fromContext >= 6, "the Dockerfile copies the jars, class path, cluster-config, models, fixtures");
     assertEquals(Files.readString(Repo.path("ops/docker/Dockerfile")), Files.readString(context.resolve("Dockerfile")),
         "the context carries the Dockerfile (docker build DIR)");
     assertTrue(Files.isRegularFile(context.resolve("cluster-config/kubernetes.conf")));
+    assertTrue(Files.isRegularFile(context.resolve("models/demo/lorafleet-demo/config.json")));
+    assertTrue(Files.isRegularFile(context.resolve("models/demo/lorafleet-demo/model.safetensors")));
+    try (Stream<Path> s = Files.list(context.resolve("models/demo/adapters"))) {
+      assertTrue(s.filter(Files::isDirectory).count() >= 6, "the demo's task adapters");
+    }
     assertTrue(Files.isRegularFile(context.resolve("fixtures/model/config.json")));
     assertTrue(Files.isRegularFile(context.resolve("fixtures/reference.json")));
     try (Stream<Path> s = Files.list(context.resolve("fixtures/adapters"))) {
@@ -198,8 +203,8 @@ class DockerContextTest {
     List<String> expected = launcherFlags.stream()
         .map(f -> f.startsWith("-Dlorafleet.home=") ? "-Dlorafleet.home=" + home : f).toList();
     assertEquals(expected, imageFlags);
-    assertTrue(dockerfile.all("COPY").stream().anyMatch(c -> c.sources().equals(List.of("fixtures/"))
-        && c.destination().equals(home + "/fixtures/")), "the bundled model under lorafleet.home");
+    assertTrue(dockerfile.all("COPY").stream().anyMatch(c -> c.sources().equals(List.of("models/"))
+        && c.destination().equals(home + "/models/")), "the bundled demo model under lorafleet.home");
 
     // The build-time check runs the same command line.
     List<String> check = dockerfile.all("RUN").stream().filter(Dockerfile.Instruction::execForm)

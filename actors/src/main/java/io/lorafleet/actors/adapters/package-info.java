@@ -8,6 +8,8 @@
  * ({@link io.lorafleet.actors.adapters.SourcePolicy}, {@link io.lorafleet.actors.adapters.AdapterFetcher}: a
  * deadline and a minimum rate per download), what an id may be ({@link io.lorafleet.actors.adapters.AdapterIds};
  * an adapter named by its source gets one id per normalized source) and the private (0700) directories of the
- * disk cache and node logs ({@link io.lorafleet.actors.adapters.PrivateDirectories}).
+ * disk cache and node logs ({@link io.lorafleet.actors.adapters.PrivateDirectories}); the one-line descriptions
+ * that the adapter listings show ({@link io.lorafleet.actors.adapters.AdapterDescriptions}, from a local
+ * adapter's {@code lorafleet-adapter.json}).
  */
 package io.lorafleet.actors.adapters;

@@ -1,5 +1,6 @@
 package io.lorafleet.actors.http;
 
+import io.lorafleet.actors.adapters.AdapterDescriptions;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -43,8 +44,9 @@ public final class HttpApi extends AllDirectives {
     GenerationGateway gateway = new GenerationGateway(node);
     RequestMapping mapping = new RequestMapping(node);
     TokenTexts texts = new TokenTexts(node.model().tokenizer());
-    this.lorax = new LoraxApi(node, gateway, new LoraxCodec(mapping, texts));
-    this.openAi = new OpenAiApi(node, gateway, new OpenAiCodec(mapping, texts));
+    AdapterDescriptions descriptions = new AdapterDescriptions();
+    this.lorax = new LoraxApi(node, gateway, new LoraxCodec(mapping, texts), descriptions);
+    this.openAi = new OpenAiApi(node, gateway, new OpenAiCodec(mapping, texts), descriptions);
     this.admin = new AdminApi(node);
     this.clusterAdmin = new ClusterAdminApi(node);
   }

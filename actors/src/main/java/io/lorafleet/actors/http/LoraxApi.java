@@ -1,5 +1,6 @@
 package io.lorafleet.actors.http;
 
+import io.lorafleet.actors.adapters.AdapterDescriptions;
 import io.lorafleet.actors.adapters.AdapterRegistry;
 import io.lorafleet.runtime.errors.OverloadedException;
 import java.time.Duration;
@@ -15,9 +16,11 @@ final class LoraxApi {
   private final NodeHandles node;
   private final GenerationGateway gateway;
   private final LoraxCodec codec;
+  private final AdapterDescriptions descriptions;
 
-  LoraxApi(NodeHandles node, GenerationGateway gateway, LoraxCodec codec) {
+  LoraxApi(NodeHandles node, GenerationGateway gateway, LoraxCodec codec, AdapterDescriptions descriptions) {
     this.node = node;
+    this.descriptions = descriptions;
     this.gateway = gateway;
     this.codec = codec;
   }
@@ -36,7 +39,7 @@ final class LoraxApi {
 
   CompletionStage<HttpResponse> info() {
     return AdapterRegistry.snapshot(node.system(), Duration.ofSeconds(3)).thenApply(adapters -> HttpResponses.json(
-        codec.info(adapters, node.model().engine().config(), node.model().engine().stats(),
+        codec.info(adapters, descriptions.of(adapters), node.model().engine().config(), node.model().engine().stats(),
             node.model().backend().name())));
   }
 

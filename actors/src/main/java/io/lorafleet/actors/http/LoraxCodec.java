@@ -177,7 +177,8 @@ final class LoraxCodec {
    *
    * @param device the backend's name
    */
-  ObjectNode info(Map<String, RegisteredAdapter> adapters, EngineConfig c, EngineStats stats, String device) {
+  ObjectNode info(Map<String, RegisteredAdapter> adapters, Map<String, String> descriptions, EngineConfig c,
+      EngineStats stats, String device) {
     int maxLen = mapping.maxModelLen();
     ObjectNode o = HttpResponses.object();
     o.put("model_id", mapping.modelName());
@@ -205,6 +206,10 @@ final class LoraxCodec {
       a.put("adapter_id", id);
       // The kind of source only: paths and URLs stay under /admin (this endpoint needs no token).
       a.put("adapter_source", reg.source().startsWith("file:") ? "local" : "url");
+      String description = descriptions.get(id);
+      if (description != null) {
+        a.put("description", description);
+      }
     });
     o.put("supports_generation", true);
     o.put("supports_embeddings", false);

@@ -1,5 +1,6 @@
 package io.lorafleet.actors.http;
 
+import io.lorafleet.actors.adapters.AdapterDescriptions;
 import io.lorafleet.actors.adapters.AdapterRegistry;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -18,9 +19,11 @@ final class OpenAiApi {
   private final NodeHandles node;
   private final GenerationGateway gateway;
   private final OpenAiCodec codec;
+  private final AdapterDescriptions descriptions;
 
-  OpenAiApi(NodeHandles node, GenerationGateway gateway, OpenAiCodec codec) {
+  OpenAiApi(NodeHandles node, GenerationGateway gateway, OpenAiCodec codec, AdapterDescriptions descriptions) {
     this.node = node;
+    this.descriptions = descriptions;
     this.gateway = gateway;
     this.codec = codec;
   }
@@ -39,6 +42,7 @@ final class OpenAiApi {
 
   CompletionStage<HttpResponse> models() {
     return AdapterRegistry.snapshot(node.system(), Duration.ofSeconds(3))
-        .thenApply(adapters -> HttpResponses.json(codec.models(adapters, System.currentTimeMillis() / 1000)));
+        .thenApply(adapters -> HttpResponses.json(codec.models(adapters, descriptions.of(adapters),
+            System.currentTimeMillis() / 1000)));
   }
 }

@@ -286,7 +286,11 @@ final class OpenAiCodec {
   }
 
   /** {@code GET /v1/models}: the base model, then every registered adapter. */
-  ObjectNode models(Map<String, RegisteredAdapter> adapters, long created) {
+  /**
+   * {@code GET /v1/models}: the base model, then each adapter with its one-line {@code description} where
+   * {@code descriptions} has one.
+   */
+  ObjectNode models(Map<String, RegisteredAdapter> adapters, Map<String, String> descriptions, long created) {
     ObjectNode o = HttpResponses.object();
     o.put("object", "list");
     ArrayNode data = o.putArray("data");
@@ -307,6 +311,10 @@ final class OpenAiCodec {
       a.put("root", id); // not the source: paths and URLs stay under /admin
       a.put("parent", mapping.modelName());
       a.put("max_model_len", mapping.maxModelLen());
+      String description = descriptions.get(id);
+      if (description != null) {
+        a.put("description", description);
+      }
     });
     return o;
   }

@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
 @Command(name = "serve", mixinStandardHelpOptions = true,
     description = "Serve the model and its adapters over HTTP (LoRAX- and OpenAI-compatible APIs).")
 final class ServeCommand implements Callable<Integer> {
-  @Option(names = "--model", description = "HF model directory (default: the bundled tiny model and its adapters)")
+  @Option(names = "--model", description = "HF model directory (default: the bundled demo model models/demo/lorafleet-demo and its adapters)")
   Path model;
 
   @Option(names = "--adapters", description = "directory whose sub-directories are registered as adapters")

@@ -54,7 +54,7 @@ final class GenerateTextCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--model", description = "HF model directory (default: the bundled tiny model)")
+  @Option(names = "--model", description = "HF model directory (default: the bundled demo model, models/demo/lorafleet-demo)")
   Path model;
 
   @ArgGroup(exclusive = true, multiplicity = "1")

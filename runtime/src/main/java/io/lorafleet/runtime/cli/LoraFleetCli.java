@@ -52,14 +52,18 @@ public final class LoraFleetCli implements Runnable {
     return cli;
   }
 
-  /** The bundled tiny model ({@code fixtures/model} in the LoraFleet directory). */
+  /**
+   * The bundled demo model ({@code models/demo/lorafleet-demo} in the LoraFleet directory): a small trained Llama,
+   * served when no {@code --model} is given (see {@code ops/demo-model}). The random-weight parity fixtures
+   * ({@code fixtures/}) are only served when named.
+   */
   public static Path bundledModel() {
-    return home().resolve("fixtures").resolve("model");
+    return home().resolve("models").resolve("demo").resolve("lorafleet-demo");
   }
 
-  /** The bundled adapters ({@code fixtures/adapters}). */
+  /** The bundled demo model's task adapters ({@code models/demo/adapters}). */
   public static Path bundledAdapters() {
-    return home().resolve("fixtures").resolve("adapters");
+    return home().resolve("models").resolve("demo").resolve("adapters");
   }
 
   private static Path home() {

@@ -88,7 +88,10 @@ public record LlamaConfig(
     if (!(eps > 0)) {
       throw f.error("rms_norm_eps must be positive, got " + eps);
     }
-    double theta = f.optionalDouble("rope_theta", 10000.0);
+    // transformers 5 writes RoPE settings as "rope_parameters" (rope_theta and the scaling together); older
+    // configs have "rope_theta" and "rope_scaling" at the top level.
+    JsonFields rope = !f.has("rope_theta") && f.has("rope_parameters") ? f.child("rope_parameters") : null;
+    double theta = rope != null ? rope.optionalDouble("rope_theta", 10000.0) : f.optionalDouble("rope_theta", 10000.0);
     if (!(theta > 1)) {
       throw f.error("rope_theta must be > 1, got " + theta);
     }
@@ -96,7 +99,8 @@ public record LlamaConfig(
     if (maxPos <= 0) {
       throw f.error("max_position_embeddings must be positive, got " + maxPos);
     }
-    RopeScaling scaling = ropeScaling(f);
+    RopeScaling scaling = f.has("rope_scaling") ? ropeScaling(f.child("rope_scaling"))
+        : f.has("rope_parameters") ? ropeScaling(f.child("rope_parameters")) : RopeScaling.NONE;
     int bos = f.optionalInt("bos_token_id", -1);
     List<Integer> eos = f.intOrIntList("eos_token_id");
     for (int id : eos) {
@@ -108,11 +112,8 @@ public record LlamaConfig(
         f.optionalBoolean("tie_word_embeddings", false), bos, eos, f.optionalString("torch_dtype", "bfloat16"));
   }
 
-  private static RopeScaling ropeScaling(JsonFields f) {
-    if (!f.has("rope_scaling")) {
-      return RopeScaling.NONE;
-    }
-    JsonFields s = f.child("rope_scaling");
+  /** A {@code rope_scaling} or {@code rope_parameters} object. */
+  private static RopeScaling ropeScaling(JsonFields s) {
     var node = s.root();
     String type = s.optionalString("rope_type", s.optionalString("type", "default"));
     return switch (type) {
@@ -135,7 +136,7 @@ public record LlamaConfig(
         }
         yield RopeScaling.llama3(factor, low, high, orig);
       }
-      default -> throw f.error("unsupported rope_scaling type \"" + type + "\" (supported: default, linear, llama3)");
+      default -> throw s.error("unsupported type \"" + type + "\" (supported: default, linear, llama3)");
     };
   }
 }

@@ -62,6 +62,20 @@ class LlamaConfigTest {
   }
 
   @Test
+  void transformers5RopeParametersGiveThetaAndScaling() throws IOException {
+    LlamaConfig c = load("{" + BASE + ", \"rope_parameters\": {\"rope_theta\": 500000.0, \"rope_type\": \"default\"}}");
+    assertEquals(500000.0, c.ropeTheta());
+    assertEquals("default", c.ropeScaling().type());
+    c = load("{" + BASE + """
+        , "rope_parameters": {"rope_theta": 500000.0, "rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                              "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}}""");
+    assertEquals(500000.0, c.ropeTheta());
+    assertEquals("llama3", c.ropeScaling().type());
+    assertTrue(fails("{" + BASE + ", \"rope_parameters\": {\"rope_theta\": 1e4, \"rope_type\": \"yarn\"}}")
+        .contains("rope_parameters: unsupported type \"yarn\""));
+  }
+
+  @Test
   void unsupportedArchitectureIsNamed() throws IOException {
     String msg = fails(BASE.replace("LlamaForCausalLM", "GPT2LMHeadModel").transform(s -> "{" + s + "}"));
     assertTrue(msg.contains("unsupported architecture [GPT2LMHeadModel]"), msg);
@@ -75,7 +89,7 @@ class LlamaConfigTest {
     assertTrue(fails("{" + BASE.replace("\"vocab_size\": 100", "\"vocab_size\": \"big\"") + "}")
         .contains("\"vocab_size\" must be an integer"));
     assertTrue(fails("{" + BASE + ", \"rope_scaling\": {\"type\": \"dynamic\", \"factor\": 2}}")
-        .contains("unsupported rope_scaling type \"dynamic\""));
+        .contains("rope_scaling: unsupported type \"dynamic\""));
     assertTrue(fails("{" + BASE + ", \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8}}")
         .contains("rope_scaling: llama3 needs"));
     assertTrue(fails("{" + BASE + ", \"hidden_act\": \"gelu\"}").contains("hidden_act"));
