@@ -18,6 +18,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -140,10 +142,15 @@ public final class LoraFleetNode implements AutoCloseable {
    */
   @Override
   public void close() {
-    system.terminate();
+    // The coordinated shutdown's own future: it completes when every phase has ended or timed out (the drain
+    // included). Waiting for the actor system's termination instead could outlast it by a minute when Artery's
+    // transport flush hangs after the last phase timed out (seen once: the node stayed up 60 s after SIGTERM).
+    CompletableFuture<Done> shutdown = CoordinatedShutdown.get(system.classicSystem())
+        .runAll(CoordinatedShutdown.actorSystemTerminateReason()).toCompletableFuture();
     try {
       Duration wait = system.settings().config().getDuration("lorafleet.drain.timeout").plusSeconds(60);
-      system.getWhenTerminated().toCompletableFuture().get(wait.toMillis(), TimeUnit.MILLISECONDS);
+      shutdown.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+      system.getWhenTerminated().toCompletableFuture().get(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (ExecutionException | TimeoutException e) {
