@@ -22,29 +22,7 @@ import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tasks  # noqa: E402
-
-BASE_DIR = "lorafleet-demo"
-
-
-@torch.no_grad()
-def greedy(model, prompts, eos_ids, pad_id, max_new):
-    out = []
-    for s in range(0, len(prompts), 32):
-        part = prompts[s:s + 32]
-        width = max(len(p) for p in part)
-        inp = torch.tensor([[pad_id] * (width - len(p)) + p for p in part])
-        att = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in part])
-        gen = model.generate(input_ids=inp, attention_mask=att, max_new_tokens=max_new, do_sample=False,
-                             eos_token_id=eos_ids, pad_token_id=pad_id)
-        for row in gen[:, width:].tolist():
-            ids = []
-            for t in row:
-                if t in eos_ids or t == pad_id:
-                    break
-                ids.append(t)
-            out.append(ids)
-    return out
-
+from train import BASE_DIR, greedy  # noqa: E402  (the same decoding as the evaluation)
 
 def main():
     ap = argparse.ArgumentParser()
