@@ -11,6 +11,7 @@ import io.lorafleet.actors.adapters.AdapterStore;
 import io.lorafleet.actors.adapters.NodeResidency;
 import io.lorafleet.actors.adapters.Tier;
 import io.lorafleet.runtime.engine.EngineStats;
+import io.lorafleet.runtime.engine.PriorityClass;
 import io.lorafleet.runtime.errors.InvalidRequestException;
 import io.lorafleet.runtime.errors.NotFoundException;
 import java.nio.charset.StandardCharsets;
@@ -222,6 +223,15 @@ final class AdminApi {
       e.put("generated_tokens", st.generatedTokens());
       e.put("preemptions", st.preemptions());
       e.put("max_model_len", node.model().engine().maxModelLen());
+      ObjectNode classes = e.putObject("priority_classes");
+      for (PriorityClass c : PriorityClass.values()) {
+        ObjectNode j = classes.putObject(c.wireName());
+        j.put("waiting", st.priority().waiting(c));
+        j.put("running", st.priority().running(c));
+        j.put("admitted", st.priority().admitted(c));
+        j.put("preempted", st.priority().preempted(c));
+        j.put("promoted", st.priority().promoted(c));
+      }
       ObjectNode prefix = e.putObject("prefix_cache");
       prefix.put("enabled", node.model().engine().config().prefixCaching());
       prefix.put("cached_blocks", st.kvBlocksCached());

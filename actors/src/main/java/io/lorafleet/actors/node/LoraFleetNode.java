@@ -45,7 +45,8 @@ public final class LoraFleetNode implements AutoCloseable {
    *
    * @param config         full configuration (the {@code lorafleet} and {@code pekko} blocks)
    * @param engineConfig   engine sizing; its maxResidentAdapters is replaced by the cache's device-slots and its
-   *                       prefixCaching by {@code lorafleet.engine.prefix-caching}
+   *                       prefixCaching by {@code lorafleet.engine.prefix-caching}, its priority settings by
+   *                       {@code lorafleet.engine.priority}
    * @param backendConfig  backend settings
    */
   public static LoraFleetNode start(Config config, EngineConfig engineConfig, BackendConfig backendConfig) {
@@ -63,7 +64,8 @@ public final class LoraFleetNode implements AutoCloseable {
     }
     String backend = settings.backend();
     EngineConfig sized = engineConfig.withMaxResidentAdapters(settings.cache().deviceAdapters())
-        .withPrefixCaching(config.getBoolean("lorafleet.engine.prefix-caching"));
+        .withPrefixCaching(config.getBoolean("lorafleet.engine.prefix-caching"))
+        .withPriority(priorityAging(config), config.getBoolean("lorafleet.engine.priority.preempt-lower-classes"));
     if (!config.getStringList("pekko.cluster.roles").contains(NodeGuardian.SERVING_ROLE)) {
       // An ingress-only node tokenizes, validates and routes; it never runs a step. Its engine stays on the
       // CPU with room for one sequence (the weights are memory-mapped and never read), so that it takes no
@@ -91,6 +93,14 @@ public final class LoraFleetNode implements AutoCloseable {
       Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
       throw new NodeStartException("the node failed to start: " + cause.getMessage(), cause);
     }
+  }
+
+  private static long priorityAging(Config config) {
+    Duration d = config.getDuration("lorafleet.engine.priority.aging-interval");
+    if (d.isNegative()) {
+      throw new CliInputException("lorafleet.engine.priority.aging-interval must not be negative, got " + d);
+    }
+    return d.toNanos();
   }
 
   private static String readToken(Path file) {

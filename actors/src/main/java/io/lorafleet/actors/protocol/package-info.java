@@ -36,7 +36,7 @@
  *       fields, can write the previous version ({@code lorafleet.cluster.protocol-version}; the mappers leave
  *       out what was added since), keeps the previous schema in {@code src/test/resources/protocol-previous}
  *       and adds its golden files under {@code src/test/resources/protocol-golden/vN} (never rewriting older
- *       ones). Version 2 (this release) added {@code Announcement.protocol_version}.</li>
+ *       ones). Version 2 (this release) added {@code Announcement.protocol_version} and {@code Params.priority}.</li>
  * </ul>
  * Tests: {@code ProtobufMessageSerializerTest} (every CrossNode type bound; round trips over random values;
  * unknown fields; hostile payloads), {@code GoldenMessagesTest} (every build reads the golden files of every

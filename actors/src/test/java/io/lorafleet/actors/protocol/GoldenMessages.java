@@ -39,7 +39,7 @@ final class GoldenMessages {
     NodeResidency failed = new NodeResidency("pekko://lorafleet@10.0.0.8:25520", null, Tier.DISK, 0, 0, 0, 0,
         "adapter_model.safetensors: truncated");
     WireParams params = new WireParams(24, 0.7, 5, 0.9, 1.1, true, 42, new String[] {"\n\n", "END"},
-        new int[] {2, 128001}, true, 2, false, true, "regex", "[a-z]+ é");
+        new int[] {2, 128001}, true, 2, false, true, "regex", "[a-z]+ é", "batch");
     WireToken token = new WireToken(3, 77, "ab ✓", -0.25f, new int[] {77, 5}, new float[] {-0.25f, -2f}, false,
         FinishReason.LENGTH);
     WireResult result = new WireResult("r-1", "adapter-qv-r8", new int[] {1, 2, 1000}, new int[] {3, 4},
@@ -104,6 +104,13 @@ final class GoldenMessages {
    * later version added at the value their absence means.
    */
   static Object asRead(Object value, int writtenVersion) {
+    if (writtenVersion < 2 && value instanceof WireParams p) {
+      return p.withoutPriority();
+    }
+    if (writtenVersion < 2 && value instanceof GenerationService.Generate g) {
+      return new GenerationService.Generate(g.requestId(), g.attempt(), g.prompt(), g.adapterId(), g.autoSource(),
+          g.params().withoutPriority(), g.replyTo());
+    }
     if (value instanceof NodeAnnouncement a) {
       return new NodeAnnouncement(a.node(), a.httpUrl(), a.service(), a.deviceMemoryBytes(), a.adapterSlots(),
           a.maxBatch(), a.queueDepth(), a.running(), a.residentAdapters(), a.rateAdapters(), a.rates(), a.accepting(),

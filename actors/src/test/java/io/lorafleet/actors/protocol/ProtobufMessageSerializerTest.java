@@ -14,6 +14,7 @@ import io.lorafleet.actors.routing.NodeAnnouncement;
 import io.lorafleet.actors.routing.WireParams;
 import io.lorafleet.actors.serialization.CrossNode;
 import io.lorafleet.actors.serialization.WireProtocol;
+import io.lorafleet.runtime.engine.PriorityClass;
 import io.lorafleet.runtime.engine.SamplingParams;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -155,6 +156,15 @@ class ProtobufMessageSerializerTest {
     assertEquals(1, ((NodeAnnouncement) current.fromBinary(v1, "l.announce")).protocolVersion(),
         "a version-1 announcement has no protocol_version: read as 1");
     assertEquals(current.toBinary(a).length - 2, v1.length, "version 1 leaves out field 15 (2 bytes)");
+    // Params.priority (field 15) likewise: version 1 leaves it out, and a message without it reads as standard.
+    WireParams batch = WireParams.of(SamplingParams.greedy(3), PriorityClass.BATCH);
+    assertEquals(PriorityClass.BATCH,
+        ((WireParams) current.fromBinary(current.toBinary(batch), "r.params")).priorityClass());
+    WireParams old = (WireParams) current.fromBinary(previous.toBinary(batch), "r.params");
+    assertEquals("", old.priority());
+    assertEquals(PriorityClass.STANDARD, old.priorityClass());
+    assertEquals(current.toBinary(batch).length - 7, previous.toBinary(batch).length,
+        "version 1 leaves out field 15 (tag, length, \"batch\")");
     var e = assertThrows(IllegalArgumentException.class, () -> WireProtocol.written(ConfigFactory.parseString(
         WireProtocol.VERSION_SETTING + " = 3")));
     assertTrue(e.getMessage().contains("lorafleet.cluster.protocol-version = 3"), e.getMessage());

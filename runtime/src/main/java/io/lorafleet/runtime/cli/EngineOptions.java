@@ -30,7 +30,7 @@ public final class EngineOptions {
   @Option(names = "--max-model-len", defaultValue = "0", description = "longest prompt + output (0: the model's)")
   public int maxModelLen;
 
-  @Option(names = "--max-waiting", defaultValue = "1024", description = "queued requests before new ones are refused (default: ${DEFAULT-VALUE})")
+  @Option(names = "--max-waiting", defaultValue = "1024", description = "queued requests per priority class before new ones of that class are refused (default: ${DEFAULT-VALUE})")
   public int maxWaiting;
 
   @Option(names = "--max-resident-adapters", defaultValue = "0",
