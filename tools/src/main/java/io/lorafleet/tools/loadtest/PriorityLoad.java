@@ -153,8 +153,8 @@ final class PriorityLoad {
       exchanges.add(x);
       x.outcome().whenComplete((o, err) -> {
         exchanges.remove(x);
-        if (o != null) {
-          outcomes.add(o);
+        if (o != null && (o.result() == RequestOutcome.Result.OK || !stopped.get())) {
+          outcomes.add(o); // not the requests this client abandoned itself at the end
         }
         if (!stopped.get()) {
           // Off the HTTP client's thread; after a refusal (503) or a failure, 50 ms later rather than spinning.
