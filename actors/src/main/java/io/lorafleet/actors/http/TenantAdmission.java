@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.stream.javadsl.Source;
 
@@ -94,6 +95,10 @@ final class TenantAdmission {
   /** The generation's events, holding the admission until they end and counting the tokens they carry. */
   private GenerationGateway.Generation held(GenerationGateway.Generation g, Admission a) {
     int[] tokens = {0};
+    // Safety: a response whose events never run (its connection closed before) still frees its share. Cancelled
+    // when the events end, so that no admission stays referenced by the scheduler for minutes.
+    Duration safety = node.adapterWaitTimeout().plus(node.generationTimeout()).plusSeconds(60);
+    Cancellable timer = node.system().scheduler().scheduleOnce(safety, a::release, node.system().executionContext());
     Source<GenerationEvent, NotUsed> events = g.events().map(e -> {
       switch (e) {
         case GenerationEvent.Token t -> {
@@ -107,13 +112,12 @@ final class TenantAdmission {
       return e;
     }).watchTermination((notUsed, done) -> {
       done.whenComplete((d, err) -> {
+        timer.cancel();
         a.generated(tokens[0]);
         a.release();
       });
       return notUsed;
     });
-    Duration safety = node.adapterWaitTimeout().plus(node.generationTimeout()).plusSeconds(60);
-    node.system().scheduler().scheduleOnce(safety, a::release, node.system().executionContext());
     return new GenerationGateway.Generation(g.requestId(), events);
   }
 }
