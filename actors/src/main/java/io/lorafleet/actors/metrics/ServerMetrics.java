@@ -43,6 +43,11 @@ public final class ServerMetrics {
   private final Counter supervisorDecisions;
   private final Gauge clusterNodes;
   private final Histogram queueTime;
+  private final Counter tenantRequests;
+  private final Counter tenantThrottled;
+  private final Counter tenantTokens;
+  private final Histogram tenantQueueTime;
+  private final Counter unauthorized;
 
   public ServerMetrics() {
     httpRequests = Counter.builder().name("lorafleet_http_requests").help("HTTP requests by route and status")
@@ -77,6 +82,42 @@ public final class ServerMetrics {
     clusterNodes = Gauge.builder().name("lorafleet_cluster_nodes")
         .help("serving nodes: live, desired and pending (as the supervisor sees them)").labelNames("state")
         .register(registry);
+    // Tenant labels are the configured tenants' names and "other" for the rest (bounded by the configuration).
+    tenantRequests = Counter.builder().name("lorafleet_tenant_requests")
+        .help("generation requests admitted on this node, by tenant").labelNames("tenant").register(registry);
+    tenantThrottled = Counter.builder().name("lorafleet_tenant_throttled")
+        .help("generation requests refused with 429 on this node, by tenant and limit").labelNames("tenant", "limit")
+        .register(registry);
+    tenantTokens = Counter.builder().name("lorafleet_tenant_generated_tokens")
+        .help("tokens generated for requests admitted on this node, by tenant").labelNames("tenant")
+        .register(registry);
+    tenantQueueTime = Histogram.builder().name("lorafleet_tenant_queue_time_seconds")
+        .help("time from admission to the first token (queue wait, adapter load and prefill), by tenant")
+        .labelNames("tenant").classicOnly().classicUpperBounds(LATENCY_BUCKETS).register(registry);
+    unauthorized = Counter.builder().name("lorafleet_unauthorized_requests")
+        .help("inference requests refused with 401: no API key (missing) or a wrong or revoked one (invalid)")
+        .labelNames("reason").register(registry);
+  }
+
+  public void tenantRequest(String tenant) {
+    tenantRequests.labelValues(tenant).inc();
+  }
+
+  /** A request of {@code tenant} refused by {@code limit} (requests_per_second, tokens_per_minute, ...). */
+  public void tenantThrottled(String tenant, String limit) {
+    tenantThrottled.labelValues(tenant, limit).inc();
+  }
+
+  public void tenantTokens(String tenant, long tokens) {
+    tenantTokens.labelValues(tenant).inc(tokens);
+  }
+
+  public void tenantQueueTime(String tenant, double seconds) {
+    tenantQueueTime.labelValues(tenant).observe(seconds);
+  }
+
+  public void unauthorized(String reason) {
+    unauthorized.labelValues(reason).inc();
   }
 
   /** A generation ran here ({@code local}) or was relayed ({@code remote}). */

@@ -3,6 +3,8 @@ package io.lorafleet.actors.node;
 import com.typesafe.config.Config;
 import io.lorafleet.actors.adapters.PrivateDirectories;
 import io.lorafleet.actors.metrics.ServerMetrics;
+import io.lorafleet.actors.serialization.WireProtocol;
+import io.lorafleet.actors.tenants.TenantSettings;
 import io.lorafleet.runtime.backend.BackendConfig;
 import io.lorafleet.runtime.cli.CliInputException;
 import io.lorafleet.runtime.cli.LoraFleetCli;
@@ -53,6 +55,18 @@ public final class LoraFleetNode implements AutoCloseable {
     NodeSettings settings = NodeSettings.from(config);
     ClusterTransport.check(config);
     String token = readToken(settings.adminTokenFile());
+    TenantSettings tenants;
+    try {
+      tenants = TenantSettings.from(config);
+    } catch (IllegalArgumentException e) {
+      throw new CliInputException(e.getMessage());
+    }
+    if (tenants.apiKeys() && WireProtocol.written(config) < WireProtocol.CURRENT) {
+      // Owners and issued keys travel in fields and messages a node of the previous release does not know.
+      throw new CliInputException("lorafleet.tenants.api-keys = on needs every node of the fleet on this release:"
+          + " it cannot be combined with " + WireProtocol.VERSION_SETTING + " = " + WireProtocol.written(config)
+          + " (finish the rolling upgrade first)");
+    }
     try {
       PrivateDirectories.create(settings.diskCacheDir());
     } catch (java.io.IOException e) {
@@ -79,7 +93,7 @@ public final class LoraFleetNode implements AutoCloseable {
     CompletableFuture<InetSocketAddress> ready = new CompletableFuture<>();
     ActorSystem<NodeGuardian.Command> system;
     try {
-      system = ActorSystem.create(NodeGuardian.create(settings, loaded, new ServerMetrics(), token, ready),
+      system = ActorSystem.create(NodeGuardian.create(settings, tenants, loaded, new ServerMetrics(), token, ready),
           SYSTEM_NAME, config);
     } catch (RuntimeException e) {
       loaded.close();

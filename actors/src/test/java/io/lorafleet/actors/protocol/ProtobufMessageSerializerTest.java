@@ -83,7 +83,7 @@ class ProtobufMessageSerializerTest {
       }
     }
     assertEquals(List.of(), missing, "CrossNode types without a Protobuf mapping");
-    assertEquals(39, manifests.size(), manifests.toString());
+    assertEquals(40, manifests.size(), manifests.toString());
     for (var e : manifests.entrySet()) {
       assertTrue(e.getValue().matches("[a-z]\\.[a-z-]{2,20}"), e.getKey().getName() + ": " + e.getValue());
       assertTrue(CrossNode.class.isAssignableFrom(e.getKey()), e.getKey().getName());
@@ -104,7 +104,7 @@ class ProtobufMessageSerializerTest {
         checked++;
       }
     }
-    assertEquals(39 * SEEDS, checked);
+    assertEquals(40 * SEEDS, checked);
   }
 
   private Class<?> load(String name) {
@@ -223,7 +223,7 @@ class ProtobufMessageSerializerTest {
         }
       }
     }
-    assertTrue(payloads == 39 * 15 * 3);
+    assertTrue(payloads == 40 * 15 * 3);
     // A relayed request whose packed prompt claims 200M tokens, inside an otherwise real message.
     ActorRef<Object> relay = testKit.createTestProbe().ref();
     var real = new GenerationService.Generate("r", 1, new int[] {1000, 5}, "adapter-qv-r8", null,
