@@ -20,6 +20,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -428,5 +430,37 @@ class TenantsHttpTest {
       assertEquals(404, c.get("/admin/tenants/keys", "Authorization", ADMIN).status());
       assertNull(c.get("/v1/models").header("WWW-Authenticate"));
     }
+  }
+
+  // ------------------------------------------------------------------ priority classes
+
+  /** A per-class counter of /metrics. */
+  private long admitted(String cls) {
+    String body = http.get("/metrics").body();
+    Matcher m = Pattern.compile("(?m)^lorafleet_admitted_requests_total\\{class=\"" + cls + "\"\\} ([0-9.eE+]+)$")
+        .matcher(body);
+    assertTrue(m.find(), "admitted{class=" + cls + "} in /metrics:\n" + body);
+    return (long) Double.parseDouble(m.group(1));
+  }
+
+  @Test
+  void aTenantsDefaultClassIsTheMostUrgentItsRequestsRunIn() {
+    long interactive = admitted("interactive");
+    long batch = admitted("batch");
+    // globex's class is batch: asking for interactive does not raise it
+    ObjectNode up = completion("model", 2);
+    up.put("priority", "interactive");
+    HttpTestClient.Reply r = http.post("/v1/completions", up, "Authorization", bearer(GLOBEX));
+    assertEquals(200, r.status(), r.body());
+    // acme's class is interactive: no field runs interactive, asking for batch lowers it
+    ObjectNode plain = completion("model", 2);
+    r = http.post("/v1/completions", plain, "Authorization", bearer(ACME));
+    assertEquals(200, r.status(), r.body());
+    ObjectNode down = lorax(null, 2);
+    ((ObjectNode) down.get("parameters")).put("priority", "batch");
+    r = http.post("/generate", down, "Authorization", bearer(ACME));
+    assertEquals(200, r.status(), r.body());
+    assertEquals(1, admitted("interactive") - interactive);
+    assertEquals(2, admitted("batch") - batch);
   }
 }
