@@ -61,10 +61,20 @@ public final class QuantQualityCommand implements Callable<Integer> {
   @Option(names = "--threads", defaultValue = "0", description = "CPU threads (0: all cores)")
   int threads;
 
+  @Option(names = "--speed-rounds", defaultValue = "0", description = "also time batch-1 decode steps of both, "
+      + "alternating rounds of --speed-steps steps each so that both run under the same load (default: ${DEFAULT-VALUE}: off)")
+  int speedRounds;
+
+  @Option(names = "--speed-steps", defaultValue = "8", description = "decode steps per round (default: ${DEFAULT-VALUE})")
+  int speedSteps;
+
   @Override
   public Integer call() throws IOException {
     if (prompts < 1 || prompts > MAX_PROMPTS) {
       throw new CliInputException("--prompts " + prompts + ": between 1 and " + MAX_PROMPTS);
+    }
+    if (speedRounds < 0 || speedRounds > 1000 || speedSteps < 1 || speedSteps > 256) {
+      throw new CliInputException("--speed-rounds 0..1000 and --speed-steps 1..256");
     }
     if (promptTokens < 1 || tokens < 1 || promptTokens + tokens > MAX_LENGTH) {
       throw new CliInputException("--prompt-tokens and --tokens: at least 1 each, at most " + MAX_LENGTH + " together");
@@ -86,7 +96,7 @@ public final class QuantQualityCommand implements Callable<Integer> {
     try (LlamaModel m = LlamaModel.load(dir);
         CpuBackend plain = new CpuBackend(m, t, Quantization.NONE);
         CpuBackend int8 = new CpuBackend(m, t, Quantization.INT8)) {
-      int blocks = (promptTokens + tokens + BLOCK - 1) / BLOCK;
+      int blocks = (Math.max(promptTokens + tokens, 1 + speedSteps) + BLOCK - 1) / BLOCK;
       plain.allocateKvCache(blocks, BLOCK);
       int8.allocateKvCache(blocks, BLOCK);
       Random r = new Random(seed);
@@ -102,6 +112,9 @@ public final class QuantQualityCommand implements Callable<Integer> {
       System.out.println("model " + dir + ": " + m.config().numLayers() + " layers, hidden " + m.config().hiddenSize()
           + ", vocab " + vocab + "; weight bytes per decode step " + m.weights().bytesReadPerStep() + " as stored, "
           + m.weights().bytesReadPerStep(Quantization.INT8) + " int8");
+      if (speedRounds > 0) {
+        speed(m, plain, int8);
+      }
       long t0 = System.nanoTime();
       BackendAgreement.Result base = BackendAgreement.compare(plain, -1, int8, -1, ps, tokens, BLOCK);
       System.out.println("base model: " + base);
@@ -114,5 +127,61 @@ public final class QuantQualityCommand implements Callable<Integer> {
       System.out.printf(java.util.Locale.ROOT, "compared in %.1f s%n", (System.nanoTime() - t0) / 1e9);
     }
     return 0;
+  }
+
+  /**
+   * Batch-1 decode steps (positions 1..speedSteps after a one-token prompt), alternating rounds between the
+   * two backends after one warm-up round each; prints the median step of each and their ratio, with the load
+   * average before and after.
+   */
+  private void speed(LlamaModel m, CpuBackend plain, CpuBackend int8) {
+    double loadBefore = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    List<Double> a = new ArrayList<>();
+    List<Double> b = new ArrayList<>();
+    for (int round = -1; round < speedRounds; round++) {
+      List<Double> ra = steps(plain);
+      List<Double> rb = steps(int8);
+      if (round >= 0) {
+        a.addAll(ra);
+        b.addAll(rb);
+      }
+    }
+    double loadAfter = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    double ma = median(a);
+    double mb = median(b);
+    long bytesA = m.weights().bytesReadPerStep();
+    long bytesB = m.weights().bytesReadPerStep(Quantization.INT8);
+    System.out.printf(java.util.Locale.ROOT, "batch-1 decode, %d alternating rounds of %d steps, load average %.1f -> %.1f:%n"
+        + "  as stored: median step %.1f ms (%.2f tokens/s, %.2f GB/s of weights)%n"
+        + "  int8:      median step %.1f ms (%.2f tokens/s, %.2f GB/s of weights)%n"
+        + "  int8 speedup %.2fx (bytes per step %.3f GB -> %.3f GB)%n",
+        speedRounds, speedSteps, loadBefore, loadAfter, ma, 1000 / ma, bytesA / ma / 1e6, mb, 1000 / mb,
+        bytesB / mb / 1e6, ma / mb, bytesA / 1e9, bytesB / 1e9);
+  }
+
+  /** One round: a one-token prefill, then timed single-token decode steps; their times in ms. */
+  private List<Double> steps(CpuBackend b) {
+    List<Double> out = new ArrayList<>();
+    int[] table = new int[(1 + speedSteps + BLOCK - 1) / BLOCK];
+    for (int i = 0; i < table.length; i++) {
+      table[i] = i;
+    }
+    int token = 1;
+    for (int pos = 0; pos <= speedSteps; pos++) {
+      long t0 = System.nanoTime();
+      float[] row = b.forward(new io.lorafleet.runtime.backend.ForwardBatch(new int[] {token}, new int[] {pos},
+          List.of(new io.lorafleet.runtime.backend.ForwardBatch.SequenceRows(0, 1, table, -1)),
+          List.of(new io.lorafleet.runtime.backend.ForwardBatch.AdapterSegment(-1, 0, 1)), new int[] {0})).row(0);
+      if (pos > 0) {
+        out.add((System.nanoTime() - t0) / 1e6);
+      }
+      token = BackendAgreement.argmax(row);
+    }
+    return out;
+  }
+
+  private static double median(List<Double> v) {
+    double[] s = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   }
 }
