@@ -3,6 +3,7 @@ package io.lorafleet.tools;
 import io.lorafleet.runtime.cli.CliCommandProvider;
 import io.lorafleet.tools.bench.BenchCommand;
 import io.lorafleet.tools.bench.PrefixCacheBenchCommand;
+import io.lorafleet.tools.bench.QuantQualityCommand;
 import io.lorafleet.tools.gpubench.GpuBenchCommand;
 import io.lorafleet.tools.loadtest.LoadTestCommand;
 import io.lorafleet.tools.loadtest.LoadTestCompareCommand;
@@ -14,12 +15,14 @@ import java.util.List;
 
 /**
  * Adds the measuring tools to the {@code lorafleet} command: {@code bench}, {@code bench-prefix}, {@code gpu-bench}, {@code loadtest},
- * {@code loadtest-compare}, {@code loadtest-priority}, {@code make-adapters}, {@code simulate} and {@code wire-bench}.
+ * {@code loadtest-compare}, {@code loadtest-priority}, {@code make-adapters}, {@code simulate}, {@code wire-bench} and
+ * {@code quant-quality}.
  */
 public final class ToolCommands implements CliCommandProvider {
   @Override
   public List<Object> commands() {
     return List.of(new BenchCommand(), new PrefixCacheBenchCommand(), new GpuBenchCommand(), new LoadTestCommand(), new LoadTestCompareCommand(),
-        new PriorityLoadTestCommand(), new MakeAdaptersCommand(), new SimulateCommand(), new WireBenchCommand());
+        new PriorityLoadTestCommand(), new MakeAdaptersCommand(), new SimulateCommand(), new WireBenchCommand(),
+        new QuantQualityCommand());
   }
 }

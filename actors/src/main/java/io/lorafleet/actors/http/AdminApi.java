@@ -234,6 +234,7 @@ final class AdminApi {
       }
       o.put("model", node.modelName());
       o.put("backend", node.model().backend().name());
+      o.put("quantize", node.model().backend().quantization().wireName());
       EngineStats st = node.model().engine().stats();
       ObjectNode e = o.putObject("engine");
       e.put("waiting", st.waiting());

@@ -10,6 +10,8 @@ import io.lorafleet.runtime.cli.CliInputException;
 import io.lorafleet.runtime.cli.LoraFleetCli;
 import io.lorafleet.runtime.engine.EngineConfig;
 import io.lorafleet.runtime.engine.LoadedModel;
+import io.lorafleet.runtime.errors.InvalidRequestException;
+import io.lorafleet.runtime.model.Quantization;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -49,7 +51,7 @@ public final class LoraFleetNode implements AutoCloseable {
    * @param engineConfig   engine sizing; its maxResidentAdapters is replaced by the cache's device-slots and its
    *                       prefixCaching by {@code lorafleet.engine.prefix-caching}, its priority settings by
    *                       {@code lorafleet.engine.priority}
-   * @param backendConfig  backend settings
+   * @param backendConfig  backend settings; its quantize is replaced by {@code lorafleet.engine.quantize}
    */
   public static LoraFleetNode start(Config config, EngineConfig engineConfig, BackendConfig backendConfig) {
     NodeSettings settings = NodeSettings.from(config);
@@ -89,7 +91,14 @@ public final class LoraFleetNode implements AutoCloseable {
       log.info("ingress-only node (roles {}): engine on the CPU with a KV cache for one sequence, no GPU taken",
           config.getStringList("pekko.cluster.roles"));
     }
-    LoadedModel loaded = LoadedModel.open(modelDir, backend, backendConfig, sized);
+    Quantization quantize;
+    try {
+      quantize = Quantization.parse(config.getString("lorafleet.engine.quantize"));
+    } catch (InvalidRequestException e) {
+      throw new CliInputException("lorafleet.engine.quantize = " + config.getString("lorafleet.engine.quantize")
+          + ": expected none or int8");
+    }
+    LoadedModel loaded = LoadedModel.open(modelDir, backend, backendConfig.withQuantize(quantize), sized);
     CompletableFuture<InetSocketAddress> ready = new CompletableFuture<>();
     ActorSystem<NodeGuardian.Command> system;
     try {

@@ -108,6 +108,9 @@ final class ServeCommand implements Callable<Integer> {
     if (engineOptions != null && engineOptions.prefixCaching != null) {
       o.put("lorafleet.engine.prefix-caching", engineOptions.prefixCaching);
     }
+    if (engineOptions != null && engineOptions.quantization().isPresent()) {
+      o.put("lorafleet.engine.quantize", engineOptions.quantization().get().wireName());
+    }
     if (remotePort != null) {
       if (remotePort < 0 || remotePort > 65535) {
         throw new CliInputException("--remote-port " + remotePort + ": not a port");

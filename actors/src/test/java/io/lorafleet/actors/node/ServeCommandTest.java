@@ -61,6 +61,15 @@ class ServeCommandTest {
   }
 
   @Test
+  void quantizeFlagOverridesTheHoconSettingWhichDefaultsToNone() {
+    assertEquals("none", parse().getString("lorafleet.engine.quantize"));
+    assertEquals("int8", parse("--quantize", "int8").getString("lorafleet.engine.quantize"));
+    assertEquals("none", parse("--quantize", "NONE").getString("lorafleet.engine.quantize"));
+    assertTrue(assertThrows(CliInputException.class, () -> parse("--quantize", "int4"))
+        .getMessage().contains("--quantize int4"));
+  }
+
+  @Test
   void badFlagsAreRefusedWithTheirName() {
     assertTrue(assertThrows(CliInputException.class, () -> parse("--seed-nodes", "nohostport"))
         .getMessage().contains("--seed-nodes"));

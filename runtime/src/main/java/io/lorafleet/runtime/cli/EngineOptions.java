@@ -2,6 +2,8 @@ package io.lorafleet.runtime.cli;
 
 import io.lorafleet.runtime.backend.BackendConfig;
 import io.lorafleet.runtime.engine.EngineConfig;
+import io.lorafleet.runtime.errors.InvalidRequestException;
+import io.lorafleet.runtime.model.Quantization;
 import picocli.CommandLine.Option;
 
 /** Engine and backend options shared by the commands that run a model. */
@@ -42,6 +44,24 @@ public final class EngineOptions {
           + "`serve` takes lorafleet.engine.prefix-caching when neither flag is given)")
   public Boolean prefixCaching;
 
+  @Option(names = "--quantize", paramLabel = "none|int8",
+      description = "store the base model's projections as int8 with one scale per output channel, quantized at "
+          + "load time from the bf16/f16/f32 checkpoint (W8A16; embeddings, norms and adapters keep their type); "
+          + "default none (`serve` takes lorafleet.engine.quantize when the flag is not given)")
+  public String quantize;
+
+  /** The {@code --quantize} flag, parsed; empty when it was not given. */
+  public java.util.Optional<Quantization> quantization() {
+    if (quantize == null) {
+      return java.util.Optional.empty();
+    }
+    try {
+      return java.util.Optional.of(Quantization.parse(quantize));
+    } catch (InvalidRequestException e) {
+      throw new CliInputException("--quantize " + quantize + ": expected none or int8");
+    }
+  }
+
   public EngineConfig engineConfig() {
     return EngineConfig.DEFAULTS.toBuilder().blockSize(blockSize).kvCacheBytes(kvCacheMb << 20)
         .maxNumSeqs(maxNumSeqs).maxBatchTokens(maxBatchTokens).maxLorasPerBatch(maxLoras).maxWaiting(maxWaiting)
@@ -50,6 +70,6 @@ public final class EngineOptions {
   }
 
   public BackendConfig backendConfig() {
-    return new BackendConfig(threads, 0);
+    return new BackendConfig(threads, 0, quantization().orElse(Quantization.NONE));
   }
 }

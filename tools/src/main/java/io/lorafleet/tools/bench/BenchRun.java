@@ -4,6 +4,7 @@ import io.lorafleet.runtime.constrain.OutputConstraint;
 import io.lorafleet.runtime.engine.EngineConfig;
 import io.lorafleet.runtime.engine.LoadedModel;
 import io.lorafleet.runtime.model.LoraAdapter;
+import io.lorafleet.runtime.model.Quantization;
 import io.lorafleet.tools.report.HostInfo;
 import io.lorafleet.tools.synthetic.SyntheticCheckpoint;
 import io.lorafleet.tools.synthetic.SyntheticTokenizer;
@@ -59,6 +60,8 @@ public final class BenchRun {
     EngineConfig config = s.engineConfig().withMaxWaiting(Math.max(s.engineConfig().maxWaiting(), s.batchSize()));
     String backendName;
     long bytesPerStep;
+    long int8BytesPerStep;
+    Quantization quantize;
     PhaseResult[] engine;
     int adapterCount;
     MemoryFootprint memory;
@@ -124,7 +127,9 @@ public final class BenchRun {
       log.info("prefill: {} tokens, time to first token {} s", BenchExtras.SHORT_PREFILL_TOKENS,
           fmt(prefill70.timeToFirstTokenSeconds()));
       backendName = le.backend().name();
-      bytesPerStep = le.model().weights().bytesReadPerStep();
+      quantize = le.backend().quantization();
+      bytesPerStep = le.model().weights().bytesReadPerStep(quantize);
+      int8BytesPerStep = le.model().weights().bytesReadPerStep(Quantization.INT8);
       engine = new PhaseResult[] {batch1, base, mixed, prefill, batch1Lora, prefill70};
       adapterCount = adapters.size();
       memory = MemoryFootprint.measure(le, checkpoint.modelDir(), adapters);
@@ -141,7 +146,7 @@ public final class BenchRun {
     log.info("GEMM {}x{}x{}: {} GFLOP/s, FMA peak {} GFLOP/s ({})", GEMM_ROWS, checkpoint.shape().intermediateSize(),
         checkpoint.shape().hiddenSize(), fmt(gemm.gemmGflops()), fmt(gemm.peakGflops()), fmt(gemm.peakFraction()));
     return new BenchReport(checkpoint.shape(), checkpoint.modelDir(), host, backendName, threads, adapterCount, s,
-        bandwidth, bytesPerStep, engine[0], engine[1], engine[2], constrained, List.copyOf(overheadRatios),
+        bandwidth, quantize, bytesPerStep, int8BytesPerStep, engine[0], engine[1], engine[2], constrained, List.copyOf(overheadRatios),
         List.copyOf(cpuOverheadRatios), cost, engine[3], Instant.now(), loadBefore, HostInfo.loadAverage(), new BenchExtras(before, after, engine[4], engine[5], gemm, memory));
   }
 

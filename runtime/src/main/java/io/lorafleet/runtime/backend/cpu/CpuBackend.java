@@ -14,6 +14,7 @@ import io.lorafleet.runtime.model.LlamaWeights;
 import io.lorafleet.runtime.model.LoraAdapter;
 import io.lorafleet.runtime.model.LoraModule;
 import io.lorafleet.runtime.model.LoraTarget;
+import io.lorafleet.runtime.model.Quantization;
 import io.lorafleet.runtime.model.Rope;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -29,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * matrices are repacked once, at construction, into {@link PackedLinear} panels in native memory (same
  * bytes as the checkpoint, huge pages where the OS gives them; the mapped file's pages are released);
  * the embedding is gathered from the mapped checkpoint. The KV cache is float32, one array per layer for
- * K and for V.
+ * K and for V. With {@link Quantization#INT8} the projections (and an untied {@code lm_head}) are
+ * quantized to int8 panels while they are packed, panel by panel from the mapped checkpoint, so the
+ * packed weights take about half the bytes of a bf16 checkpoint and no float copy of the model exists.
  */
 public final class CpuBackend implements Backend {
   private static final Logger log = LoggerFactory.getLogger(CpuBackend.class);
@@ -46,6 +49,7 @@ public final class CpuBackend implements Backend {
   private final List<PackedLayer> packed;
   private final PackedLinear lmHead;
   private final PhaseClock clock = new PhaseClock();
+  private final Quantization quantization;
 
   private float[][] kCache;
   private float[][] vCache;
@@ -72,6 +76,12 @@ public final class CpuBackend implements Backend {
       PackedLinear up, PackedLinear down) {}
 
   public CpuBackend(LlamaModel model, int threads) {
+    this(model, threads, Quantization.NONE);
+  }
+
+  /** A backend whose projections are stored as {@code quantization} says. */
+  public CpuBackend(LlamaModel model, int threads, Quantization quantization) {
+    this.quantization = quantization;
     this.c = model.config();
     this.w = model.weights();
     this.rope = new Rope(c);
@@ -81,9 +91,14 @@ public final class CpuBackend implements Backend {
       all.addAll(List.of(lw.q(), lw.k(), lw.v(), lw.o(), lw.gate(), lw.up(), lw.down()));
     }
     all.add(w.lmHead());
-    long total = 0;
+    List<PackedLinear.Format> formats = new ArrayList<>();
     for (Linear m : all) {
-      total += align(PackedLinear.packedBytes(m));
+      boolean quantized = quantization == Quantization.INT8 && (m != w.lmHead() || quantization.quantizesHead(w));
+      formats.add(quantized ? PackedLinear.Format.INT8 : PackedLinear.Format.of(m.dtype()));
+    }
+    long total = 0;
+    for (int i = 0; i < all.size(); i++) {
+      total += align(PackedLinear.packedBytes(all.get(i), formats.get(i)));
     }
     long t0 = System.nanoTime();
     NativeMemory memory = null;
@@ -91,9 +106,11 @@ public final class CpuBackend implements Backend {
       memory = NativeMemory.allocate(total);
       List<PackedLinear> views = new ArrayList<>();
       long off = 0;
-      for (Linear m : all) {
-        long bytes = align(PackedLinear.packedBytes(m));
-        PackedLinear p = PackedLinear.over(m, memory.segment().asSlice(off, bytes));
+      for (int i = 0; i < all.size(); i++) {
+        Linear m = all.get(i);
+        PackedLinear.Format f = formats.get(i);
+        long bytes = align(PackedLinear.packedBytes(m, f));
+        PackedLinear p = PackedLinear.over(m, memory.segment().asSlice(off, bytes), f);
         pool.parallelFor(p.panels(), 4, (wk, s, e) -> p.pack(m, s, e));
         if (m != w.embed()) {
           NativeMemory.dropPages(m.data());
@@ -116,8 +133,8 @@ public final class CpuBackend implements Backend {
       pool.close();
       throw e;
     }
-    log.info("repacked {} MiB of projection weights into panels in {} ms", total >> 20,
-        (System.nanoTime() - t0) / 1_000_000);
+    log.info("repacked {} MiB of projection weights into {}panels in {} ms", total >> 20,
+        quantization == Quantization.INT8 ? "int8 " : "", (System.nanoTime() - t0) / 1_000_000);
     int n = pool.threads();
     this.workerLora = new float[n][0];
     this.workerScores = new float[n][0];
@@ -132,9 +149,24 @@ public final class CpuBackend implements Backend {
     return clock;
   }
 
-  /** Bytes of the repacked projection matrices (native memory). */
+  /** Bytes of the repacked projection matrices (native memory; int8 scales on the heap not counted). */
   public long packedWeightBytes() {
     return packedMemory.segment().byteSize();
+  }
+
+  /** Bytes of the packed projection matrices themselves (int8: codes plus scales), without page rounding. */
+  public long projectionBytes() {
+    long total = lmHead.bytes();
+    for (PackedLayer l : packed) {
+      total += l.q().bytes() + l.k().bytes() + l.v().bytes() + l.o().bytes() + l.gate().bytes() + l.up().bytes()
+          + l.down().bytes();
+    }
+    return total;
+  }
+
+  @Override
+  public Quantization quantization() {
+    return quantization;
   }
 
   /** Bytes of the backend's own copies of adapter weights (the transposed B of every loaded module). */
@@ -154,7 +186,8 @@ public final class CpuBackend implements Backend {
 
   @Override
   public String name() {
-    return "cpu(" + pool.threads() + " threads, " + VectorKernels.lanes() + " float lanes)";
+    return "cpu(" + pool.threads() + " threads, " + VectorKernels.lanes() + " float lanes"
+        + (quantization == Quantization.INT8 ? ", int8 weights" : "") + ")";
   }
 
   @Override

@@ -16,6 +16,8 @@
  * <p>Every sum accumulates in a fixed order whatever the batch holds: a projection output is one FMA chain
  * over the input features in order (vectorized across outputs, never across the sum), a LoRA shrink or an
  * attention score a fixed-order dot product, so a row's result is bit-identical alone or in any batch,
- * chunked or not. A weight-only int8 format would be a third panel format with its own widening load.
+ * chunked or not. With {@code --quantize int8} the panels are a third format, int8 codes with one float
+ * scale per output, quantized while packing and widened in registers by the same tiles (the chain over
+ * the codes, then one multiply by the scale).
  */
 package io.lorafleet.runtime.backend.cpu;
