@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import io.lorafleet.actors.adapters.PrivateDirectories;
 import io.lorafleet.actors.metrics.ServerMetrics;
 import io.lorafleet.runtime.backend.BackendConfig;
+import io.lorafleet.runtime.backend.NativeGemm;
 import io.lorafleet.runtime.cli.CliInputException;
 import io.lorafleet.runtime.cli.LoraFleetCli;
 import io.lorafleet.runtime.engine.EngineConfig;
@@ -46,7 +47,7 @@ public final class LoraFleetNode implements AutoCloseable {
    * @param config         full configuration (the {@code lorafleet} and {@code pekko} blocks)
    * @param engineConfig   engine sizing; its maxResidentAdapters is replaced by the cache's device-slots and its
    *                       prefixCaching by {@code lorafleet.engine.prefix-caching}
-   * @param backendConfig  backend settings
+   * @param backendConfig  backend settings; its nativeGemm is replaced by {@code lorafleet.engine.cpu.native-gemm}
    */
   public static LoraFleetNode start(Config config, EngineConfig engineConfig, BackendConfig backendConfig) {
     NodeSettings settings = NodeSettings.from(config);
@@ -72,6 +73,14 @@ public final class LoraFleetNode implements AutoCloseable {
       sized = sized.withMaxNumSeqs(1);
       log.info("ingress-only node (roles {}): engine on the CPU with a KV cache for one sequence, no GPU taken",
           config.getStringList("pekko.cluster.roles"));
+    }
+    if (config.hasPath("lorafleet.engine.cpu.native-gemm")) {
+      try {
+        backendConfig = new BackendConfig(backendConfig.threads(), backendConfig.deviceIndex(),
+            NativeGemm.parse(config.getString("lorafleet.engine.cpu.native-gemm")));
+      } catch (IllegalArgumentException e) {
+        throw new CliInputException("lorafleet.engine.cpu.native-gemm: " + e.getMessage());
+      }
     }
     LoadedModel loaded = LoadedModel.open(modelDir, backend, backendConfig, sized);
     CompletableFuture<InetSocketAddress> ready = new CompletableFuture<>();

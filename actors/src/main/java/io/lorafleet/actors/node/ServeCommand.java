@@ -104,6 +104,9 @@ final class ServeCommand implements Callable<Integer> {
     if (engineOptions != null && engineOptions.prefixCaching != null) {
       o.put("lorafleet.engine.prefix-caching", engineOptions.prefixCaching);
     }
+    if (engineOptions != null && engineOptions.nativeGemm != null) {
+      o.put("lorafleet.engine.cpu.native-gemm", engineOptions.backendConfig().nativeGemm().setting());
+    }
     if (remotePort != null) {
       if (remotePort < 0 || remotePort > 65535) {
         throw new CliInputException("--remote-port " + remotePort + ": not a port");

@@ -1,6 +1,7 @@
 package io.lorafleet.runtime.cli;
 
 import io.lorafleet.runtime.backend.BackendConfig;
+import io.lorafleet.runtime.backend.NativeGemm;
 import io.lorafleet.runtime.engine.EngineConfig;
 import picocli.CommandLine.Option;
 
@@ -42,6 +43,11 @@ public final class EngineOptions {
           + "`serve` takes lorafleet.engine.prefix-caching when neither flag is given)")
   public Boolean prefixCaching;
 
+  @Option(names = "--native-gemm", description = "auto, on or off: send the CPU backend's large products (prefill, "
+      + "batched decode) to oneDNN's bf16 matmul (libdnnl2) where it is installed (default: off; `serve` takes "
+      + "lorafleet.engine.cpu.native-gemm when the flag is not given)")
+  public String nativeGemm;
+
   public EngineConfig engineConfig() {
     return EngineConfig.DEFAULTS.toBuilder().blockSize(blockSize).kvCacheBytes(kvCacheMb << 20)
         .maxNumSeqs(maxNumSeqs).maxBatchTokens(maxBatchTokens).maxLorasPerBatch(maxLoras).maxWaiting(maxWaiting)
@@ -50,6 +56,13 @@ public final class EngineOptions {
   }
 
   public BackendConfig backendConfig() {
-    return new BackendConfig(threads, 0);
+    if (nativeGemm == null) {
+      return new BackendConfig(threads, 0);
+    }
+    try {
+      return new BackendConfig(threads, 0, NativeGemm.parse(nativeGemm));
+    } catch (IllegalArgumentException e) {
+      throw new CliInputException("--native-gemm: " + e.getMessage());
+    }
   }
 }

@@ -1,5 +1,6 @@
 package io.lorafleet.tools.bench;
 
+import io.lorafleet.runtime.backend.cpu.CpuBackend;
 import io.lorafleet.runtime.constrain.OutputConstraint;
 import io.lorafleet.runtime.engine.EngineConfig;
 import io.lorafleet.runtime.engine.LoadedModel;
@@ -58,6 +59,7 @@ public final class BenchRun {
 
     EngineConfig config = s.engineConfig().withMaxWaiting(Math.max(s.engineConfig().maxWaiting(), s.batchSize()));
     String backendName;
+    boolean nativeGemmInUse;
     long bytesPerStep;
     PhaseResult[] engine;
     int adapterCount;
@@ -124,6 +126,7 @@ public final class BenchRun {
       log.info("prefill: {} tokens, time to first token {} s", BenchExtras.SHORT_PREFILL_TOKENS,
           fmt(prefill70.timeToFirstTokenSeconds()));
       backendName = le.backend().name();
+      nativeGemmInUse = le.backend() instanceof CpuBackend cpu && cpu.usesNativeGemm(GEMM_ROWS);
       bytesPerStep = le.model().weights().bytesReadPerStep();
       engine = new PhaseResult[] {batch1, base, mixed, prefill, batch1Lora, prefill70};
       adapterCount = adapters.size();
@@ -137,9 +140,11 @@ public final class BenchRun {
     log.info("memory bandwidth after: best {} GB/s, median {} GB/s", fmt(after.bestGbPerSecond()),
         fmt(after.medianGbPerSecond()));
     GemmBenchmark.Result gemm = GemmBenchmark.measure(GEMM_ROWS, checkpoint.shape().intermediateSize(),
-        checkpoint.shape().hiddenSize(), threads, GEMM_REPS);
-    log.info("GEMM {}x{}x{}: {} GFLOP/s, FMA peak {} GFLOP/s ({})", GEMM_ROWS, checkpoint.shape().intermediateSize(),
-        checkpoint.shape().hiddenSize(), fmt(gemm.gemmGflops()), fmt(gemm.peakGflops()), fmt(gemm.peakFraction()));
+        checkpoint.shape().hiddenSize(), threads, GEMM_REPS, nativeGemmInUse);
+    log.info("GEMM {}x{}x{}: {} GFLOP/s (Vector API {}, oneDNN {}, oneDNN / Vector API {}), FMA peak {} GFLOP/s ({})",
+        GEMM_ROWS, checkpoint.shape().intermediateSize(), checkpoint.shape().hiddenSize(), fmt(gemm.gemmGflops()),
+        fmt(gemm.vectorGflops()), fmt(gemm.nativeGflops()), fmt(gemm.nativeOverVector()), fmt(gemm.peakGflops()),
+        fmt(gemm.peakFraction()));
     return new BenchReport(checkpoint.shape(), checkpoint.modelDir(), host, backendName, threads, adapterCount, s,
         bandwidth, bytesPerStep, engine[0], engine[1], engine[2], constrained, List.copyOf(overheadRatios),
         List.copyOf(cpuOverheadRatios), cost, engine[3], Instant.now(), loadBefore, HostInfo.loadAverage(), new BenchExtras(before, after, engine[4], engine[5], gemm, memory));

@@ -5,6 +5,7 @@ import io.lorafleet.runtime.backend.ForwardBatch;
 import io.lorafleet.runtime.backend.ForwardBatch.AdapterSegment;
 import io.lorafleet.runtime.backend.ForwardBatch.SequenceRows;
 import io.lorafleet.runtime.backend.Logits;
+import io.lorafleet.runtime.backend.NativeGemm;
 import io.lorafleet.runtime.backend.cpu.PhaseClock.Phase;
 import io.lorafleet.runtime.format.LlamaConfig;
 import io.lorafleet.runtime.model.LayerWeights;
@@ -46,6 +47,9 @@ public final class CpuBackend implements Backend {
   private final List<PackedLayer> packed;
   private final PackedLinear lmHead;
   private final PhaseClock clock = new PhaseClock();
+  /** oneDNN for products of {@link #nativeMinRows}+ rows over bf16 weights; null: the Vector-API kernels only. */
+  private final OneDnnMatmul nativeGemm;
+  private final int nativeMinRows;
 
   private float[][] kCache;
   private float[][] vCache;
@@ -71,7 +75,17 @@ public final class CpuBackend implements Backend {
   private record PackedLayer(PackedLinear q, PackedLinear k, PackedLinear v, PackedLinear o, PackedLinear gate,
       PackedLinear up, PackedLinear down) {}
 
+  /** A backend whose native GEMM follows the {@link NativeGemm#PROPERTY} system property (default auto). */
   public CpuBackend(LlamaModel model, int threads) {
+    this(model, threads, NativeGemm.fromSystemProperty());
+  }
+
+  public CpuBackend(LlamaModel model, int threads, NativeGemm nativeGemmMode) {
+    this(model, threads, nativeGemmMode, OneDnnMatmul.DEFAULT_MIN_ROWS);
+  }
+
+  /** {@code nativeMinRows}: the fewest input rows a product needs to go to oneDNN (tests send every one). */
+  CpuBackend(LlamaModel model, int threads, NativeGemm nativeGemmMode, int nativeMinRows) {
     this.c = model.config();
     this.w = model.weights();
     this.rope = new Rope(c);
@@ -119,6 +133,15 @@ public final class CpuBackend implements Backend {
     log.info("repacked {} MiB of projection weights into panels in {} ms", total >> 20,
         (System.nanoTime() - t0) / 1_000_000);
     int n = pool.threads();
+    boolean bf16 = lmHead.format() == PackedLinear.Format.BF16;
+    if (!bf16 && nativeGemmMode == NativeGemm.ON) {
+      pool.close();
+      packedMemory.close();
+      throw new IllegalStateException("native GEMM forced on, but the model's weights are "
+          + w.lmHead().dtype() + ", not BF16");
+    }
+    this.nativeGemm = bf16 ? OneDnnMatmul.open(nativeGemmMode, n).orElse(null) : null;
+    this.nativeMinRows = nativeMinRows;
     this.workerLora = new float[n][0];
     this.workerScores = new float[n][0];
   }
@@ -154,7 +177,21 @@ public final class CpuBackend implements Backend {
 
   @Override
   public String name() {
-    return "cpu(" + pool.threads() + " threads, " + VectorKernels.lanes() + " float lanes)";
+    return "cpu(" + pool.threads() + " threads, " + VectorKernels.lanes() + " float lanes, " + gemmPath() + ")";
+  }
+
+  /**
+   * Which kernels run the large products: {@code "onednn-bf16 GEMM from 16 rows (brg:avx512_core_bf16)"} or
+   * {@code "vector-api GEMM"}.
+   */
+  public String gemmPath() {
+    return nativeGemm == null ? "vector-api GEMM"
+        : "onednn-bf16 GEMM from " + nativeMinRows + " rows (" + nativeGemm.implementation() + ")";
+  }
+
+  /** Whether products of {@code rows} input rows go to oneDNN. */
+  public boolean usesNativeGemm(int rows) {
+    return nativeGemm != null && rows >= nativeMinRows;
   }
 
   @Override
@@ -348,6 +385,17 @@ public final class CpuBackend implements Backend {
     for (Job job : jobs) {
       work += (long) job.weight().rows() * inStride * rows;
     }
+    if (usesNativeGemm(rows)) {
+      // oneDNN: the inputs rounded to bf16 once (split between the threads), then each product with
+      // oneDNN's own threads while the pool's helpers wait.
+      nativeGemm.ensureInput(2L * rows * inStride);
+      pool.parallelFor(rows, 8, (long) rows * inStride, (wk, s, e) -> nativeGemm.prepareInput(in, inStride, rows,
+          inStride, s, e));
+      for (Job job : jobs) {
+        nativeGemm.multiplyPrepared(job.weight(), rows, job.out(), job.outStride());
+      }
+      return;
+    }
     InputRows input = InputRows.of(in, 0, inStride, rows, inStride, packedInput);
     packedInput = input.buffer() != null ? input.buffer() : packedInput;
     pool.parallelFor(input.packedTiles(), 4, (long) rows * inStride, (wk, s, e) -> input.pack(s, e));
@@ -498,6 +546,9 @@ public final class CpuBackend implements Backend {
   @Override
   public void close() {
     pool.close();
+    if (nativeGemm != null) {
+      nativeGemm.close();
+    }
     packedMemory.close();
     kCache = null;
     vCache = null;

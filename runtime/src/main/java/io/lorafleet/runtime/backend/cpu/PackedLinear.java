@@ -9,16 +9,19 @@ import java.nio.ByteOrder;
 
 /**
  * A weight matrix {@code W [rows = out features, cols = in features]} repacked for {@link PanelKernels}:
- * cut into panels of {@link #PANEL} consecutive output features, each panel stored as {@code cols}
- * consecutive k-rows that hold the panel's 32 weights of input feature {@code k}. A product then reads one
- * panel front to back, and one k-row widens to two float vectors (outputs {@code 0..15} and {@code 16..31}
- * of the panel) that multiply one broadcast input value, whatever the number of input rows.
+ * cut into panels of {@link #PANEL} consecutive output features, each panel stored as consecutive k-rows
+ * that hold the panel's 32 weights of input feature {@code k}. A product then reads one panel front to
+ * back, and one k-row widens to two float vectors (outputs {@code 0..15} and {@code 16..31} of the panel)
+ * that multiply one broadcast input value, whatever the number of input rows.
  *
  * <p>K-row formats:
  * <ul>
- *   <li>{@link Format#BF16}: 64 bytes, 16 little-endian ints; int {@code i} holds output {@code i} in its low
- *       half and output {@code 16 + i} in its high half, so the two vectors are {@code int << 16} and
- *       {@code int & 0xffff0000} (two instructions, exact).
+ *   <li>{@link Format#BF16}: k-rows go by pairs {@code (2j, 2j + 1)}: 128 bytes, 32 little-endian ints; int
+ *       {@code o} holds output {@code o}'s weight of input {@code 2j} in its low half and of input {@code 2j
+ *       + 1} in its high half, so k-row {@code 2j} is {@code int << 16} and k-row {@code 2j + 1} is {@code int
+ *       & 0xffff0000} (one instruction each, exact). The k-rows are padded with zeros to a multiple of 32.
+ *       This is oneDNN's {@code BA16a32b2a} layout of {@code W^T} (the VNNI-style layout its AVX512-BF16
+ *       matmul reads), so {@link OneDnnMatmul} multiplies the same bytes in place: one copy of the model.
  *   <li>{@link Format#F32}: 128 bytes, the 32 floats in order (F32 checkpoints; F16 ones are widened to it,
  *       exactly).
  * </ul>
@@ -52,6 +55,8 @@ public final class PackedLinear {
   private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
   private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
   private static final int K_TILE = 64;
+  /** BF16 k-rows are stored in blocks of this many (oneDNN's {@code 16a...2a} K block). */
+  static final int BF16_K_BLOCK = 32;
 
   private final String name;
   private final int rows;
@@ -69,7 +74,13 @@ public final class PackedLinear {
 
   /** Bytes {@code w} takes once packed. */
   public static long packedBytes(Linear w) {
-    return (long) panels(w.rows()) * w.cols() * Format.of(w.dtype()).rowBytes;
+    Format f = Format.of(w.dtype());
+    return (long) panels(w.rows()) * storedRows(f, w.cols()) * f.rowBytes;
+  }
+
+  /** K-rows stored per panel: {@code cols}, padded to a multiple of {@link #BF16_K_BLOCK} for BF16. */
+  static int storedRows(Format f, int cols) {
+    return f == Format.BF16 ? (cols + BF16_K_BLOCK - 1) / BF16_K_BLOCK * BF16_K_BLOCK : cols;
   }
 
   private static int panels(int rows) {
@@ -111,7 +122,7 @@ public final class PackedLinear {
     long eb = w.dtype().bytes();
     int rb = format.rowBytes;
     for (int p = p0; p < p1; p++) {
-      long base = (long) p * cols * rb;
+      long base = p * panelBytes();
       int n = Math.min(PANEL, rows - p * PANEL);
       if (n < PANEL) {
         if (in16 != null) {
@@ -131,12 +142,16 @@ public final class PackedLinear {
           }
         }
         if (format == Format.BF16) {
-          for (int k = 0; k < kn; k++) {
-            for (int i = 0; i < 16; i++) {
-              outBf16[k * 16 + i] = (in16[i * K_TILE + k] & 0xffff) | in16[(16 + i) * K_TILE + k] << 16;
+          // K_TILE is even: pairs never straddle two tiles. An odd last k-row pairs with zeros.
+          int pairs = (kn + 1) / 2;
+          for (int j = 0; j < pairs; j++) {
+            int k = 2 * j;
+            for (int o = 0; o < PANEL; o++) {
+              int high = k + 1 < kn ? in16[o * K_TILE + k + 1] << 16 : 0;
+              outBf16[j * PANEL + o] = (in16[o * K_TILE + k] & 0xffff) | high;
             }
           }
-          MemorySegment.copy(outBf16, 0, data, INT, base + (long) k0 * rb, kn * 16);
+          MemorySegment.copy(outBf16, 0, data, INT, base + (long) k0 * rb, pairs * PANEL);
         } else {
           for (int k = 0; k < kn; k++) {
             for (int r = 0; r < PANEL; r++) {
@@ -173,7 +188,12 @@ public final class PackedLinear {
 
   /** Bytes of one panel. */
   public long panelBytes() {
-    return (long) cols * format.rowBytes;
+    return (long) storedRows(format, cols) * format.rowBytes;
+  }
+
+  /** K-rows stored per panel (input features, padded with zeros to a multiple of 32 for BF16). */
+  public int storedRows() {
+    return storedRows(format, cols);
   }
 
   public MemorySegment data() {
@@ -189,7 +209,7 @@ public final class PackedLinear {
     long row = (long) (o / PANEL) * panelBytes() + (long) k * format.rowBytes;
     int r = o % PANEL;
     return switch (format) {
-      case BF16 -> Float.intBitsToFloat((data.get(SHORT, row + (r < 16 ? 4L * r : 4L * (r - 16) + 2)) & 0xffff) << 16);
+      case BF16 -> Float.intBitsToFloat((data.get(SHORT, row - (k & 1) * 64L + 4L * r + 2L * (k & 1)) & 0xffff) << 16);
       case F32 -> data.get(FLOAT, row + 4L * r);
     };
   }

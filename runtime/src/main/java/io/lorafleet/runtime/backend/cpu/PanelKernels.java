@@ -137,10 +137,19 @@ public final class PanelKernels {
     if (!wide) {
       portable(seg, wOff, bf16, in.x, xo, k0, k1, c, co, load);
     } else if (bf16) {
+      // The kernels take k-row pairs; an odd last k-row (k1 = cols, odd) is added to their stored chains.
+      int even = k1 - ((k1 - k0) & 1);
       switch (tile) {
-        case 12 -> bf16Rows12(seg, wOff, in.packed, xp, k0, k1, c, co, cs, load);
-        case 4 -> bf16Rows4(seg, wOff, in.packed, xp, k0, k1, c, co, cs, load);
-        default -> bf16Row(seg, wOff, in.x, xo, k0, k1, c, co, load);
+        case 12 -> bf16Rows12(seg, wOff, in.packed, xp, k0, even, c, co, cs, load);
+        case 4 -> bf16Rows4(seg, wOff, in.packed, xp, k0, even, c, co, cs, load);
+        default -> bf16Row(seg, wOff, in.x, xo, k0, even, c, co, load);
+      }
+      if (even < k1) {
+        if (tile == 1) {
+          bf16LastRow(seg, wOff, even, in.x, xo + even, 0, 1, c, co, cs, load || even > k0);
+        } else {
+          bf16LastRow(seg, wOff, even, in.packed, xp + tile * (even - k0), 1, tile, c, co, cs, load || even > k0);
+        }
       }
     } else {
       switch (tile) {
@@ -179,21 +188,46 @@ public final class PanelKernels {
     return load ? FloatVector.fromArray(F, c, i) : FloatVector.zero(F);
   }
 
-  /** One input row against one bf16 panel over k-rows {@code [k0, k1)}. */
+  /**
+   * Adds the odd last k-row {@code k} of a bf16 panel to the chains of {@code tile} rows (row {@code r}'s
+   * input at {@code x[xi + r * xStep]}); {@code load} false: the chains start from zero.
+   */
+  static void bf16LastRow(MemorySegment w, long wOff, int k, float[] x, int xi, int xStep, int tile, float[] c,
+      int co, int cs, boolean load) {
+    long o = wOff + 64L * k;
+    FloatVector l = lo(IntVector.fromMemorySegment(I, w, o, LE));
+    FloatVector h = lo(IntVector.fromMemorySegment(I, w, o + 64, LE));
+    for (int r = 0; r < tile; r++) {
+      FloatVector xb = FloatVector.broadcast(F, x[xi + r * xStep]);
+      int at = co + r * cs;
+      l.fma(xb, acc(c, at, load)).intoArray(c, at);
+      h.fma(xb, acc(c, at + 16, load)).intoArray(c, at + 16);
+    }
+  }
+
+  /** One input row against one bf16 panel over k-rows {@code [k0, k1)} (both even). */
   static void bf16Row(MemorySegment w, long wOff, float[] x, int xo, int k0, int k1, float[] c, int co, boolean load) {
     FloatVector a0 = acc(c, co, load), b0 = acc(c, co + 16, load);
-    for (int k = k0; k < k1; k++) {
-      IntVector wi = IntVector.fromMemorySegment(I, w, wOff + 64L * k, LE);
+    for (int k = k0; k + 1 < k1; k += 2) {
+      long o = wOff + 64L * k;
+      IntVector w0 = IntVector.fromMemorySegment(I, w, o, LE);
+      IntVector w1 = IntVector.fromMemorySegment(I, w, o + 64, LE);
       FloatVector xb = FloatVector.broadcast(F, x[xo + k]);
-      a0 = lo(wi).fma(xb, a0);
-      b0 = hi(wi).fma(xb, b0);
+      a0 = lo(w0).fma(xb, a0);
+      b0 = lo(w1).fma(xb, b0);
+      xb = FloatVector.broadcast(F, x[xo + k + 1]);
+      a0 = hi(w0).fma(xb, a0);
+      b0 = hi(w1).fma(xb, b0);
     }
     a0.intoArray(c, co);
     b0.intoArray(c, co + 16);
   }
+
   /**
-   * Four input rows against one bf16 panel over k-rows {@code [k0, k1)}; the rows come packed in {@code xp}
-   * from {@code xStart}, 4 values per k-row, so every broadcast reads one base address.
+   * Four input rows against one bf16 panel over k-rows {@code [k0, k1)} ({@code k0} even); the rows come
+   * packed in {@code xp} from {@code xStart}, 4 values per k-row, so every broadcast reads one base address.
+   * K-row {@code k} is {@code (int << s) & 0xffff0000} of its pair's ints with {@code s} 16 for even
+   * {@code k}, 0 for odd: one loop body for both (a body per pair is too large for the JIT to inline).
    */
   static void bf16Rows4(MemorySegment w, long wOff, float[] xp, int xStart, int k0, int k1, float[] c, int co,
       int cs, boolean load) {
@@ -204,8 +238,12 @@ public final class PanelKernels {
     int xBase = xStart - 4 * k0;
     for (int k = k0; k < k1; k++) {
       int xo = xBase + 4 * k; // linear in k: the JIT drops the bounds checks
-      IntVector wi = IntVector.fromMemorySegment(I, w, wOff + 64L * k, LE);
-      FloatVector l = lo(wi), h = hi(wi);
+      long o = wOff + 64L * (k & ~1);
+      int s = (~k & 1) << 4;
+      FloatVector l = IntVector.fromMemorySegment(I, w, o, LE).lanewise(VectorOperators.LSHL, s).and(HI)
+          .reinterpretAsFloats();
+      FloatVector h = IntVector.fromMemorySegment(I, w, o + 64, LE).lanewise(VectorOperators.LSHL, s).and(HI)
+          .reinterpretAsFloats();
       FloatVector xb = FloatVector.broadcast(F, xp[xo]);
       a0 = l.fma(xb, a0);
       b0 = h.fma(xb, b0);
@@ -229,9 +267,12 @@ public final class PanelKernels {
     b3.intoArray(c, co + 3 * cs + 16);
   }
 
+
   /**
-   * Twelve input rows against one bf16 panel over k-rows {@code [k0, k1)}; the rows come packed in {@code xp}
-   * from {@code xStart}, 12 values per k-row, so every broadcast reads one base address.
+   * Twelve input rows against one bf16 panel over k-rows {@code [k0, k1)} ({@code k0} even); the rows come
+   * packed in {@code xp} from {@code xStart}, 12 values per k-row, so every broadcast reads one base address.
+   * K-row {@code k} is {@code (int << s) & 0xffff0000} of its pair's ints with {@code s} 16 for even
+   * {@code k}, 0 for odd: one loop body for both (a body per pair is too large for the JIT to inline).
    */
   static void bf16Rows12(MemorySegment w, long wOff, float[] xp, int xStart, int k0, int k1, float[] c, int co,
       int cs, boolean load) {
@@ -250,8 +291,12 @@ public final class PanelKernels {
     int xBase = xStart - 12 * k0;
     for (int k = k0; k < k1; k++) {
       int xo = xBase + 12 * k; // linear in k: the JIT drops the bounds checks
-      IntVector wi = IntVector.fromMemorySegment(I, w, wOff + 64L * k, LE);
-      FloatVector l = lo(wi), h = hi(wi);
+      long o = wOff + 64L * (k & ~1);
+      int s = (~k & 1) << 4;
+      FloatVector l = IntVector.fromMemorySegment(I, w, o, LE).lanewise(VectorOperators.LSHL, s).and(HI)
+          .reinterpretAsFloats();
+      FloatVector h = IntVector.fromMemorySegment(I, w, o + 64, LE).lanewise(VectorOperators.LSHL, s).and(HI)
+          .reinterpretAsFloats();
       FloatVector xb = FloatVector.broadcast(F, xp[xo]);
       a0 = l.fma(xb, a0);
       b0 = h.fma(xb, b0);
@@ -314,6 +359,7 @@ public final class PanelKernels {
     a11.intoArray(c, co + 11 * cs);
     b11.intoArray(c, co + 11 * cs + 16);
   }
+
 
   // ---------------------------------------------------------------- f32 panels, 512-bit
 
@@ -475,20 +521,27 @@ public final class PanelKernels {
     for (int k = k0; k < k1; k++) {
       FloatVector xb = FloatVector.broadcast(F4, x[xo + k]);
       if (bf16) {
-        long o = wOff + 64L * k;
-        IntVector w0 = IntVector.fromMemorySegment(I4, w, o, LE);
-        IntVector w1 = IntVector.fromMemorySegment(I4, w, o + 16, LE);
-        IntVector w2 = IntVector.fromMemorySegment(I4, w, o + 32, LE);
-        IntVector w3 = IntVector.fromMemorySegment(I4, w, o + 48, LE);
-        // Ints 4j..4j+3 hold outputs 4j.. in their low halves and 16+4j.. in their high halves.
-        a0 = w0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, a0);
-        a1 = w1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, a1);
-        a2 = w2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, a2);
-        a3 = w3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, a3);
-        a4 = w0.and(HI).reinterpretAsFloats().fma(xb, a4);
-        a5 = w1.and(HI).reinterpretAsFloats().fma(xb, a5);
-        a6 = w2.and(HI).reinterpretAsFloats().fma(xb, a6);
-        a7 = w3.and(HI).reinterpretAsFloats().fma(xb, a7);
+        // k-row k is the low (k even) or high (k odd) half of the ints of its pair: outputs 0..15, then 16..31.
+        long o = wOff + 64L * (k & ~1);
+        if ((k & 1) == 0) {
+          a0 = IntVector.fromMemorySegment(I4, w, o, LE).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, a0);
+          a1 = IntVector.fromMemorySegment(I4, w, o + 16, LE).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, a1);
+          a2 = IntVector.fromMemorySegment(I4, w, o + 32, LE).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, a2);
+          a3 = IntVector.fromMemorySegment(I4, w, o + 48, LE).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, a3);
+          a4 = IntVector.fromMemorySegment(I4, w, o + 64, LE).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, a4);
+          a5 = IntVector.fromMemorySegment(I4, w, o + 80, LE).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, a5);
+          a6 = IntVector.fromMemorySegment(I4, w, o + 96, LE).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, a6);
+          a7 = IntVector.fromMemorySegment(I4, w, o + 112, LE).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, a7);
+        } else {
+          a0 = IntVector.fromMemorySegment(I4, w, o, LE).and(HI).reinterpretAsFloats().fma(xb, a0);
+          a1 = IntVector.fromMemorySegment(I4, w, o + 16, LE).and(HI).reinterpretAsFloats().fma(xb, a1);
+          a2 = IntVector.fromMemorySegment(I4, w, o + 32, LE).and(HI).reinterpretAsFloats().fma(xb, a2);
+          a3 = IntVector.fromMemorySegment(I4, w, o + 48, LE).and(HI).reinterpretAsFloats().fma(xb, a3);
+          a4 = IntVector.fromMemorySegment(I4, w, o + 64, LE).and(HI).reinterpretAsFloats().fma(xb, a4);
+          a5 = IntVector.fromMemorySegment(I4, w, o + 80, LE).and(HI).reinterpretAsFloats().fma(xb, a5);
+          a6 = IntVector.fromMemorySegment(I4, w, o + 96, LE).and(HI).reinterpretAsFloats().fma(xb, a6);
+          a7 = IntVector.fromMemorySegment(I4, w, o + 112, LE).and(HI).reinterpretAsFloats().fma(xb, a7);
+        }
       } else {
         long o = wOff + 128L * k;
         a0 = FloatVector.fromMemorySegment(F4, w, o, LE).fma(xb, a0);
