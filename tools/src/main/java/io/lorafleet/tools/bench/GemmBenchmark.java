@@ -117,7 +117,9 @@ public final class GemmBenchmark {
     try (WorkerPool pool = new WorkerPool(threads); Arena arena = Arena.ofShared();
         OneDnnMatmul dnnl = OneDnnMatmul.open(NativeGemm.AUTO, threads).orElse(null)) {
       Linear w = randomBf16(out, in, arena);
+      // Each path on its own layout: the Vector-API kernels' (what runs with the native GEMM off) and oneDNN's.
       PackedLinear p = PackedLinear.pack(w, arena);
+      PackedLinear pairs = dnnl == null ? null : PackedLinear.pack(w, arena, PackedLinear.Format.BF16_PAIRS);
       float[] x = new float[rows * in];
       SplittableRandom r = new SplittableRandom(3);
       for (int i = 0; i < x.length; i++) {
@@ -138,7 +140,7 @@ public final class GemmBenchmark {
       Runnable nativeGemm = dnnl == null ? null : () -> {
         dnnl.ensureInput(2L * rows * in);
         pool.parallelFor(rows, 8, (wk, s, e) -> dnnl.prepareInput(x, in, rows, in, s, e));
-        dnnl.multiplyPrepared(p, rows, y, out);
+        dnnl.multiplyPrepared(pairs, rows, y, out);
       };
       double flop = 2.0 * rows * out * in;
       // Warm-up: the JIT compiles the kernels (and the peak loop) before anything is timed.

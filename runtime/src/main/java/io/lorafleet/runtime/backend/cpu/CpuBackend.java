@@ -7,6 +7,7 @@ import io.lorafleet.runtime.backend.ForwardBatch.SequenceRows;
 import io.lorafleet.runtime.backend.Logits;
 import io.lorafleet.runtime.backend.NativeGemm;
 import io.lorafleet.runtime.backend.cpu.PhaseClock.Phase;
+import io.lorafleet.runtime.format.DType;
 import io.lorafleet.runtime.format.LlamaConfig;
 import io.lorafleet.runtime.model.LayerWeights;
 import io.lorafleet.runtime.model.Linear;
@@ -95,9 +96,24 @@ public final class CpuBackend implements Backend {
       all.addAll(List.of(lw.q(), lw.k(), lw.v(), lw.o(), lw.gate(), lw.up(), lw.down()));
     }
     all.add(w.lmHead());
+    // The native GEMM decides the bf16 layout: oneDNN's (k-row pairs) when it runs, so both paths read the
+    // one copy; otherwise the Vector-API kernels' own.
+    boolean bf16 = w.lmHead().dtype() == DType.BF16;
+    OneDnnMatmul dnnl = null;
+    try {
+      if (!bf16 && nativeGemmMode == NativeGemm.ON) {
+        throw new IllegalStateException("native GEMM forced on, but the model's weights are "
+            + w.lmHead().dtype() + ", not BF16");
+      }
+      dnnl = bf16 ? OneDnnMatmul.open(nativeGemmMode, pool.threads()).orElse(null) : null;
+    } catch (RuntimeException | Error e) {
+      pool.close();
+      throw e;
+    }
+    this.nativeGemm = dnnl;
     long total = 0;
     for (Linear m : all) {
-      total += align(PackedLinear.packedBytes(m));
+      total += align(PackedLinear.packedBytes(m, format(m)));
     }
     long t0 = System.nanoTime();
     NativeMemory memory = null;
@@ -106,8 +122,8 @@ public final class CpuBackend implements Backend {
       List<PackedLinear> views = new ArrayList<>();
       long off = 0;
       for (Linear m : all) {
-        long bytes = align(PackedLinear.packedBytes(m));
-        PackedLinear p = PackedLinear.over(m, memory.segment().asSlice(off, bytes));
+        long bytes = align(PackedLinear.packedBytes(m, format(m)));
+        PackedLinear p = PackedLinear.over(m, memory.segment().asSlice(off, bytes), format(m));
         pool.parallelFor(p.panels(), 4, (wk, s, e) -> p.pack(m, s, e));
         if (m != w.embed()) {
           NativeMemory.dropPages(m.data());
@@ -127,23 +143,24 @@ public final class CpuBackend implements Backend {
       if (memory != null) {
         memory.close();
       }
+      if (nativeGemm != null) {
+        nativeGemm.close();
+      }
       pool.close();
       throw e;
     }
     log.info("repacked {} MiB of projection weights into panels in {} ms", total >> 20,
         (System.nanoTime() - t0) / 1_000_000);
     int n = pool.threads();
-    boolean bf16 = lmHead.format() == PackedLinear.Format.BF16;
-    if (!bf16 && nativeGemmMode == NativeGemm.ON) {
-      pool.close();
-      packedMemory.close();
-      throw new IllegalStateException("native GEMM forced on, but the model's weights are "
-          + w.lmHead().dtype() + ", not BF16");
-    }
-    this.nativeGemm = bf16 ? OneDnnMatmul.open(nativeGemmMode, n).orElse(null) : null;
     this.nativeMinRows = nativeMinRows;
     this.workerLora = new float[n][0];
     this.workerScores = new float[n][0];
+  }
+
+  /** The layout matrix {@code m} is packed in. */
+  private PackedLinear.Format format(Linear m) {
+    return nativeGemm != null && m.dtype() == DType.BF16 ? PackedLinear.Format.BF16_PAIRS
+        : PackedLinear.Format.of(m.dtype());
   }
 
   private static long align(long bytes) {
@@ -385,7 +402,7 @@ public final class CpuBackend implements Backend {
     for (Job job : jobs) {
       work += (long) job.weight().rows() * inStride * rows;
     }
-    if (usesNativeGemm(rows)) {
+    if (usesNativeGemm(rows) && allPairs(jobs)) {
       // oneDNN: the inputs rounded to bf16 once (split between the threads), then each product with
       // oneDNN's own threads while the pool's helpers wait.
       nativeGemm.ensureInput(2L * rows * inStride);
@@ -410,6 +427,15 @@ public final class CpuBackend implements Backend {
         }
       }
     });
+  }
+
+  private static boolean allPairs(Job[] jobs) {
+    for (Job j : jobs) {
+      if (j.weight().format() != PackedLinear.Format.BF16_PAIRS) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private record LoraOut(LoraTarget target, float[] out, int outStride) {}

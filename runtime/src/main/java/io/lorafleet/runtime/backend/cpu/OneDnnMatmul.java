@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * ({@code libdnnl.so.2}, Debian package {@code libdnnl2}) through the FFM API. On a CPU with AVX512-BF16 it
  * runs {@code vdpbf16ps}, two products per float lane and instruction, which the Vector API cannot emit.
  *
- * <p>The weights are the {@link PackedLinear} BF16 panels themselves, multiplied in place: that layout is
- * oneDNN's {@code BA16a32b2a} for {@code W^T} (checked against the primitive's own description when it is
+ * <p>The weights are the {@link PackedLinear} panels themselves, multiplied in place: with the native GEMM on
+ * the backend packs bf16 weights as {@link PackedLinear.Format#BF16_PAIRS}, oneDNN's {@code BA16a32b2a} for {@code W^T} (checked against the primitive's own description when it is
  * created), so there is one copy of the model whichever path runs. The input rows are rounded to bf16
  * (round to nearest even) into a native buffer once per product group; the f32 result comes back from a
  * native buffer. Sums run in oneDNN's order on bf16-rounded inputs: results differ from the Vector-API
@@ -158,7 +158,8 @@ public final class OneDnnMatmul implements AutoCloseable {
   private String probe() throws Throwable {
     try (Arena a = Arena.ofConfined()) {
       PackedLinear w = PackedLinear.pack(new io.lorafleet.runtime.model.Linear("probe",
-          io.lorafleet.runtime.format.DType.BF16, 64, 64, a.allocate(64 * 64 * 2, 64)), a);
+          io.lorafleet.runtime.format.DType.BF16, 64, 64, a.allocate(64 * 64 * 2, 64)), a,
+          PackedLinear.Format.BF16_PAIRS);
       float[] x = new float[32 * 64];
       float[] y = new float[32 * 64];
       multiply(w, x, 64, 32, y, 64);
@@ -218,8 +219,8 @@ public final class OneDnnMatmul implements AutoCloseable {
 
   /** The product over input rows prepared before; writes {@code y[t * yStride + o]}. */
   public synchronized void multiplyPrepared(PackedLinear w, int rows, float[] y, int yStride) {
-    if (w.format() != PackedLinear.Format.BF16) {
-      throw new IllegalArgumentException(w.name() + " is not bf16");
+    if (w.format() != PackedLinear.Format.BF16_PAIRS) {
+      throw new IllegalArgumentException(w.name() + " is not packed as BF16_PAIRS (oneDNN's layout)");
     }
     if (closed) {
       throw new IllegalStateException("native GEMM closed");
@@ -297,9 +298,9 @@ public final class OneDnnMatmul implements AutoCloseable {
       dims.set(LONG, 8, n);
       check((int) a.mdInitByTag.invokeExact(dstMd, 2, dims, DNNL_F32, TAG_AB), "memory_desc(dst)");
       long wBytes = (long) a.mdGetSize.invokeExact(wMd);
-      if (wBytes != w.bytes()) {
+      if (wBytes != (long) w.panels() * w.panelBytes()) {
         throw new IllegalStateException("oneDNN's BA16a32b2a layout of " + k + "x" + n + " takes " + wBytes
-            + " bytes, the panels " + w.bytes());
+            + " bytes, the panels " + (long) w.panels() * w.panelBytes());
       }
       MemorySegment desc = tmp.allocate(MATMUL_DESC_BYTES, 8);
       check((int) a.matmulDescInit.invokeExact(desc, srcMd, wMd, MemorySegment.NULL, dstMd), "dnnl_matmul_desc_init");

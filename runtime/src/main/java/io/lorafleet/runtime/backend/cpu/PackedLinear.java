@@ -16,12 +16,16 @@ import java.nio.ByteOrder;
  *
  * <p>K-row formats:
  * <ul>
- *   <li>{@link Format#BF16}: k-rows go by pairs {@code (2j, 2j + 1)}: 128 bytes, 32 little-endian ints; int
- *       {@code o} holds output {@code o}'s weight of input {@code 2j} in its low half and of input {@code 2j
- *       + 1} in its high half, so k-row {@code 2j} is {@code int << 16} and k-row {@code 2j + 1} is {@code int
- *       & 0xffff0000} (one instruction each, exact). The k-rows are padded with zeros to a multiple of 32.
- *       This is oneDNN's {@code BA16a32b2a} layout of {@code W^T} (the VNNI-style layout its AVX512-BF16
- *       matmul reads), so {@link OneDnnMatmul} multiplies the same bytes in place: one copy of the model.
+ *   <li>{@link Format#BF16}: 64 bytes, 16 little-endian ints; int {@code i} holds output {@code i} in its low
+ *       half and output {@code 16 + i} in its high half, so the two vectors are {@code int << 16} and
+ *       {@code int & 0xffff0000} (two instructions, exact).
+ *   <li>{@link Format#BF16_PAIRS} (bf16 checkpoints when the native GEMM is on): k-rows go by pairs {@code
+ *       (2j, 2j + 1)}: 128 bytes, 32 little-endian ints; int {@code o} holds output {@code o}'s weight of input
+ *       {@code 2j} in its low half and of input {@code 2j + 1} in its high half. The k-rows are padded with
+ *       zeros to a multiple of 32, and 64 zero bytes follow the last panel. This is oneDNN's {@code
+ *       BA16a32b2a} layout of {@code W^T} (the VNNI-style layout its AVX512-BF16 matmul reads), so {@link
+ *       OneDnnMatmul} multiplies the same bytes in place (one copy of the model) while the Vector-API kernels
+ *       take the products it does not (fewer rows); they read it somewhat slower than {@link Format#BF16}.
  *   <li>{@link Format#F32}: 128 bytes, the 32 floats in order (F32 checkpoints; F16 ones are widened to it,
  *       exactly).
  * </ul>
@@ -35,6 +39,7 @@ public final class PackedLinear {
   /** How one k-row of a panel is stored. */
   public enum Format {
     BF16(64),
+    BF16_PAIRS(64),
     F32(128);
 
     /** Bytes of one k-row (32 weights). */
@@ -55,7 +60,7 @@ public final class PackedLinear {
   private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
   private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
   private static final int K_TILE = 64;
-  /** BF16 k-rows are stored in blocks of this many (oneDNN's {@code 16a...2a} K block). */
+  /** BF16_PAIRS k-rows are stored in blocks of this many (oneDNN's {@code 16a...2a} K block). */
   static final int BF16_K_BLOCK = 32;
 
   private final String name;
@@ -72,15 +77,22 @@ public final class PackedLinear {
     this.data = data;
   }
 
-  /** Bytes {@code w} takes once packed. */
+  /** Bytes {@code w} takes once packed in its default format. */
   public static long packedBytes(Linear w) {
-    Format f = Format.of(w.dtype());
-    return (long) panels(w.rows()) * storedRows(f, w.cols()) * f.rowBytes;
+    return packedBytes(w, Format.of(w.dtype()));
   }
 
-  /** K-rows stored per panel: {@code cols}, padded to a multiple of {@link #BF16_K_BLOCK} for BF16. */
+  /** Bytes {@code w} takes once packed in format {@code f}. */
+  public static long packedBytes(Linear w, Format f) {
+    return (long) panels(w.rows()) * storedRows(f, w.cols()) * f.rowBytes + (f == Format.BF16_PAIRS ? BF16_SLACK : 0);
+  }
+
+  /** Zero bytes after BF16_PAIRS panels: the kernels read an odd k-row with a load one bf16 past its pair's. */
+  static final int BF16_SLACK = 64;
+
+  /** K-rows stored per panel: {@code cols}, padded to a multiple of {@link #BF16_K_BLOCK} for BF16_PAIRS. */
   static int storedRows(Format f, int cols) {
-    return f == Format.BF16 ? (cols + BF16_K_BLOCK - 1) / BF16_K_BLOCK * BF16_K_BLOCK : cols;
+    return f == Format.BF16_PAIRS ? (cols + BF16_K_BLOCK - 1) / BF16_K_BLOCK * BF16_K_BLOCK : cols;
   }
 
   private static int panels(int rows) {
@@ -92,8 +104,15 @@ public final class PackedLinear {
    * {@link #pack(Linear, int, int)} for every panel before use.
    */
   public static PackedLinear over(Linear w, MemorySegment dst) {
-    Format f = Format.of(w.dtype());
-    long bytes = packedBytes(w);
+    return over(w, dst, Format.of(w.dtype()));
+  }
+
+  /** As above in format {@code f} ({@link Format#BF16_PAIRS} only for a bf16 matrix). */
+  public static PackedLinear over(Linear w, MemorySegment dst, Format f) {
+    if (f != Format.of(w.dtype()) && !(f == Format.BF16_PAIRS && w.dtype() == DType.BF16)) {
+      throw new IllegalArgumentException(w.name() + ": " + w.dtype() + " cannot be packed as " + f);
+    }
+    long bytes = packedBytes(w, f);
     if (dst.byteSize() < bytes) {
       throw new IllegalArgumentException(w.name() + ": " + dst.byteSize() + " bytes for " + bytes + " packed");
     }
@@ -102,14 +121,19 @@ public final class PackedLinear {
 
   /** Packs {@code w} into native memory of {@code arena} (small matrices, tests). */
   public static PackedLinear pack(Linear w, Arena arena) {
-    PackedLinear p = over(w, arena.allocate(Math.max(1, packedBytes(w)), 64));
+    return pack(w, arena, Format.of(w.dtype()));
+  }
+
+  /** As above in format {@code f}. */
+  public static PackedLinear pack(Linear w, Arena arena, Format f) {
+    PackedLinear p = over(w, arena.allocate(Math.max(1, packedBytes(w, f)), 64), f);
     p.pack(w, 0, p.panels());
     return p;
   }
 
   /** Fills panels {@code [p0, p1)} from {@code w} (the matrix this view was made for). */
   public void pack(Linear w, int p0, int p1) {
-    if (w.rows() != rows || w.cols() != cols || Format.of(w.dtype()) != format) {
+    if (w.rows() != rows || w.cols() != cols || (Format.of(w.dtype()) != format && format != Format.BF16_PAIRS)) {
       throw new IllegalArgumentException("packing " + w.name() + " into the view of " + name);
     }
     // A tile of 32 rows x K_TILE columns is copied in bulk, transposed on the heap and copied out in bulk.
@@ -117,7 +141,7 @@ public final class PackedLinear {
     boolean wide = w.dtype() == DType.F32;
     short[] in16 = wide ? null : new short[PANEL * K_TILE];
     float[] in32 = wide ? new float[PANEL * K_TILE] : null;
-    int[] outBf16 = format == Format.BF16 ? new int[K_TILE * 16] : null;
+    int[] outBf16 = format != Format.F32 ? new int[K_TILE * 16] : null;
     float[] outF32 = format == Format.F32 ? new float[K_TILE * PANEL] : null;
     long eb = w.dtype().bytes();
     int rb = format.rowBytes;
@@ -142,6 +166,13 @@ public final class PackedLinear {
           }
         }
         if (format == Format.BF16) {
+          for (int k = 0; k < kn; k++) {
+            for (int i = 0; i < 16; i++) {
+              outBf16[k * 16 + i] = (in16[i * K_TILE + k] & 0xffff) | in16[(16 + i) * K_TILE + k] << 16;
+            }
+          }
+          MemorySegment.copy(outBf16, 0, data, INT, base + (long) k0 * rb, kn * 16);
+        } else if (format == Format.BF16_PAIRS) {
           // K_TILE is even: pairs never straddle two tiles. An odd last k-row pairs with zeros.
           int pairs = (kn + 1) / 2;
           for (int j = 0; j < pairs; j++) {
@@ -191,7 +222,7 @@ public final class PackedLinear {
     return (long) storedRows(format, cols) * format.rowBytes;
   }
 
-  /** K-rows stored per panel (input features, padded with zeros to a multiple of 32 for BF16). */
+  /** K-rows stored per panel (input features, padded with zeros to a multiple of 32 for BF16_PAIRS). */
   public int storedRows() {
     return storedRows(format, cols);
   }
@@ -209,7 +240,8 @@ public final class PackedLinear {
     long row = (long) (o / PANEL) * panelBytes() + (long) k * format.rowBytes;
     int r = o % PANEL;
     return switch (format) {
-      case BF16 -> Float.intBitsToFloat((data.get(SHORT, row - (k & 1) * 64L + 4L * r + 2L * (k & 1)) & 0xffff) << 16);
+      case BF16 -> Float.intBitsToFloat((data.get(SHORT, row + (r < 16 ? 4L * r : 4L * (r - 16) + 2)) & 0xffff) << 16);
+      case BF16_PAIRS -> Float.intBitsToFloat((data.get(SHORT, row - (k & 1) * 64L + 4L * r + 2L * (k & 1)) & 0xffff) << 16);
       case F32 -> data.get(FLOAT, row + 4L * r);
     };
   }

@@ -11,11 +11,15 @@
  * blocks, the LoRA shrink and expand, the embedding gather). {@link
  * io.lorafleet.runtime.backend.cpu.WorkerPool} splits each loop over the cores: the calling thread works,
  * each thread streams its own contiguous part and steals from the others' ends when done. {@link
- * io.lorafleet.runtime.backend.cpu.PhaseClock} tells where a step's time goes.
+ * io.lorafleet.runtime.backend.cpu.PhaseClock} tells where a step's time goes. {@link
+ * io.lorafleet.runtime.backend.cpu.OneDnnMatmul} is the optional native accelerator (oneDNN's bf16 matmul
+ * through FFM, {@code --native-gemm}, off by default) for products of 16+ rows over the same BF16 panels,
+ * which are stored in oneDNN's {@code BA16a32b2a} layout (k-row pairs) so that both paths read one copy.
  *
  * <p>Every sum accumulates in a fixed order whatever the batch holds: a projection output is one FMA chain
  * over the input features in order (vectorized across outputs, never across the sum), a LoRA shrink or an
  * attention score a fixed-order dot product, so a row's result is bit-identical alone or in any batch,
- * chunked or not. A weight-only int8 format would be a third panel format with its own widening load.
+ * chunked or not (with the Vector-API kernels; oneDNN rounds its inputs to bf16 and sums in its own
+ * order, so with native GEMM on a row's result depends on whether its product had 16+ rows). A weight-only int8 format would be a third panel format with its own widening load.
  */
 package io.lorafleet.runtime.backend.cpu;

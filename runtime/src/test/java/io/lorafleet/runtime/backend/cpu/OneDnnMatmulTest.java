@@ -59,7 +59,8 @@ class OneDnnMatmulTest {
           seg.set(SHORT, 2L * i, SafetensorsWriter.toBf16(v));
           wf[i] = bf16(v);
         }
-        PackedLinear p = PackedLinear.pack(new Linear("w", DType.BF16, out, in, seg), arena);
+        PackedLinear p = PackedLinear.pack(new Linear("w", DType.BF16, out, in, seg), arena,
+            PackedLinear.Format.BF16_PAIRS);
         for (int rows : new int[] {1, 16, 37}) {
           float[] x = new float[rows * in];
           for (int i = 0; i < x.length; i++) {

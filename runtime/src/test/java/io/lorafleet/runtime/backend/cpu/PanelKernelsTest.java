@@ -44,6 +44,12 @@ class PanelKernelsTest {
     };
   }
 
+  /** The layouts a matrix of type {@code t} can be packed in. */
+  private static PackedLinear.Format[] formats(DType t) {
+    return t == DType.BF16 ? new PackedLinear.Format[] {PackedLinear.Format.BF16, PackedLinear.Format.BF16_PAIRS}
+        : new PackedLinear.Format[] {PackedLinear.Format.of(t)};
+  }
+
   private static float[] gaussian(int n, SplittableRandom r) {
     float[] x = new float[n];
     for (int i = 0; i < n; i++) {
@@ -69,7 +75,8 @@ class PanelKernelsTest {
       for (int[] shape : new int[][] {{37, 100}, {64, 512}, {5, 16}, {70, 1100}, {33, 7}, {300, 600}}) {
         int out = shape[0], in = shape[1];
         Linear w = random(t, out, in, r);
-        PackedLinear p = PackedLinear.pack(w, arena);
+        for (PackedLinear.Format f : formats(t)) {
+        PackedLinear p = PackedLinear.pack(w, arena, f);
         for (int o = 0; o < out; o += 3) {
           for (int k = 0; k < in; k += 5) {
             assertEquals(weight(w, (long) o * in + k), p.weight(o, k), "packed weight " + o + "," + k);
@@ -82,7 +89,7 @@ class PanelKernelsTest {
           for (int row = 0; row < rows; row++) {
             for (int o = 0; o < out; o++) {
               float got = y[row * out + o];
-              assertEquals(chain(w, o, x, row * in), got, 0f, t + " " + out + "x" + in + " rows " + rows + " row " + row
+              assertEquals(chain(w, o, x, row * in), got, 0f, f + " " + out + "x" + in + " rows " + rows + " row " + row
                   + " out " + o);
               double ref = 0;
               for (int c = 0; c < in; c++) {
@@ -92,6 +99,7 @@ class PanelKernelsTest {
             }
           }
         }
+        }
       }
     }
   }
@@ -100,8 +108,9 @@ class PanelKernelsTest {
   void aRowGetsTheSameBitsAloneInATileSplitPortablyOrAccumulated() {
     SplittableRandom r = new SplittableRandom(9);
     int out = 100, in = PanelKernels.KC + 77;
-    for (DType t : new DType[] {DType.BF16, DType.F32}) {
-      PackedLinear p = PackedLinear.pack(random(t, out, in, r), arena);
+    for (PackedLinear.Format f : PackedLinear.Format.values()) {
+      DType t = f == PackedLinear.Format.F32 ? DType.F32 : DType.BF16;
+      PackedLinear p = PackedLinear.pack(random(t, out, in, r), arena, f);
       int rows = 17;
       // Rows at an offset and with a stride wider than the row, as the backend lays them out.
       int xs = in + 5;
@@ -134,8 +143,9 @@ class PanelKernelsTest {
   void compiledKernelsAllocateNothing() {
     var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
     SplittableRandom r = new SplittableRandom(1);
-    for (DType t : new DType[] {DType.BF16, DType.F32}) {
-      PackedLinear p = PackedLinear.pack(random(t, 64, 256, r), arena);
+    for (PackedLinear.Format t : PackedLinear.Format.values()) {
+      PackedLinear p = PackedLinear.pack(random(t == PackedLinear.Format.F32 ? DType.F32 : DType.BF16, 64, 256, r),
+          arena, t);
       for (int rows : new int[] {1, 17}) {
         InputRows in = InputRows.packed(new float[rows * 256], 0, 256, rows, 256);
         float[] y = new float[rows * 64];
