@@ -13,8 +13,9 @@
  * each thread streams its own contiguous part and steals from the others' ends when done. {@link
  * io.lorafleet.runtime.backend.cpu.PhaseClock} tells where a step's time goes. {@link
  * io.lorafleet.runtime.backend.cpu.OneDnnMatmul} is the optional native accelerator (oneDNN's bf16 matmul
- * through FFM, {@code --native-gemm}, off by default) for products of 16+ rows over the same BF16 panels,
- * which are stored in oneDNN's {@code BA16a32b2a} layout (k-row pairs) so that both paths read one copy.
+ * through FFM, {@code --native-gemm}, off by default) for products of 16+ rows; when it is on, bf16 panels
+ * are packed in oneDNN's {@code BA16a32b2a} layout (k-row pairs, {@code PackedLinear.Format.BF16_PAIRS}),
+ * which it reads in place and the Vector-API kernels read for the smaller products: one copy of the model.
  *
  * <p>Every sum accumulates in a fixed order whatever the batch holds: a projection output is one FMA chain
  * over the input features in order (vectorized across outputs, never across the sum), a LoRA shrink or an
