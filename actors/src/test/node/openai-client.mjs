@@ -1,10 +1,11 @@
 // Calls a LoraFleet node with the official openai package, unmodified: completions, chat, and both
 // streamed; structured output (response_format json_schema and json_object). Prints one JSON line per check; OpenAiNodeClientTest asserts on them.
-// Usage: node openai-client.mjs <baseURL ending in /v1> <adapter id>
+// With an API key (third argument) it also checks that a wrong key is refused with 401.
+// Usage: node openai-client.mjs <baseURL ending in /v1> <adapter id> [API key]
 import OpenAI from "openai";
 
-const [baseURL, adapter] = process.argv.slice(2);
-const client = new OpenAI({ baseURL, apiKey: "not-needed", maxRetries: 0, timeout: 60_000 });
+const [baseURL, adapter, apiKey] = process.argv.slice(2);
+const client = new OpenAI({ baseURL, apiKey: apiKey ?? "not-needed", maxRetries: 0, timeout: 60_000 });
 const out = (kind, value) => console.log(JSON.stringify({ kind, ...value }));
 
 const models = await client.models.list();
@@ -89,4 +90,14 @@ try {
   out("error", { status: null });
 } catch (e) {
   out("error", { status: e.status, message: String(e.message) });
+}
+
+if (apiKey) {
+  const wrong = new OpenAI({ baseURL, apiKey: "lf-not-a-key-of-this-fleet", maxRetries: 0, timeout: 60_000 });
+  try {
+    await wrong.completions.create({ model: adapter, prompt: "x", max_tokens: 2 });
+    out("unauthorized", { status: null });
+  } catch (e) {
+    out("unauthorized", { status: e.status, code: e.code ?? null, message: String(e.message) });
+  }
 }

@@ -14,6 +14,7 @@ import io.lorafleet.runtime.model.LlamaModel;
 import io.lorafleet.runtime.model.LlamaWeights;
 import io.lorafleet.runtime.model.LoraAdapter;
 import io.lorafleet.runtime.model.LoraTarget;
+import io.lorafleet.runtime.model.Quantization;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
@@ -75,10 +76,15 @@ final class CudaBackend implements Backend {
   private final CudaConfig cudaConfig;
   private final Kernels plainKernels;
   private final Gemm plainGemm;
+  /** The products over the projections and the LM head: plainGemm, or Int8KernelGemm where quantized. */
+  private final Gemm plainProjectionGemm;
+  private final Gemm plainHeadGemm;
   /** What the step queues its work through: the device itself, or its timed view while a profile is on. */
   private Gpu ops;
   private Kernels kernels;
   private Gemm gemm;
+  private Gemm projectionGemm;
+  private Gemm headGemm;
   private KernelProfile profile;
   private final DeviceWeights weights;
   private final RopeTable rope;
@@ -114,11 +120,21 @@ final class CudaBackend implements Backend {
 
   /** Takes ownership of {@code gpu}; uploads the model's weights. */
   CudaBackend(LlamaModel model, Gpu gpu, CudaConfig cudaConfig) {
-    this(model.config(), model.weights(), gpu, cudaConfig);
+    this(model.config(), model.weights(), gpu, cudaConfig, Quantization.NONE);
+  }
+
+  /** Takes ownership of {@code gpu}; uploads the model's weights stored as {@code quantization} says. */
+  CudaBackend(LlamaModel model, Gpu gpu, CudaConfig cudaConfig, Quantization quantization) {
+    this(model.config(), model.weights(), gpu, cudaConfig, quantization);
   }
 
   /** Takes ownership of {@code gpu}; uploads {@code w}. */
   CudaBackend(LlamaConfig config, LlamaWeights w, Gpu gpu, CudaConfig cudaConfig) {
+    this(config, w, gpu, cudaConfig, Quantization.NONE);
+  }
+
+  /** Takes ownership of {@code gpu}; uploads {@code w} stored as {@code quantization} says. */
+  CudaBackend(LlamaConfig config, LlamaWeights w, Gpu gpu, CudaConfig cudaConfig, Quantization quantization) {
     this.c = config;
     this.gpu = gpu;
     this.cudaConfig = cudaConfig;
@@ -139,12 +155,17 @@ final class CudaBackend implements Backend {
     this.ops = gpu;
     this.kernels = plainKernels;
     this.gemm = plainGemm;
-    this.weights = new DeviceWeights(gpu, c, w);
+    this.weights = new DeviceWeights(gpu, c, w, quantization);
+    Gemm int8 = quantization == Quantization.INT8 ? new Int8KernelGemm(plainKernels, stream) : null;
+    this.plainProjectionGemm = int8 != null ? int8 : plainGemm;
+    this.plainHeadGemm = weights.headQuantized() ? int8 : plainGemm;
+    this.projectionGemm = plainProjectionGemm;
+    this.headGemm = plainHeadGemm;
     this.rope = new RopeTable(gpu, c);
     rope.ensure(Math.max(1, c.maxPositionEmbeddings()) - 1);
     this.workspace = new Workspace(gpu, c);
     log.info("CUDA backend on {}: {} MiB of weights uploaded in {} ms, products on {}, decode graphs {}",
-        gpu.deviceName(), weights.bytes() >> 20, (System.nanoTime() - t0) / 1_000_000, gemm.name(),
+        gpu.deviceName(), weights.bytes() >> 20, (System.nanoTime() - t0) / 1_000_000, productsName(),
         graphsOn ? "on" : "off");
   }
 
@@ -161,7 +182,17 @@ final class CudaBackend implements Backend {
 
   @Override
   public String name() {
-    return "cuda(" + gpu.deviceName() + ", " + gemm.name() + ")";
+    return "cuda(" + gpu.deviceName() + ", " + productsName() + ")";
+  }
+
+  private String productsName() {
+    return plainProjectionGemm == plainGemm ? plainGemm.name()
+        : "int8 weights on " + plainProjectionGemm.name() + (plainHeadGemm == plainGemm ? ", lm_head on " + plainGemm.name() : "");
+  }
+
+  @Override
+  public Quantization quantization() {
+    return weights.quantization();
   }
 
   @Override
@@ -209,6 +240,8 @@ final class CudaBackend implements Backend {
     ops = new TimedGpu(gpu, profile);
     kernels = new Kernels(ops);
     gemm = new TimedGemm(plainGemm, profile, this::productLabel);
+    projectionGemm = plainProjectionGemm == plainGemm ? gemm : new TimedGemm(plainProjectionGemm, profile, this::productLabel);
+    headGemm = plainHeadGemm == plainGemm ? gemm : projectionGemm;
     return profile;
   }
 
@@ -221,6 +254,8 @@ final class CudaBackend implements Backend {
     ops = gpu;
     kernels = plainKernels;
     gemm = plainGemm;
+    projectionGemm = plainProjectionGemm;
+    headGemm = plainHeadGemm;
   }
 
   /** Names a product by the weight it multiplies: {@code n} outputs, {@code k} inputs. */
@@ -810,7 +845,7 @@ final class CudaBackend implements Backend {
       long layerOffset = 2L * l * blockSize * kvd;
 
       kernels.residualRmsnorm(stream, x, residual, h, (long) rows * h, w.attnNorm(), eps, 0, rows, h, normed);
-      gemm.multiply(normed, w.qkv(), qkv, 2 * rows, qkvDim, h, qkvDim);
+      projectionGemm.multiply(normed, w.qkv(), qkv, 2 * rows, qkvDim, h, qkvDim);
       lora(a, l, QKV, new int[] {0, qd, qd + kvd}, Math.max(qd, kvd), normed, h, qkv, qkvDim);
       kernels.ropeKvWrite(stream, qkv, (long) rows * qkvDim, q, a.ropeTable(), a.positions(), a.kvPage(), a.kvSlot(),
           pool.base(), pageFloats, layerOffset, blockSize, rows, c.numHeads(), c.numKvHeads(), c.headDim());
@@ -828,14 +863,14 @@ final class CudaBackend implements Backend {
             a.positions(), a.pageTable(), pool.base(), pageFloats, layerOffset, blockSize, c.numHeads(),
             c.numKvHeads(), a.headsPerTile(), scale);
       }
-      gemm.multiply(att, w.o(), proj, 2 * rows, h, qd, h);
+      projectionGemm.multiply(att, w.o(), proj, 2 * rows, h, qd, h);
       lora(a, l, O, new int[] {0}, h, att, qd, proj, h);
 
       kernels.residualRmsnorm(stream, x, proj, h, (long) rows * h, w.ffnNorm(), eps, 0, rows, h, normed);
-      gemm.multiply(normed, w.gateUp(), gu, 2 * rows, 2 * inter, h, 2 * inter);
+      projectionGemm.multiply(normed, w.gateUp(), gu, 2 * rows, 2 * inter, h, 2 * inter);
       lora(a, l, GATE_UP, new int[] {0, inter}, inter, normed, h, gu, 2 * inter);
       kernels.siluMul(stream, gu, 2 * inter, (long) rows * 2 * inter, inter, rows, act);
-      gemm.multiply(act, w.down(), proj, 2 * rows, h, inter, h);
+      projectionGemm.multiply(act, w.down(), proj, 2 * rows, h, inter, h);
       lora(a, l, DOWN, new int[] {0}, h, act, inter, proj, h);
       residual = proj;
     }
@@ -853,7 +888,7 @@ final class CudaBackend implements Backend {
     long logitsSplit = workspace.address(Buffer.LOGITS_SPLIT);
     kernels.residualRmsnorm(stream, workspace.address(Buffer.X), residual, h, (long) rows * h, weights.finalNorm(),
         (float) c.rmsNormEps(), rowIndex, n, h, fin);
-    gemm.multiply(fin, weights.lmHead(), logitsSplit, 2 * n, vocab, h, vocab);
+    headGemm.multiply(fin, weights.lmHead(), logitsSplit, 2 * n, vocab, h, vocab);
     kernels.foldRows(stream, logitsSplit, vocab, (long) n * vocab, vocab, n, workspace.address(Buffer.LOGITS));
   }
 

@@ -27,7 +27,7 @@ public final class CudaBackendProvider implements BackendProvider {
   public Backend create(LlamaModel model, BackendConfig config) {
     Gpu gpu = JCudaGpu.open(config.deviceIndex());
     try {
-      return new CudaBackend(model, gpu, CudaConfig.fromSystemProperties());
+      return new CudaBackend(model, gpu, CudaConfig.fromSystemProperties(), config.quantize());
     } catch (RuntimeException e) {
       gpu.close();
       throw e;

@@ -13,7 +13,7 @@ final class Kernels {
       "embed_rows", "residual_rmsnorm", "rope_kv_write",
       "attention_decode_hd32", "attention_decode_hd64", "attention_decode_hd128", "attention_combine",
       "attention_prefill_hd32", "attention_prefill_hd64", "attention_prefill_hd128",
-      "lora_shrink", "lora_expand", "silu_mul", "fold_rows", "sample_tokens", "gemm_bf16");
+      "lora_shrink", "lora_expand", "silu_mul", "fold_rows", "sample_tokens", "gemm_bf16", "gemv_w8", "gemm_w8");
 
   /** Head dims with compiled attention kernels. */
   public static final List<Integer> HEAD_DIMS = List.of(32, 64, 128);
@@ -35,6 +35,10 @@ final class Kernels {
   public static final int LORA_MAX_RANK = 256;
   /** LoRA targets one launch handles (the t buffer has this many rank vectors per row). */
   public static final int LORA_TARGETS_PER_LAUNCH = 3;
+  /** Most input rows (split halves counted) the int8 GEMV takes (gemm_w8.cu GEMV_MAX_M). */
+  public static final int GEMV_W8_MAX_M = 16;
+  /** Output features per int8 GEMV block (gemm_w8.cu GEMV_WARPS: one warp each). */
+  public static final int GEMV_W8_OUTPUTS = 8;
 
   private final Gpu gpu;
   private final GpuKernel embedRows;
@@ -47,6 +51,8 @@ final class Kernels {
   private final GpuKernel foldRows;
   private final GpuKernel sampleTokens;
   private final GpuKernel gemm;
+  private final GpuKernel gemvW8;
+  private final GpuKernel gemmW8;
   private final GpuKernel[] decode = new GpuKernel[HEAD_DIMS.size()];
   private final GpuKernel[] prefill = new GpuKernel[HEAD_DIMS.size()];
 
@@ -62,6 +68,8 @@ final class Kernels {
     foldRows = gpu.kernel("fold_rows");
     sampleTokens = gpu.kernel("sample_tokens");
     gemm = gpu.kernel("gemm_bf16");
+    gemvW8 = gpu.kernel("gemv_w8");
+    gemmW8 = gpu.kernel("gemm_w8");
     for (int i = 0; i < HEAD_DIMS.size(); i++) {
       decode[i] = gpu.kernel("attention_decode_hd" + HEAD_DIMS.get(i));
       prefill[i] = gpu.kernel("attention_prefill_hd" + HEAD_DIMS.get(i));
@@ -197,6 +205,24 @@ final class Kernels {
       long scores, long probs, long outToken, long outLogprob) {
     gpu.launch(sampleTokens, rows, 1, 1, 256, 0, s, new KernelArgs().pointer(logits).i32(vocab).pointer(params)
         .pointer(penaltyTokens).pointer(masks).pointer(scores).pointer(probs).pointer(outToken).pointer(outLogprob));
+  }
+
+  /**
+   * The int8-weight product {@code y[m, n] = (x[m, k] . q[n, k]^T) * scale[n]} for {@code m <=}
+   * {@link #GEMV_W8_MAX_M} (decode): one warp per output feature.
+   */
+  public void gemvW8(GpuStream s, long x, long q, long scale, long y, int m, int n, int k, int ldy) {
+    if (m > GEMV_W8_MAX_M) {
+      throw new IllegalArgumentException("gemv_w8 takes at most " + GEMV_W8_MAX_M + " rows, not " + m);
+    }
+    gpu.launch(gemvW8, blocks(n, GEMV_W8_OUTPUTS), 1, 1, 32 * GEMV_W8_OUTPUTS, 0, s,
+        new KernelArgs().pointer(x).pointer(q).pointer(scale).pointer(y).i32(m).i32(n).i32(k).i32(ldy));
+  }
+
+  /** The int8-weight product for any {@code m} (tiled, 64 x 64 outputs per block). */
+  public void gemmW8(GpuStream s, long x, long q, long scale, long y, int m, int n, int k, int ldy) {
+    gpu.launch(gemmW8, blocks(n, 64), blocks(m, 64), 1, 256, 0, s,
+        new KernelArgs().pointer(x).pointer(q).pointer(scale).pointer(y).i32(m).i32(n).i32(k).i32(ldy));
   }
 
   /** The fallback product {@code y[m, n] = x[m, k] . w[n, k]^T}, bf16 inputs, float32 output. */

@@ -657,6 +657,71 @@ abstract class KernelContract {
     }
   }
 
+  /**
+   * The int8-weight product through {@link Int8KernelGemm} (codes then scales, as DeviceWeights lays them
+   * out) against a double-precision reference of the same math, {@code (x . q^T) * scale}: tolerance, since
+   * the kernels sum in another order than the reference (and a GPU fuses multiply-adds).
+   */
+  void checkInt8Gemm(int m, int n, int k, int ldy) {
+    short[] x = bf16s(m * k, 1f);
+    byte[] q = new byte[n * k];
+    for (int i = 0; i < q.length; i++) {
+      q[i] = (byte) (random.nextInt(255) - 127);
+    }
+    float[] scale = randoms(n, 0.01f);
+    for (int i = 0; i < n; i++) {
+      scale[i] = Math.abs(scale[i]);
+    }
+    java.lang.foreign.MemorySegment block = java.lang.foreign.Arena.ofAuto().allocate(Int8KernelGemm.bytes(n, k), 256);
+    java.lang.foreign.MemorySegment.copy(q, 0, block, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, q.length);
+    java.lang.foreign.MemorySegment.copy(scale, 0, block, java.lang.foreign.ValueLayout.JAVA_FLOAT,
+        Int8KernelGemm.scalesOffset(n, k), n);
+    long w = io.upload(block);
+    long y = io.zeros(4L * m * ldy);
+    Int8KernelGemm gemm = new Int8KernelGemm(kernels, s);
+    gemm.multiply(io.shorts(x), w, y, m, n, k, ldy);
+    sync();
+    float[] got = io.readFloats(y, m * ldy);
+    for (int i = 0; i < m; i++) {
+      for (int o = 0; o < n; o++) {
+        double acc = 0;
+        double mag = 0;
+        for (int j = 0; j < k; j++) {
+          double t = (double) Bf16.toFloat(x[i * k + j]) * q[o * k + j];
+          acc += t;
+          mag += Math.abs(t);
+        }
+        acc *= scale[o];
+        mag *= scale[o];
+        double err = Math.abs(acc - got[i * ldy + o]);
+        int ii = i;
+        int oo = o;
+        double a = acc;
+        assertTrue(err <= 1e-5 * mag + 1e-6, () -> "int8 m=" + m + ": y[" + ii + ", " + oo + "] = "
+            + got[ii * ldy + oo] + ", expected " + a);
+      }
+    }
+    // Columns past n are untouched.
+    for (int i = 0; i < m; i++) {
+      for (int o = n; o < ldy; o++) {
+        assertEquals(0f, got[i * ldy + o], "y[" + i + ", " + o + "] past n");
+      }
+    }
+  }
+
+  @Test
+  void int8GemvMatchesDoublePrecision() {
+    checkInt8Gemm(2, 37, 96, 40);    // decode: one row (split halves), n not a multiple of the 8 outputs per block
+    checkInt8Gemm(16, 70, 132, 70);  // the largest GEMV
+    checkInt8Gemm(3, 20, 45, 20);    // k not a multiple of 4: byte loads
+  }
+
+  @Test
+  void int8GemmMatchesDoublePrecision() {
+    checkInt8Gemm(70, 130, 200, 130);
+    checkInt8Gemm(17, 65, 33, 66);
+  }
+
   @Test
   void kernelGemmMatchesDoublePrecision() {
     checkGemm(new KernelGemm(kernels, s), 70, 130, 200, 130);

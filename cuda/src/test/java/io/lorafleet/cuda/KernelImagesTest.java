@@ -97,6 +97,8 @@ class KernelImagesTest {
     k.foldRows(s, 1, 2, 3, 4, 5, 6);
     k.sampleTokens(s, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
     k.gemm(s, 1, 2, 3, 4, 5, 6, 7);
+    k.gemvW8(s, 1, 2, 3, 4, 5, 6, 7, 8);
+    k.gemmW8(s, 1, 2, 3, 4, 5, 6, 7, 8);
     Set<String> launched = new HashSet<>();
     List<String> wrong = new ArrayList<>();
     for (RecordingGpu.Launch l : rec.launches()) {

@@ -33,6 +33,15 @@ public final class AdapterDirectory {
    * tried (0 when {@code dir} is null), or fails when the directory cannot be listed.
    */
   public static CompletionStage<Integer> register(ActorSystem<?> system, Path dir, SourcePolicy sources) {
+    return register(system, dir, sources, java.util.Map.of());
+  }
+
+  /**
+   * As {@link #register(ActorSystem, Path, SourcePolicy)}, each adapter owned by the tenant {@code owners}
+   * names for its id ({@code lorafleet.tenants.adapter-owners}); the others are public.
+   */
+  public static CompletionStage<Integer> register(ActorSystem<?> system, Path dir, SourcePolicy sources,
+      java.util.Map<String, String> owners) {
     if (dir == null) {
       return CompletableFuture.completedFuture(0);
     }
@@ -53,7 +62,7 @@ public final class AdapterDirectory {
         log.warn("adapter directory {} skipped: {}", sub, e.getMessage());
         continue;
       }
-      all.add(register(sharding, id, spec, ATTEMPTS).thenAccept(r -> {
+      all.add(register(sharding, id, spec, owners.get(id), ATTEMPTS).thenAccept(r -> {
         if (r == null) {
           log.warn("adapter directory {}: the adapter's record did not answer; it registers on first use", sub);
         } else if (r.conflict() != null) {
@@ -66,11 +75,11 @@ public final class AdapterDirectory {
 
   /** Registers one adapter, asking again when its record does not answer; null when no attempt got an answer. */
   private static CompletionStage<AdapterEntity.RegisterResult> register(ClusterSharding sharding, String id,
-      String spec, int attempts) {
+      String spec, String owner, int attempts) {
     CompletionStage<AdapterEntity.RegisterResult> f = sharding.entityRefFor(AdapterEntity.TYPE_KEY, id)
-        .ask(replyTo -> new AdapterEntity.Register(spec, replyTo), ANSWER_TIMEOUT);
+        .ask(replyTo -> new AdapterEntity.Register(spec, owner, false, replyTo), ANSWER_TIMEOUT);
     return f.handle((r, err) -> err == null ? CompletableFuture.completedFuture(r)
-            : attempts > 1 ? register(sharding, id, spec, attempts - 1).toCompletableFuture()
+            : attempts > 1 ? register(sharding, id, spec, owner, attempts - 1).toCompletableFuture()
             : CompletableFuture.<AdapterEntity.RegisterResult>completedFuture(null))
         .thenCompose(x -> x);
   }

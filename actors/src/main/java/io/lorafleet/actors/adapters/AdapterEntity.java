@@ -62,11 +62,29 @@ public final class AdapterEntity extends AbstractBehavior<AdapterEntity.Command>
   }
 
 
-  /** Registers the adapter with a source (already checked by the caller's {@link SourcePolicy}). */
-  public record Register(String source, ActorRef<RegisterResult> replyTo) implements Command, CrossNode {}
+  /**
+   * Registers the adapter with a source (already checked by the caller's {@link SourcePolicy}), owned by
+   * tenant {@code owner} (null: public). {@code onFirstUse}: a tenant's request registers it by naming its
+   * source; the registration goes again when the adapter fails to load (as one made by {@link Resolve}).
+   */
+  public record Register(String source, String owner, boolean onFirstUse, ActorRef<RegisterResult> replyTo)
+      implements Command, CrossNode {
+    /** A public registration by the admin API. */
+    public Register(String source, ActorRef<RegisterResult> replyTo) {
+      this(source, null, false, replyTo);
+    }
+  }
 
-  /** {@code conflict} is set when the id is registered with another source. */
-  public record RegisterResult(String id, String source, boolean created, String conflict) implements CrossNode {}
+  /**
+   * {@code conflict} is set when the id is registered with another source (or, from the admin API, another
+   * owner); {@code owner} is the registration's owner as it stands (null: public).
+   */
+  public record RegisterResult(String id, String source, boolean created, String conflict, String owner)
+      implements CrossNode {
+    public RegisterResult(String id, String source, boolean created, String conflict) {
+      this(id, source, created, conflict, null);
+    }
+  }
 
   /** A node's view of the adapter. */
   public record Report(NodeResidency residency) implements Command, CrossNode {}
@@ -194,14 +212,23 @@ public final class AdapterEntity extends AbstractBehavior<AdapterEntity.Command>
     if (removing) {
       r.replyTo().tell(new RegisterResult(id, null, false, "adapter " + id + " is being removed; retry when it is gone"));
     } else if (registration == null) {
-      writeRegistration(new RegisteredAdapter(r.source(), false),
-          () -> r.replyTo().tell(new RegisterResult(id, r.source(), true, null)));
+      provisional = r.onFirstUse();
+      writeRegistration(new RegisteredAdapter(r.source(), false, r.owner()),
+          () -> r.replyTo().tell(new RegisterResult(id, r.source(), true, null, r.owner())));
+    } else if (registration.source().equals(r.source()) && !r.onFirstUse()
+        && !java.util.Objects.equals(registration.owner(), r.owner())) {
+      r.replyTo().tell(new RegisterResult(id, registration.source(), false, "adapter " + id
+          + " is already registered with owner " + (registration.owner() == null ? "(public)" : registration.owner())
+          + "; DELETE it first to change the owner", registration.owner()));
     } else if (registration.source().equals(r.source())) {
-      provisional = false;
-      r.replyTo().tell(new RegisterResult(id, r.source(), false, null));
+      if (!r.onFirstUse()) {
+        provisional = false;
+      }
+      r.replyTo().tell(new RegisterResult(id, r.source(), false, null, registration.owner()));
     } else {
       r.replyTo().tell(new RegisterResult(id, registration.source(), false, "adapter " + id
-          + " is already registered with source " + registration.source() + "; DELETE it first to change the source"));
+          + " is already registered with source " + registration.source() + "; DELETE it first to change the source",
+          registration.owner()));
     }
     return this;
   }
@@ -282,7 +309,8 @@ public final class AdapterEntity extends AbstractBehavior<AdapterEntity.Command>
       p.replyTo().tell(status());
       return this;
     }
-    writeRegistration(new RegisteredAdapter(registration.source(), p.pinned()), () -> p.replyTo().tell(status()));
+    writeRegistration(new RegisteredAdapter(registration.source(), p.pinned(), registration.owner()),
+        () -> p.replyTo().tell(status()));
     for (NodeResidency n : nodes.values()) {
       n.store().tell(new AdapterStore.PinChanged(id, p.pinned()));
     }

@@ -57,6 +57,30 @@ public final class AdapterRegistry {
     });
   }
 
+  /**
+   * Adapter {@code id}'s registration, or null when it is not registered: this node's replica first, then a
+   * majority (as {@link #isRegistered}).
+   */
+  public static CompletionStage<RegisteredAdapter> lookup(ActorSystem<?> system, String id, Duration timeout) {
+    var replicator = DistributedData.get(system).replicator();
+    CompletionStage<Replicator.GetResponse<LWWMap<String, RegisteredAdapter>>> local = AskPattern.ask(replicator,
+        replyTo -> new Replicator.Get<>(KEY, Replicator.readLocal(), replyTo), timeout, system.scheduler());
+    return local.thenCompose(rsp -> {
+      RegisteredAdapter found = entry(rsp, id);
+      if (found != null) {
+        return java.util.concurrent.CompletableFuture.completedFuture(found);
+      }
+      CompletionStage<Replicator.GetResponse<LWWMap<String, RegisteredAdapter>>> majority = AskPattern.ask(replicator,
+          replyTo -> new Replicator.Get<>(KEY, readConsistency(), replyTo), timeout, system.scheduler());
+      return majority.thenApply(m -> entry(m, id));
+    });
+  }
+
+  private static RegisteredAdapter entry(Replicator.GetResponse<LWWMap<String, RegisteredAdapter>> rsp, String id) {
+    return rsp instanceof Replicator.GetSuccess<LWWMap<String, RegisteredAdapter>> ok
+        ? ok.get(KEY).getEntries().get(id) : null;
+  }
+
   private static boolean contains(Replicator.GetResponse<LWWMap<String, RegisteredAdapter>> rsp, String id) {
     return rsp instanceof Replicator.GetSuccess<LWWMap<String, RegisteredAdapter>> ok
         && ok.get(KEY).getEntries().containsKey(id);

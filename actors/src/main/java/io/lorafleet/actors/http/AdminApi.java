@@ -9,8 +9,16 @@ import io.lorafleet.actors.adapters.AdapterRegistry;
 import io.lorafleet.actors.adapters.AdapterSource;
 import io.lorafleet.actors.adapters.AdapterStore;
 import io.lorafleet.actors.adapters.NodeResidency;
+import io.lorafleet.actors.adapters.RegisteredAdapter;
+import io.lorafleet.actors.tenants.ApiKeys;
+import io.lorafleet.actors.tenants.KeyRing;
+import io.lorafleet.actors.tenants.Quota;
+import io.lorafleet.actors.tenants.Tenancy;
+import io.lorafleet.actors.tenants.TenantConfig;
+import io.lorafleet.actors.tenants.TenantQuotas;
 import io.lorafleet.actors.adapters.Tier;
 import io.lorafleet.runtime.engine.EngineStats;
+import io.lorafleet.runtime.engine.PriorityClass;
 import io.lorafleet.runtime.errors.InvalidRequestException;
 import io.lorafleet.runtime.errors.NotFoundException;
 import java.nio.charset.StandardCharsets;
@@ -81,8 +89,12 @@ final class AdminApi {
     }
     AdapterSource source = node.sources().check(body.requiredString("source"), null);
     boolean load = body.bool("load", true);
+    String owner = body.string("owner");
+    if (owner != null) {
+      ApiKeys.checkName(owner, "owner");
+    }
     CompletionStage<AdapterEntity.RegisterResult> registered =
-        entity(id).ask(replyTo -> new AdapterEntity.Register(source.spec(), replyTo), ASK);
+        entity(id).ask(replyTo -> new AdapterEntity.Register(source.spec(), owner, false, replyTo), ASK);
     return registered.thenCompose(r -> {
       if (r.conflict() != null) {
         throw new CompletionException(new AdapterConflictException(r.conflict()));
@@ -94,6 +106,11 @@ final class AdminApi {
         ObjectNode o = HttpResponses.object();
         o.put("id", id);
         o.put("source", r.source());
+        if (r.owner() == null) {
+          o.putNull("owner");
+        } else {
+          o.put("owner", r.owner());
+        }
         o.put("created", r.created());
         o.put("loaded", load);
         return HttpResponses.json(r.created() ? 201 : 200, o);
@@ -155,7 +172,14 @@ final class AdminApi {
         ObjectNode o = HttpResponses.object();
         ArrayNode arr = o.putArray("adapters");
         for (CompletableFuture<AdapterEntity.AdapterStatus> f : all) {
-          arr.add(adapterJson(f.join()));
+          ObjectNode a = adapterJson(f.join());
+          RegisteredAdapter r = reg.get(a.get("id").asText());
+          if (r == null || r.owner() == null) {
+            a.putNull("owner");
+          } else {
+            a.put("owner", r.owner());
+          }
+          arr.add(a);
         }
         return HttpResponses.json(o);
       });
@@ -210,6 +234,7 @@ final class AdminApi {
       }
       o.put("model", node.modelName());
       o.put("backend", node.model().backend().name());
+      o.put("quantize", node.model().backend().quantization().wireName());
       EngineStats st = node.model().engine().stats();
       ObjectNode e = o.putObject("engine");
       e.put("waiting", st.waiting());
@@ -222,6 +247,15 @@ final class AdminApi {
       e.put("generated_tokens", st.generatedTokens());
       e.put("preemptions", st.preemptions());
       e.put("max_model_len", node.model().engine().maxModelLen());
+      ObjectNode classes = e.putObject("priority_classes");
+      for (PriorityClass c : PriorityClass.values()) {
+        ObjectNode j = classes.putObject(c.wireName());
+        j.put("waiting", st.priority().waiting(c));
+        j.put("running", st.priority().running(c));
+        j.put("admitted", st.priority().admitted(c));
+        j.put("preempted", st.priority().preempted(c));
+        j.put("promoted", st.priority().promoted(c));
+      }
       ObjectNode prefix = e.putObject("prefix_cache");
       prefix.put("enabled", node.model().engine().config().prefixCaching());
       prefix.put("cached_blocks", st.kvBlocksCached());
@@ -261,5 +295,101 @@ final class AdminApi {
       }
       return HttpResponses.json(o);
     });
+  }
+
+  // ------------------------------------------------------------------ tenants and API keys
+
+  private Tenancy tenancy() {
+    Tenancy t = node.tenancy();
+    if (!t.keysRequired()) {
+      throw new NotFoundException("API keys are off on this node (lorafleet.tenants.api-keys; serve --api-keys-file)");
+    }
+    return t;
+  }
+
+  /** {@code POST /admin/tenants/keys {"tenant": ..., "id": optional}}: a new key, shown in this answer only. */
+  CompletionStage<HttpResponse> issueKey(RequestFields body) {
+    Tenancy t = tenancy();
+    String tenant = ApiKeys.checkName(body.requiredString("tenant"), "tenant");
+    String id = body.string("id");
+    if (id != null) {
+      ApiKeys.checkName(id, "id");
+    }
+    return t.issue(tenant, id).thenApply(k -> {
+      ObjectNode o = HttpResponses.object();
+      o.put("id", k.id());
+      o.put("tenant", k.tenant());
+      o.put("key", k.key());
+      o.put("created", Instant.ofEpochMilli(k.createdMillis()).toString());
+      o.put("replicated", k.replicated());
+      o.put("note", "the key is shown only here: the fleet keeps its SHA-256 digest");
+      return HttpResponses.json(201, o);
+    });
+  }
+
+  /** {@code GET /admin/tenants/keys}: every key's id, tenant, origin and state; never a key or digest. */
+  CompletionStage<HttpResponse> listKeys() {
+    Tenancy t = tenancy();
+    ObjectNode o = HttpResponses.object();
+    ArrayNode keys = o.putArray("keys");
+    for (KeyRing.Listed k : t.keys().list()) {
+      ObjectNode j = keys.addObject();
+      j.put("id", k.id());
+      j.put("tenant", k.tenant());
+      j.put("origin", k.origin());
+      putTime(j, "created", k.createdMillis());
+      j.put("revoked", k.revoked());
+    }
+    return CompletableFuture.completedFuture(HttpResponses.json(o));
+  }
+
+  /** {@code DELETE /admin/tenants/keys/{id}}: revoked fleet-wide (404 for an unknown id). */
+  CompletionStage<HttpResponse> revokeKey(String id) {
+    Tenancy t = tenancy();
+    KeyRing.Entry e = t.keys().byId(id);
+    if (e == null) {
+      throw new NotFoundException("unknown API key id " + id + " (see GET /admin/tenants/keys)");
+    }
+    return t.revoke(id).thenApply(all -> {
+      ObjectNode o = HttpResponses.object();
+      o.put("id", id);
+      o.put("tenant", e.tenant());
+      o.put("revoked", true);
+      o.put("replicated", all);
+      return HttpResponses.json(o);
+    });
+  }
+
+  /** {@code GET /admin/tenants}: the defaults and the configured tenants: limits, priority, use of this node. */
+  CompletionStage<HttpResponse> tenants() {
+    Tenancy t = node.tenancy();
+    ObjectNode o = HttpResponses.object();
+    o.put("api_keys", t.keysRequired());
+    o.set("defaults", tenantJson(t, t.settings().defaults(), false));
+    ArrayNode arr = o.putArray("tenants");
+    for (TenantConfig c : t.settings().configured().values()) {
+      arr.add(tenantJson(t, c, true));
+    }
+    return CompletableFuture.completedFuture(HttpResponses.json(o));
+  }
+
+  private static ObjectNode tenantJson(Tenancy t, TenantConfig c, boolean usage) {
+    ObjectNode j = HttpResponses.object();
+    j.put("name", c.name());
+    j.put("priority", c.defaultPriority());
+    Quota q = c.quota();
+    ObjectNode limits = j.putObject("limits");
+    limits.put("requests_per_second", q.requestsPerSecond());
+    limits.put("burst_seconds", q.burst());
+    limits.put("tokens_per_minute", q.tokensPerMinute());
+    limits.put("max_concurrent", q.maxConcurrent());
+    limits.put("max_kv_blocks", q.maxKvBlocks());
+    if (usage) {
+      TenantQuotas.Usage u = t.quotas().usage(c.name());
+      ObjectNode n = j.putObject("this_node");
+      n.put("running", u.running());
+      n.put("kv_blocks", u.kvBlocks());
+    }
+    return j;
   }
 }

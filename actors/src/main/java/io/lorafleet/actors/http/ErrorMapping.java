@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.lorafleet.actors.adapters.AdapterConflictException;
 import io.lorafleet.actors.adapters.AdapterSourceException;
 import io.lorafleet.actors.routing.NodeFailedException;
+import io.lorafleet.actors.tenants.ApiKeyException;
+import io.lorafleet.actors.tenants.KeyIdTakenException;
+import io.lorafleet.actors.tenants.QuotaExceededException;
 import io.lorafleet.runtime.errors.AdapterIncompatibleException;
 import io.lorafleet.runtime.errors.InvalidRequestException;
 import io.lorafleet.runtime.errors.LoraFleetException;
@@ -94,20 +97,50 @@ public final class ErrorMapping {
       case GenerationTimeoutException g -> 504;
       case ClientGoneException g -> 408;
       case AuthenticationException a -> a.disabled() ? 403 : 401;
+      case ApiKeyException a -> 401;
+      case QuotaExceededException q -> 429;
+      case KeyIdTakenException k -> 409;
       default -> 500;
     };
   }
 
   /** The JSON error response for {@code error}. */
   public static HttpResponse toResponse(Throwable error) {
+    return toResponse(error, false);
+  }
+
+  /**
+   * The JSON error response for {@code error}; {@code openAi}: an API key or quota error gets the OpenAI API's
+   * body ({@code {"error": {"message", "type", "param", "code"}}}) that OpenAI clients read.
+   */
+  public static HttpResponse toResponse(Throwable error, boolean openAi) {
     Problem p = problem(error);
+    Throwable t = unwrap(error);
+    ObjectNode body;
+    if (openAi && (t instanceof ApiKeyException || t instanceof QuotaExceededException)) {
+      body = JsonNodeFactory.instance.objectNode();
+      ObjectNode e = body.putObject("error");
+      e.put("message", p.message());
+      e.put("type", t instanceof ApiKeyException ? "invalid_request_error" : "rate_limit_exceeded");
+      e.putNull("param");
+      e.put("code", t instanceof QuotaExceededException q ? q.limit() : "invalid_api_key");
+    } else {
+      body = body(p);
+    }
+    if (t instanceof QuotaExceededException q) {
+      body.put("limit", q.limit());
+    }
     HttpResponse r = HttpResponse.create().withStatus(p.status())
-        .withEntity(ContentTypes.APPLICATION_JSON, body(p).toString());
+        .withEntity(ContentTypes.APPLICATION_JSON, body.toString());
     if (p.status() == 503) {
       r = r.addHeader(RawHeader.create("Retry-After", Integer.toString(RETRY_AFTER_SECONDS)));
     }
+    if (t instanceof QuotaExceededException q) {
+      r = r.addHeader(RawHeader.create("Retry-After", Integer.toString(q.retryAfterSeconds())));
+    }
     if (p.status() == 401) {
-      r = r.addHeader(RawHeader.create("WWW-Authenticate", "Bearer realm=\"lorafleet-admin\""));
+      r = r.addHeader(RawHeader.create("WWW-Authenticate",
+          t instanceof ApiKeyException ? "Bearer realm=\"lorafleet\"" : "Bearer realm=\"lorafleet-admin\""));
     }
     return r;
   }

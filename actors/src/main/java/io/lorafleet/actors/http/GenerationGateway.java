@@ -104,7 +104,7 @@ final class GenerationGateway {
     Duration answer = node.adapterWaitTimeout().plus(GenerationService.SUBMIT_TIMEOUT).plusSeconds(5);
     CompletionStage<GenerationService.Admission> admitted = AskPattern.ask(service,
         replyTo -> new GenerationService.Serve(requestId, request.prompt(), adapter.id(), adapter.autoSource(),
-            request.params(), source.first(), replyTo), answer, node.system().scheduler());
+            request.params(), request.effectivePriority(), source.first(), replyTo), answer, node.system().scheduler());
     Admitting admitting = new Admitting(source.first());
     // Watched only once Serve is on its way, so that a Cancel (at once, if the client already left) cannot
     // overtake it. A client that leaves (also before the engine admitted the request: its adapter may still
@@ -139,7 +139,7 @@ final class GenerationGateway {
     ActorRef<GenerationRouter.Command> router = node.fleet().router();
     CompletionStage<RequestRelay.Admission> admitted = AskPattern.ask(router,
         replyTo -> new GenerationRouter.Relay(new RequestRelay.Request(requestId, adapter.id(), adapter.autoSource(),
-            request.prompt(), params, request.streaming(), replyTo, MAX_ATTEMPTS, ack)),
+            request.prompt(), params, request.effectivePriority(), request.streaming(), replyTo, MAX_ATTEMPTS, ack)),
         ack.multipliedBy(MAX_ATTEMPTS).plusSeconds(10), node.system().scheduler());
     // Through the router by request id: the relay is reached also before the serving node admitted the
     // request (while it loads the adapter), and the cancel travels on to that node at once.

@@ -1,5 +1,6 @@
 package io.lorafleet.actors.http;
 
+import io.lorafleet.runtime.engine.PriorityClass;
 import io.lorafleet.runtime.engine.SamplingParams;
 
 /**
@@ -11,5 +12,24 @@ import io.lorafleet.runtime.engine.SamplingParams;
  * @param params    sampling and stopping (valid by construction)
  * @param streaming whether tokens go to the client as they come (a request that does not stream can be
  *                  retried on another node even after its first tokens)
+ * @param priority  the class the request asked for ({@code priority} field), or null when it did not say:
+ *                  it then runs as {@link PriorityClass#STANDARD} ({@link #effectivePriority})
  */
-record GenerationRequest(AdapterChoice adapter, int[] prompt, SamplingParams params, boolean streaming) {}
+record GenerationRequest(AdapterChoice adapter, int[] prompt, SamplingParams params, boolean streaming,
+    PriorityClass priority) {
+
+  /** A request that does not name a class. */
+  GenerationRequest(AdapterChoice adapter, int[] prompt, SamplingParams params, boolean streaming) {
+    this(adapter, prompt, params, streaming, null);
+  }
+
+  /** The class it runs in: the one asked for, else standard. */
+  PriorityClass effectivePriority() {
+    return priority == null ? PriorityClass.STANDARD : priority;
+  }
+
+  /** The same request in another class (a tenant's class: {@link PriorityClass#resolve}). */
+  GenerationRequest withPriority(PriorityClass p) {
+    return new GenerationRequest(adapter, prompt, params, streaming, p);
+  }
+}

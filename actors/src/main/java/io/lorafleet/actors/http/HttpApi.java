@@ -1,11 +1,11 @@
 package io.lorafleet.actors.http;
 
 import io.lorafleet.actors.adapters.AdapterDescriptions;
+import io.lorafleet.actors.tenants.Caller;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
-import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -41,7 +41,7 @@ public final class HttpApi extends AllDirectives {
   public HttpApi(NodeHandles node) {
     this.node = node;
     this.parsing = node.system().dispatchers().lookup(DispatcherSelector.fromConfig(PARSING_DISPATCHER));
-    GenerationGateway gateway = new GenerationGateway(node);
+    TenantAdmission gateway = new TenantAdmission(node, new GenerationGateway(node));
     RequestMapping mapping = new RequestMapping(node);
     TokenTexts texts = new TokenTexts(node.model().tokenizer());
     AdapterDescriptions descriptions = new AdapterDescriptions();
@@ -53,15 +53,19 @@ public final class HttpApi extends AllDirectives {
 
   public Route route() {
     return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
-        path("generate", () -> generation("/generate", lorax::generate)),
-        path("generate_stream", () -> generation("/generate_stream", lorax::generateStream)),
-        path("info", () -> get(() -> counted("/info", lorax::info))),
+        path("generate", () -> generation("/generate", false, lorax::generate)),
+        path("generate_stream", () -> generation("/generate_stream", false, lorax::generateStream)),
+        path("info", () -> get(() -> optionalHeaderValueByName("Authorization", auth ->
+            withCaller("/info", false, () -> node.tenancy().optional(auth.orElse(null)),
+                caller -> counted("/info", () -> lorax.info(caller)))))),
         path("health", () -> get(() -> counted("/health", () -> CompletableFuture.completedFuture(lorax.health())))),
         pathPrefix("v1", () -> concat(
-            path("completions", () -> generation("/v1/completions", (b, c) -> openAi.completions(b, false, c))),
-            path(PathMatchers.segment("chat").slash("completions"),
-                () -> generation("/v1/chat/completions", (b, c) -> openAi.completions(b, true, c))),
-            path("models", () -> get(() -> counted("/v1/models", openAi::models))))),
+            path("completions", () -> generation("/v1/completions", true,
+                (b, c, caller) -> openAi.completions(b, false, c, caller))),
+            path(PathMatchers.segment("chat").slash("completions"), () -> generation("/v1/chat/completions", true,
+                (b, c, caller) -> openAi.completions(b, true, c, caller))),
+            path("models", () -> get(() -> authenticated("/v1/models", true,
+                caller -> counted("/v1/models", true, () -> openAi.models(caller))))))),
         pathPrefix("admin", this::adminRoutes),
         path("metrics", () -> get(() -> {
           node.metrics().httpRequest("/metrics", 200);
@@ -97,6 +101,14 @@ public final class HttpApi extends AllDirectives {
         path(PathMatchers.segment("adapters").slash(PathMatchers.segment()).slash("replicas"), id ->
             post(() -> authorized("/admin/adapters/{id}/replicas", auth,
                 () -> jsonBody("/admin/adapters/{id}/replicas", b -> clusterAdmin.replicas(id, b))))),
+        path(PathMatchers.segment("tenants").slash("keys"), () -> concat(
+            post(() -> authorized("/admin/tenants/keys", auth, () -> jsonBody("/admin/tenants/keys", admin::issueKey))),
+            get(() -> authorized("/admin/tenants/keys", auth, () -> counted("/admin/tenants/keys", admin::listKeys))))),
+        path(PathMatchers.segment("tenants").slash("keys").slash(PathMatchers.segment()), id ->
+            delete(() -> authorized("/admin/tenants/keys/{id}", auth,
+                () -> counted("/admin/tenants/keys/{id}", () -> admin.revokeKey(id))))),
+        path("tenants", () -> get(() -> authorized("/admin/tenants", auth,
+            () -> counted("/admin/tenants", admin::tenants)))),
         path(PathMatchers.segment("nodes").slash(PathMatchers.segment()).slash("drain"), address ->
             post(() -> authorized("/admin/nodes/{address}/drain", auth,
                 () -> counted("/admin/nodes/{address}/drain", () -> clusterAdmin.drain(address)))))));
@@ -113,16 +125,39 @@ public final class HttpApi extends AllDirectives {
     return inner.get();
   }
 
+  /** A generation endpoint's handler: the body, the client's connection and who sent it. */
+  interface GenerationHandler {
+    CompletionStage<HttpResponse> apply(RequestFields body, ClientConnection client, Caller caller);
+  }
+
   /**
-   * A generation endpoint: a JSON POST whose handler also gets the client's connection (its generation is
-   * cancelled when the connection closes).
+   * A generation endpoint: a JSON POST from an authenticated caller (any caller while API keys are off) whose
+   * handler also gets the client's connection (its generation is cancelled when the connection closes).
+   * {@code openAi}: API key and quota errors have the OpenAI API's error body.
    */
-  private Route generation(String name,
-      BiFunction<RequestFields, ClientConnection, CompletionStage<HttpResponse>> handler) {
+  private Route generation(String name, boolean openAi, GenerationHandler handler) {
     return post(() -> extractRequest(request -> {
       ClientConnection client = request.getAttribute(ClientConnection.KEY).orElse(ClientConnection.NONE);
-      return jsonBody(name, body -> handler.apply(body, client));
+      return authenticated(name, openAi, caller -> jsonBody(name, openAi, body -> handler.apply(body, client, caller)));
     }));
+  }
+
+  /** The caller by its API key ({@code Authorization: Bearer}); 401 without a valid one while keys are on. */
+  private Route authenticated(String name, boolean openAi, Function<Caller, Route> inner) {
+    return optionalHeaderValueByName("Authorization", auth ->
+        withCaller(name, openAi, () -> node.tenancy().authenticate(auth.orElse(null)), inner));
+  }
+
+  private Route withCaller(String name, boolean openAi, Supplier<Caller> who, Function<Caller, Route> inner) {
+    Caller caller;
+    try {
+      caller = who.get();
+    } catch (RuntimeException e) {
+      HttpResponse r = ErrorMapping.toResponse(e, openAi);
+      node.metrics().httpRequest(name, r.status().intValue());
+      return complete(r);
+    }
+    return inner.apply(caller);
   }
 
   /**
@@ -145,7 +180,11 @@ public final class HttpApi extends AllDirectives {
 
   /** Reads the body (at most {@code maxBodyBytes}: else 413), parses it as a JSON object and runs {@code handler}. */
   private Route jsonBody(String name, Function<RequestFields, CompletionStage<HttpResponse>> handler) {
-    return extractRequestEntity(entity -> extractMaterializer(mat -> counted(name, () -> {
+    return jsonBody(name, false, handler);
+  }
+
+  private Route jsonBody(String name, boolean openAi, Function<RequestFields, CompletionStage<HttpResponse>> handler) {
+    return extractRequestEntity(entity -> extractMaterializer(mat -> counted(name, openAi, () -> {
       if (entity.getContentLengthOption().isPresent()
           && entity.getContentLengthOption().getAsLong() > node.maxBodyBytes()) {
         entity.discardBytes(mat);
@@ -160,13 +199,18 @@ public final class HttpApi extends AllDirectives {
 
   /** Completes with the handler's response or the mapped error, and counts it by route and status. */
   private Route counted(String name, Supplier<CompletionStage<HttpResponse>> handler) {
+    return counted(name, false, handler);
+  }
+
+  /** As {@link #counted(String, Supplier)}; {@code openAi}: API key and quota errors in the OpenAI API's body. */
+  private Route counted(String name, boolean openAi, Supplier<CompletionStage<HttpResponse>> handler) {
     CompletionStage<HttpResponse> f;
     try {
       f = handler.get();
     } catch (RuntimeException e) {
       f = CompletableFuture.failedFuture(e);
     }
-    return completeWithFuture(f.exceptionally(ErrorMapping::toResponse).thenApply(r -> {
+    return completeWithFuture(f.exceptionally(t -> ErrorMapping.toResponse(t, openAi)).thenApply(r -> {
       node.metrics().httpRequest(name, r.status().intValue());
       return r;
     }));

@@ -8,6 +8,7 @@ import io.lorafleet.runtime.engine.EngineConfig;
 import io.lorafleet.runtime.engine.EngineStats;
 import io.lorafleet.runtime.engine.FinishReason;
 import io.lorafleet.runtime.engine.GenerationResult;
+import io.lorafleet.runtime.engine.PriorityClass;
 import io.lorafleet.runtime.engine.SamplingParams;
 import io.lorafleet.runtime.engine.TokenOutput;
 import io.lorafleet.runtime.engine.TopLogprob;
@@ -60,6 +61,7 @@ final class LoraxCodec {
   Request parse(RequestFields body, boolean streaming) {
     String inputs = body.requiredString("inputs");
     RequestFields p = body.object("parameters");
+    PriorityClass priority = p.priority("priority");
     Integer bestOf = p.integer("best_of");
     if (bestOf != null && bestOf > 1) {
       throw new InvalidRequestException("best_of > 1 is not supported by this server");
@@ -101,7 +103,8 @@ final class LoraxCodec {
         .constraint(OutputConstraintFields.lorax(p))
         .build();
     AdapterChoice adapter = mapping.adapter(p.string("adapter_id"), p.string("adapter_source"));
-    return new Request(inputs, new GenerationRequest(adapter, prompt, params, streaming), p.bool("details", false),
+    return new Request(inputs, new GenerationRequest(adapter, prompt, params, streaming, priority),
+        p.bool("details", false),
         decoderInputDetails, p.bool("return_full_text", false), t > 0);
   }
 

@@ -7,6 +7,7 @@ import io.lorafleet.actors.routing.FleetView;
 import io.lorafleet.actors.routing.GenerationRouter;
 import io.lorafleet.actors.routing.GenerationService;
 import io.lorafleet.actors.metrics.ServerMetrics;
+import io.lorafleet.actors.tenants.Tenancy;
 import io.lorafleet.runtime.engine.LoadedModel;
 import java.time.Duration;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -27,12 +28,13 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * @param autoRegister       whether requests may register an adapter by naming its source
  * @param adminToken         the admin bearer token, or null when the admin API is disabled
  * @param fleet              the node's fleet actors (routing, supervisor, drain)
+ * @param tenancy            API keys, tenants and their quotas (open when keys are off)
  */
 public record NodeHandles(
     ActorSystem<?> system, LoadedModel model, ActorRef<AdapterStore.Command> store, ServerMetrics metrics,
     SourcePolicy sources, long maxBodyBytes,
     Duration adapterWaitTimeout, Duration generationTimeout, boolean autoRegister, String adminToken,
-    FleetHandles fleet) {
+    FleetHandles fleet, Tenancy tenancy) {
 
   /**
    * The node's part in the fleet.

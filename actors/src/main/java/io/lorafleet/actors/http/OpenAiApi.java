@@ -2,6 +2,10 @@ package io.lorafleet.actors.http;
 
 import io.lorafleet.actors.adapters.AdapterDescriptions;
 import io.lorafleet.actors.adapters.AdapterRegistry;
+import io.lorafleet.actors.adapters.RegisteredAdapter;
+import io.lorafleet.actors.tenants.Caller;
+import java.util.Map;
+import java.util.TreeMap;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -17,21 +21,22 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
  */
 final class OpenAiApi {
   private final NodeHandles node;
-  private final GenerationGateway gateway;
+  private final TenantAdmission gateway;
   private final OpenAiCodec codec;
   private final AdapterDescriptions descriptions;
 
-  OpenAiApi(NodeHandles node, GenerationGateway gateway, OpenAiCodec codec, AdapterDescriptions descriptions) {
+  OpenAiApi(NodeHandles node, TenantAdmission gateway, OpenAiCodec codec, AdapterDescriptions descriptions) {
     this.node = node;
     this.descriptions = descriptions;
     this.gateway = gateway;
     this.codec = codec;
   }
 
-  CompletionStage<HttpResponse> completions(RequestFields body, boolean chat, ClientConnection client) {
+  CompletionStage<HttpResponse> completions(RequestFields body, boolean chat, ClientConnection client,
+      Caller caller) {
     OpenAiCodec.Request r = codec.parse(body, chat);
     long created = System.currentTimeMillis() / 1000;
-    return gateway.start(r.generation(), client).thenCompose(g -> {
+    return gateway.start(caller, r.generation(), client).thenCompose(g -> {
       String id = r.responseId(g.requestId());
       if (r.stream()) {
         return CompletableFuture.completedFuture(HttpResponses.eventStream(codec.chunks(r, g.events(), id, created)));
@@ -40,9 +45,27 @@ final class OpenAiApi {
     });
   }
 
-  CompletionStage<HttpResponse> models() {
+  /** The base model and the adapters {@code caller} may see (its own and public ones; all with keys off). */
+  CompletionStage<HttpResponse> models(Caller caller) {
     return AdapterRegistry.snapshot(node.system(), Duration.ofSeconds(3))
-        .thenApply(adapters -> HttpResponses.json(codec.models(adapters, descriptions.of(adapters),
-            System.currentTimeMillis() / 1000)));
+        .thenApply(all -> {
+          Map<String, RegisteredAdapter> adapters = visible(all, caller);
+          return HttpResponses.json(codec.models(adapters, descriptions.of(adapters),
+              System.currentTimeMillis() / 1000));
+        });
+  }
+
+  /** The adapters of {@code all} that {@code caller} may see, in their order. */
+  static Map<String, RegisteredAdapter> visible(Map<String, RegisteredAdapter> all, Caller caller) {
+    if (caller.open()) {
+      return all;
+    }
+    Map<String, RegisteredAdapter> out = new TreeMap<>();
+    all.forEach((id, reg) -> {
+      if (caller.sees(reg.owner())) {
+        out.put(id, reg);
+      }
+    });
+    return out;
   }
 }

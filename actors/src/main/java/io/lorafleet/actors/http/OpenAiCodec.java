@@ -7,6 +7,7 @@ import io.lorafleet.actors.adapters.RegisteredAdapter;
 import io.lorafleet.actors.batch.GenerationEvent;
 import io.lorafleet.runtime.engine.FinishReason;
 import io.lorafleet.runtime.engine.GenerationResult;
+import io.lorafleet.runtime.engine.PriorityClass;
 import io.lorafleet.runtime.engine.SamplingParams;
 import io.lorafleet.runtime.engine.TokenOutput;
 import io.lorafleet.runtime.engine.TopLogprob;
@@ -63,6 +64,7 @@ final class OpenAiCodec {
 
   Request parse(RequestFields b, boolean chat) {
     String model = b.string("model");
+    PriorityClass priority = b.priority("priority");
     Integer n = b.integer("n");
     if (n != null && n != 1) {
       throw new InvalidRequestException("n must be 1: this server returns one choice per request, got n=" + n);
@@ -130,7 +132,8 @@ final class OpenAiCodec {
     RequestFields so = b.object("stream_options");
     boolean stream = b.bool("stream", false);
     return new Request(chat, model == null ? mapping.modelName() : model,
-        new GenerationRequest(adapter, prompt, params, stream), so.bool("include_usage", false), logprobs,
+        new GenerationRequest(adapter, prompt, params, stream, priority), so.bool("include_usage", false),
+        logprobs,
         b.bool("return_tokens_as_token_ids", false));
   }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.lorafleet.runtime.engine.PriorityClass;
 import io.lorafleet.runtime.errors.InvalidRequestException;
 import java.util.ArrayList;
 import java.util.List;
@@ -136,6 +137,28 @@ final class RequestFields {
   boolean bool(String name, boolean dflt) {
     Boolean b = bool(name);
     return b == null ? dflt : b;
+  }
+
+  /**
+   * A priority class: {@code "interactive"}, {@code "standard"} or {@code "batch"} (any case), or vLLM's
+   * integer priority 0, 1 or 2 (lower is served first); null when absent.
+   */
+  PriorityClass priority(String name) {
+    JsonNode v = raw(name);
+    if (v == null) {
+      return null;
+    }
+    try {
+      if (v.isTextual()) {
+        return PriorityClass.parse(v.textValue());
+      }
+      if (v.isIntegralNumber() && v.canConvertToLong()) {
+        return PriorityClass.ofLevel(v.longValue());
+      }
+      return PriorityClass.parse(v.toString()); // refused, naming what came: 1.5, true, {...}
+    } catch (InvalidRequestException e) {
+      throw new InvalidRequestException("field \"" + prefix + name + "\": " + e.getMessage());
+    }
   }
 
   /** A string or a list of strings (OpenAI's {@code stop}); empty when absent. */

@@ -2,6 +2,8 @@ package io.lorafleet.actors.metrics;
 
 import io.lorafleet.runtime.engine.Engine;
 import io.lorafleet.runtime.engine.EngineStats;
+import io.lorafleet.runtime.engine.PriorityClass;
+import io.lorafleet.runtime.engine.PriorityStats;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.Gauge;
@@ -40,6 +42,12 @@ public final class ServerMetrics {
   private final Counter retries;
   private final Counter supervisorDecisions;
   private final Gauge clusterNodes;
+  private final Histogram queueTime;
+  private final Counter tenantRequests;
+  private final Counter tenantThrottled;
+  private final Counter tenantTokens;
+  private final Histogram tenantQueueTime;
+  private final Counter unauthorized;
 
   public ServerMetrics() {
     httpRequests = Counter.builder().name("lorafleet_http_requests").help("HTTP requests by route and status")
@@ -64,9 +72,52 @@ public final class ServerMetrics {
     supervisorDecisions = Counter.builder().name("lorafleet_supervisor_decisions")
         .help("cluster supervisor decisions by kind (on the node running the supervisor)").labelNames("kind")
         .register(registry);
+    // Label "class": the three priority classes, nothing else.
+    queueTime = Histogram.builder().name("lorafleet_queue_time_seconds")
+        .help("time from a request's arrival in the engine to its first step (admission), by priority class")
+        .labelNames("class").classicOnly().classicUpperBounds(LATENCY_BUCKETS).register(registry);
+    for (PriorityClass c : PriorityClass.values()) {
+      queueTime.labelValues(c.wireName());
+    }
     clusterNodes = Gauge.builder().name("lorafleet_cluster_nodes")
         .help("serving nodes: live, desired and pending (as the supervisor sees them)").labelNames("state")
         .register(registry);
+    // Tenant labels are the configured tenants' names and "other" for the rest (bounded by the configuration).
+    tenantRequests = Counter.builder().name("lorafleet_tenant_requests")
+        .help("generation requests admitted on this node, by tenant").labelNames("tenant").register(registry);
+    tenantThrottled = Counter.builder().name("lorafleet_tenant_throttled")
+        .help("generation requests refused with 429 on this node, by tenant and limit").labelNames("tenant", "limit")
+        .register(registry);
+    tenantTokens = Counter.builder().name("lorafleet_tenant_generated_tokens")
+        .help("tokens generated for requests admitted on this node, by tenant").labelNames("tenant")
+        .register(registry);
+    tenantQueueTime = Histogram.builder().name("lorafleet_tenant_queue_time_seconds")
+        .help("time from admission to the first token (queue wait, adapter load and prefill), by tenant")
+        .labelNames("tenant").classicOnly().classicUpperBounds(LATENCY_BUCKETS).register(registry);
+    unauthorized = Counter.builder().name("lorafleet_unauthorized_requests")
+        .help("inference requests refused with 401: no API key (missing) or a wrong or revoked one (invalid)")
+        .labelNames("reason").register(registry);
+  }
+
+  public void tenantRequest(String tenant) {
+    tenantRequests.labelValues(tenant).inc();
+  }
+
+  /** A request of {@code tenant} refused by {@code limit} (requests_per_second, tokens_per_minute, ...). */
+  public void tenantThrottled(String tenant, String limit) {
+    tenantThrottled.labelValues(tenant, limit).inc();
+  }
+
+  public void tenantTokens(String tenant, long tokens) {
+    tenantTokens.labelValues(tenant).inc(tokens);
+  }
+
+  public void tenantQueueTime(String tenant, double seconds) {
+    tenantQueueTime.labelValues(tenant).observe(seconds);
+  }
+
+  public void unauthorized(String reason) {
+    unauthorized.labelValues(reason).inc();
   }
 
   /** A generation ran here ({@code local}) or was relayed ({@code remote}). */
@@ -131,11 +182,51 @@ public final class ServerMetrics {
           cb.call(s.prefixHitBase(), "base");
           cb.call(s.prefixHitAdapter(), "adapter");
         }).register(registry);
+    // Per priority class (label "class": interactive, standard, batch).
+    classGauge("lorafleet_class_queue_depth", "requests waiting for the engine, by priority class",
+        (p, c) -> p.waiting(c), stats);
+    classGauge("lorafleet_class_running_sequences", "sequences in the running batch, by priority class",
+        (p, c) -> p.running(c), stats);
+    classCounter("lorafleet_admitted_requests", "requests admitted into the running batch, by priority class",
+        (p, c) -> p.admitted(c), stats);
+    classCounter("lorafleet_preemptions", "sequences preempted (recomputed later), by priority class",
+        (p, c) -> p.preempted(c), stats);
+    classCounter("lorafleet_priority_promotions", "waiting sequences raised one class by aging, by the class they left",
+        (p, c) -> p.promoted(c), stats);
   }
 
-  /** Convenience for {@link #bindEngine(Supplier)}. */
+  /** A value of the engine's per-class statistics. */
+  private interface ClassValue {
+    double of(PriorityStats stats, PriorityClass c);
+  }
+
+  private void classGauge(String name, String help, ClassValue f, Supplier<EngineStats> stats) {
+    GaugeWithCallback.builder().name(name).help(help).labelNames("class").callback(cb -> {
+      PriorityStats p = stats.get().priority();
+      for (PriorityClass c : PriorityClass.values()) {
+        cb.call(f.of(p, c), c.wireName());
+      }
+    }).register(registry);
+  }
+
+  private void classCounter(String name, String help, ClassValue f, Supplier<EngineStats> stats) {
+    CounterWithCallback.builder().name(name).help(help).labelNames("class").callback(cb -> {
+      PriorityStats p = stats.get().priority();
+      for (PriorityClass c : PriorityClass.values()) {
+        cb.call(f.of(p, c), c.wireName());
+      }
+    }).register(registry);
+  }
+
+  /** A request of class {@code c} waited {@code seconds} in the engine's queue before its first step. */
+  public void queueTime(PriorityClass c, double seconds) {
+    queueTime.labelValues(c.wireName()).observe(seconds);
+  }
+
+  /** {@link #bindEngine(Supplier)}, and the engine's queue times into {@code lorafleet_queue_time_seconds}. */
   public void bindEngine(Engine engine) {
     bindEngine(engine::stats);
+    engine.observeQueueTime((c, nanos) -> queueTime(c, nanos / 1e9));
   }
 
   private void gauge(String name, String help, Function<EngineStats, Double> f, Supplier<EngineStats> stats) {

@@ -3,12 +3,16 @@ package io.lorafleet.actors.node;
 import com.typesafe.config.Config;
 import io.lorafleet.actors.adapters.PrivateDirectories;
 import io.lorafleet.actors.metrics.ServerMetrics;
+import io.lorafleet.actors.serialization.WireProtocol;
+import io.lorafleet.actors.tenants.TenantSettings;
 import io.lorafleet.runtime.backend.BackendConfig;
 import io.lorafleet.runtime.backend.NativeGemm;
 import io.lorafleet.runtime.cli.CliInputException;
 import io.lorafleet.runtime.cli.LoraFleetCli;
 import io.lorafleet.runtime.engine.EngineConfig;
 import io.lorafleet.runtime.engine.LoadedModel;
+import io.lorafleet.runtime.errors.InvalidRequestException;
+import io.lorafleet.runtime.model.Quantization;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -46,13 +50,27 @@ public final class LoraFleetNode implements AutoCloseable {
    *
    * @param config         full configuration (the {@code lorafleet} and {@code pekko} blocks)
    * @param engineConfig   engine sizing; its maxResidentAdapters is replaced by the cache's device-slots and its
-   *                       prefixCaching by {@code lorafleet.engine.prefix-caching}
-   * @param backendConfig  backend settings; its nativeGemm is replaced by {@code lorafleet.engine.cpu.native-gemm}
+   *                       prefixCaching by {@code lorafleet.engine.prefix-caching}, its priority settings by
+   *                       {@code lorafleet.engine.priority}
+   * @param backendConfig  backend settings; its quantize is replaced by {@code lorafleet.engine.quantize}, its
+   *                       nativeGemm by {@code lorafleet.engine.cpu.native-gemm} where that is set
    */
   public static LoraFleetNode start(Config config, EngineConfig engineConfig, BackendConfig backendConfig) {
     NodeSettings settings = NodeSettings.from(config);
     ClusterTransport.check(config);
     String token = readToken(settings.adminTokenFile());
+    TenantSettings tenants;
+    try {
+      tenants = TenantSettings.from(config);
+    } catch (IllegalArgumentException e) {
+      throw new CliInputException(e.getMessage());
+    }
+    if (tenants.apiKeys() && WireProtocol.written(config) < WireProtocol.CURRENT) {
+      // Owners and issued keys travel in fields and messages a node of the previous release does not know.
+      throw new CliInputException("lorafleet.tenants.api-keys = on needs every node of the fleet on this release:"
+          + " it cannot be combined with " + WireProtocol.VERSION_SETTING + " = " + WireProtocol.written(config)
+          + " (finish the rolling upgrade first)");
+    }
     try {
       PrivateDirectories.create(settings.diskCacheDir());
     } catch (java.io.IOException e) {
@@ -64,7 +82,8 @@ public final class LoraFleetNode implements AutoCloseable {
     }
     String backend = settings.backend();
     EngineConfig sized = engineConfig.withMaxResidentAdapters(settings.cache().deviceAdapters())
-        .withPrefixCaching(config.getBoolean("lorafleet.engine.prefix-caching"));
+        .withPrefixCaching(config.getBoolean("lorafleet.engine.prefix-caching"))
+        .withPriority(priorityAging(config), config.getBoolean("lorafleet.engine.priority.preempt-lower-classes"));
     if (!config.getStringList("pekko.cluster.roles").contains(NodeGuardian.SERVING_ROLE)) {
       // An ingress-only node tokenizes, validates and routes; it never runs a step. Its engine stays on the
       // CPU with room for one sequence (the weights are memory-mapped and never read), so that it takes no
@@ -76,17 +95,24 @@ public final class LoraFleetNode implements AutoCloseable {
     }
     if (config.hasPath("lorafleet.engine.cpu.native-gemm")) {
       try {
-        backendConfig = new BackendConfig(backendConfig.threads(), backendConfig.deviceIndex(),
+        backendConfig = backendConfig.withNativeGemm(
             NativeGemm.parse(config.getString("lorafleet.engine.cpu.native-gemm")));
       } catch (IllegalArgumentException e) {
         throw new CliInputException("lorafleet.engine.cpu.native-gemm: " + e.getMessage());
       }
     }
-    LoadedModel loaded = LoadedModel.open(modelDir, backend, backendConfig, sized);
+    Quantization quantize;
+    try {
+      quantize = Quantization.parse(config.getString("lorafleet.engine.quantize"));
+    } catch (InvalidRequestException e) {
+      throw new CliInputException("lorafleet.engine.quantize = " + config.getString("lorafleet.engine.quantize")
+          + ": expected none or int8");
+    }
+    LoadedModel loaded = LoadedModel.open(modelDir, backend, backendConfig.withQuantize(quantize), sized);
     CompletableFuture<InetSocketAddress> ready = new CompletableFuture<>();
     ActorSystem<NodeGuardian.Command> system;
     try {
-      system = ActorSystem.create(NodeGuardian.create(settings, loaded, new ServerMetrics(), token, ready),
+      system = ActorSystem.create(NodeGuardian.create(settings, tenants, loaded, new ServerMetrics(), token, ready),
           SYSTEM_NAME, config);
     } catch (RuntimeException e) {
       loaded.close();
@@ -100,6 +126,14 @@ public final class LoraFleetNode implements AutoCloseable {
       Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
       throw new NodeStartException("the node failed to start: " + cause.getMessage(), cause);
     }
+  }
+
+  private static long priorityAging(Config config) {
+    Duration d = config.getDuration("lorafleet.engine.priority.aging-interval");
+    if (d.isNegative()) {
+      throw new CliInputException("lorafleet.engine.priority.aging-interval must not be negative, got " + d);
+    }
+    return d.toNanos();
   }
 
   private static String readToken(Path file) {

@@ -18,6 +18,8 @@ import io.lorafleet.actors.routing.FleetView;
 import io.lorafleet.actors.routing.GenerationRouter;
 import io.lorafleet.actors.routing.GenerationService;
 import io.lorafleet.actors.routing.LoadReporter;
+import io.lorafleet.actors.tenants.Tenancy;
+import io.lorafleet.actors.tenants.TenantSettings;
 import io.lorafleet.runtime.engine.LoadedModel;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
@@ -74,6 +76,15 @@ public final class NodeGuardian {
    */
   public static Behavior<Command> create(NodeSettings settings, LoadedModel model, ServerMetrics metrics,
       String adminToken, CompletableFuture<InetSocketAddress> ready) {
+    return create(settings, TenantSettings.OFF, model, metrics, adminToken, ready);
+  }
+
+  /**
+   * @param tenants API keys, tenants and quotas ({@code lorafleet.tenants}, read and checked before the start)
+   * @param ready   completed with the HTTP address once the node serves, or with the start failure
+   */
+  public static Behavior<Command> create(NodeSettings settings, TenantSettings tenants, LoadedModel model,
+      ServerMetrics metrics, String adminToken, CompletableFuture<InetSocketAddress> ready) {
     return Behaviors.setup(ctx -> {
       ClusterJoin.start(ctx.getSystem());
       Cluster cluster = Cluster.get(ctx.getSystem());
@@ -106,10 +117,12 @@ public final class NodeGuardian {
                 restarting(ClusterSupervisor.create(fleet.supervisor(), provisioner, metrics)), "cluster-supervisor")
             .withSettings(ClusterSingletonSettings.create(ctx.getSystem()).withRole(SERVING_ROLE)));
       }
+      Tenancy tenancy = Tenancy.start(ctx, tenants, metrics);
       NodeHandles handles = new NodeHandles(ctx.getSystem(), model, store, metrics, sources, settings.maxBodyBytes(),
           settings.adapterWaitTimeout(), settings.generationTimeout(), settings.autoRegister(), adminToken,
-          new NodeHandles.FleetHandles(view, router, service, supervisor));
-      ctx.pipeToSelf(AdapterDirectory.register(ctx.getSystem(), settings.adaptersDir(), sources),
+          new NodeHandles.FleetHandles(view, router, service, supervisor), tenancy);
+      ctx.pipeToSelf(AdapterDirectory.register(ctx.getSystem(), settings.adaptersDir(), sources,
+              tenants.adapterOwners()),
           (n, err) -> new Registered(n == null ? 0 : n, err));
       return starting(ctx, new Started(settings, fleet, model, handles, batch, service), ready);
     });

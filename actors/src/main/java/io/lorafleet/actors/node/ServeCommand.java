@@ -40,6 +40,10 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--admin-token-file", description = "file holding the bearer token of the /admin API (default: admin API off)")
   Path adminTokenFile;
 
+  @Option(names = "--api-keys-file", description = "turn inference API keys on, with the keys in this file "
+      + "(lines: <tenant> <key-id> <key or sha256:hex>; default: lorafleet.tenants, keys off)")
+  Path apiKeysFile;
+
   @Option(names = "--cluster-config", description = "HOCON cluster profile (cluster-config/local-3.conf, kubernetes.conf, ...)")
   Path clusterConfig;
 
@@ -107,6 +111,9 @@ final class ServeCommand implements Callable<Integer> {
     if (engineOptions != null && engineOptions.nativeGemm != null) {
       o.put("lorafleet.engine.cpu.native-gemm", engineOptions.backendConfig().nativeGemm().setting());
     }
+    if (engineOptions != null && engineOptions.quantization().isPresent()) {
+      o.put("lorafleet.engine.quantize", engineOptions.quantization().get().wireName());
+    }
     if (remotePort != null) {
       if (remotePort < 0 || remotePort > 65535) {
         throw new CliInputException("--remote-port " + remotePort + ": not a port");
@@ -144,6 +151,13 @@ final class ServeCommand implements Callable<Integer> {
     }
     if (adminTokenFile != null) {
       o.put("lorafleet.admin.token-file", adminTokenFile.toAbsolutePath().normalize().toString());
+    }
+    if (apiKeysFile != null) {
+      if (!Files.isRegularFile(apiKeysFile)) {
+        throw new CliInputException("--api-keys-file " + apiKeysFile + ": file not found");
+      }
+      o.put("lorafleet.tenants.api-keys", true);
+      o.put("lorafleet.tenants.keys-file", apiKeysFile.toAbsolutePath().normalize().toString());
     }
     if (engineOptions.maxResidentAdapters > 0) {
       o.put("lorafleet.adapters.cache.device-slots", engineOptions.maxResidentAdapters);

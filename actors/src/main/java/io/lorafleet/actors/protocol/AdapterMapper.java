@@ -29,12 +29,17 @@ final class AdapterMapper {
             in -> tier(AdaptersProto.TierValue.parseFrom(in).getTier())),
         Binding.of("a.residency", NodeResidency.class, this::residency,
             in -> residency(AdaptersProto.Residency.parseFrom(in))),
-        Binding.of("a.reg", RegisteredAdapter.class,
-            m -> AdaptersProto.Registration.newBuilder().setSource(text(m.source())).setPinned(m.pinned()).build(),
-            in -> {
-              var p = AdaptersProto.Registration.parseFrom(in);
-              return new RegisteredAdapter(limits.string(p.getSource(), "source"), p.getPinned());
-            }),
+        Binding.of("a.reg", RegisteredAdapter.class, m -> {
+          var b = AdaptersProto.Registration.newBuilder().setSource(text(m.source())).setPinned(m.pinned());
+          if (m.owner() != null && c.version >= 2) {
+            b.setOwner(m.owner());
+          }
+          return b.build();
+        }, in -> {
+          var p = AdaptersProto.Registration.parseFrom(in);
+          return new RegisteredAdapter(limits.string(p.getSource(), "source"), p.getPinned(),
+              limits.optional(p.hasOwner(), p.getOwner(), "owner"));
+        }),
         Binding.of("a.resolve", AdapterEntity.Resolve.class, m -> {
           var b = AdaptersProto.Resolve.newBuilder().setNode(text(m.node())).setStore(c.ref(m.store()))
               .setReplyTo(c.ref(m.replyTo()));
@@ -60,14 +65,21 @@ final class AdapterMapper {
               limits.optional(p.hasSource(), p.getSource(), "source"), p.getPinned(), p.getRemoving(),
               p.getProvisional());
         }),
-        Binding.of("a.register", AdapterEntity.Register.class,
-            m -> AdaptersProto.Register.newBuilder().setSource(text(m.source())).setReplyTo(c.ref(m.replyTo()))
-                .build(),
-            in -> {
-              var p = AdaptersProto.Register.parseFrom(in);
-              return new AdapterEntity.Register(limits.string(p.getSource(), "source"),
-                  c.ref(p.getReplyTo(), "reply_to"));
-            }),
+        Binding.of("a.register", AdapterEntity.Register.class, m -> {
+          var b = AdaptersProto.Register.newBuilder().setSource(text(m.source())).setReplyTo(c.ref(m.replyTo()));
+          if (c.version >= 2) {
+            if (m.owner() != null) {
+              b.setOwner(m.owner());
+            }
+            b.setOnFirstUse(m.onFirstUse());
+          }
+          return b.build();
+        }, in -> {
+          var p = AdaptersProto.Register.parseFrom(in);
+          return new AdapterEntity.Register(limits.string(p.getSource(), "source"),
+              limits.optional(p.hasOwner(), p.getOwner(), "owner"), p.getOnFirstUse(),
+              c.ref(p.getReplyTo(), "reply_to"));
+        }),
         Binding.of("a.register-result", AdapterEntity.RegisterResult.class, m -> {
           var b = AdaptersProto.RegisterResult.newBuilder().setId(text(m.id())).setCreated(m.created());
           if (m.source() != null) {
@@ -76,12 +88,16 @@ final class AdapterMapper {
           if (m.conflict() != null) {
             b.setConflict(m.conflict());
           }
+          if (m.owner() != null && c.version >= 2) {
+            b.setOwner(m.owner());
+          }
           return b.build();
         }, in -> {
           var p = AdaptersProto.RegisterResult.parseFrom(in);
           return new AdapterEntity.RegisterResult(limits.string(p.getId(), "id"),
               limits.optional(p.hasSource(), p.getSource(), "source"), p.getCreated(),
-              limits.optional(p.hasConflict(), p.getConflict(), "conflict"));
+              limits.optional(p.hasConflict(), p.getConflict(), "conflict"),
+              limits.optional(p.hasOwner(), p.getOwner(), "owner"));
         }),
         Binding.of("a.report", AdapterEntity.Report.class,
             m -> AdaptersProto.Report.newBuilder().setResidency(residency(m.residency())).build(),

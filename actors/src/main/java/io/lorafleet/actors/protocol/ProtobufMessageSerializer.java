@@ -16,7 +16,7 @@ import org.apache.pekko.serialization.SerializerWithStringManifest;
 /**
  * Serializes every {@link io.lorafleet.actors.serialization.CrossNode} message and replicated value as the
  * Protobuf message of its schema ({@code src/main/proto/lorafleet/protocol}), named by a short stable manifest;
- * the mappers of the four protocol areas do the translation. Writes protocol version
+ * the mappers of the five protocol areas do the translation. Writes protocol version
  * {@code lorafleet.cluster.protocol-version}, reads every version since 1. A message of an unknown manifest, too
  * large, too deep, beyond a {@link WireLimits} limit or otherwise malformed is refused with
  * {@link NotSerializableException} (Artery then drops it).
@@ -45,6 +45,7 @@ public final class ProtobufMessageSerializer extends SerializerWithStringManifes
     all.addAll(new AdapterMapper(c).bindings());
     all.addAll(new LoadMapper(c).bindings());
     all.addAll(new SupervisorMapper(c).bindings());
+    all.addAll(new TenantMapper(c).bindings());
     for (Binding<?> b : all) {
       if (byClass.put(b.type(), b) != null || byManifest.put(b.manifest(), b) != null) {
         throw new IllegalStateException("bound twice: " + b.type().getName() + " / " + b.manifest());

@@ -99,6 +99,9 @@ final class RelayMapper {
         .setTopLogprobs(m.topLogprobs()).setPromptLogprobs(m.promptLogprobs())
         .setSkipSpecialTokens(m.skipSpecialTokens()).setConstraintKind(text(m.constraintKind()))
         .setConstraintSource(text(m.constraintSource()));
+    if (c.version >= 2) { // added in version 2
+      b.setPriority(text(m.priority()));
+    }
     if (m.hasSeed()) {
       b.setSeed(m.seed());
     }
@@ -117,7 +120,7 @@ final class RelayMapper {
         limits.ints(p.getStopTokenIdsCount(), p::getStopTokenIds, "stop_token_ids"), p.getIgnoreEos(),
         p.getTopLogprobs(), p.getPromptLogprobs(), p.getSkipSpecialTokens(),
         limits.string(p.getConstraintKind(), "constraint_kind"),
-        limits.string(p.getConstraintSource(), "constraint_source"));
+        limits.string(p.getConstraintSource(), "constraint_source"), limits.string(p.getPriority(), "priority"));
   }
 
   private RelayProto.TokenEvent tokenEvent(RelayEvent.Token m) {

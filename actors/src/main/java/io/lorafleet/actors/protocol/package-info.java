@@ -1,8 +1,9 @@
 /**
  * The cross-node protocol: every {@link io.lorafleet.actors.serialization.CrossNode} message and every value
  * replicated in Distributed Data (the registry's {@code RegisteredAdapter}, the node loads'
- * {@code NodeAnnouncement}, the placements' {@code AdapterPlacement}: the LWWMap values of
- * {@code lorafleet-adapters}, {@code lorafleet-node-loads}, {@code lorafleet-placements}; Pekko writes the maps
+ * {@code NodeAnnouncement}, the placements' {@code AdapterPlacement}, the issued API keys' {@code IssuedKey}: the
+ * LWWMap values of {@code lorafleet-adapters}, {@code lorafleet-node-loads}, {@code lorafleet-placements},
+ * {@code lorafleet-tenant-keys}; Pekko writes the maps
  * and String keys itself and each value through this serializer) crosses nodes as a Protobuf message of a
  * proto3 schema, so that a fleet can be upgraded one node at a time.
  *
@@ -11,8 +12,9 @@
  * (protoc from Maven Central) into {@code io.lorafleet.actors.protocol.wire}: {@code relay.proto} (relayed
  * requests, their events: {@link io.lorafleet.actors.protocol.RelayMapper}), {@code adapters.proto} (adapter
  * registry and residency: {@link io.lorafleet.actors.protocol.AdapterMapper}), {@code load.proto} (load
- * announcements: {@link io.lorafleet.actors.protocol.LoadMapper}) and {@code supervisor.proto} (supervisor
- * commands, drains, placements: {@link io.lorafleet.actors.protocol.SupervisorMapper}). The domain types stay
+ * announcements: {@link io.lorafleet.actors.protocol.LoadMapper}), {@code supervisor.proto} (supervisor
+ * commands, drains, placements: {@link io.lorafleet.actors.protocol.SupervisorMapper}) and {@code tenants.proto}
+ * (issued API keys: {@link io.lorafleet.actors.protocol.TenantMapper}). The domain types stay
  * plain Java records; each mapper translates its area both ways and names each type by a short manifest
  * ({@code r.token}, {@code a.reg}, {@code l.announce}, {@code s.placement}, ...: area letter, dot, name; listed
  * in the .proto comments), never a class name, so classes can be renamed and moved freely.
@@ -36,7 +38,10 @@
  *       fields, can write the previous version ({@code lorafleet.cluster.protocol-version}; the mappers leave
  *       out what was added since), keeps the previous schema in {@code src/test/resources/protocol-previous}
  *       and adds its golden files under {@code src/test/resources/protocol-golden/vN} (never rewriting older
- *       ones). Version 2 (this release) added {@code Announcement.protocol_version}.</li>
+ *       ones). Version 2 (this release) added {@code Announcement.protocol_version}, {@code Params.priority},
+ *       the adapter owner fields ({@code Registration.owner}, {@code Register.owner} and {@code on_first_use},
+ *       {@code RegisterResult.owner}) and the type {@code t.key} (written only with API keys on, which a node
+ *       writing version 1 refuses).</li>
  * </ul>
  * Tests: {@code ProtobufMessageSerializerTest} (every CrossNode type bound; round trips over random values;
  * unknown fields; hostile payloads), {@code GoldenMessagesTest} (every build reads the golden files of every

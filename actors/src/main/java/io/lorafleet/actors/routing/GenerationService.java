@@ -4,6 +4,7 @@ import io.lorafleet.actors.adapters.AdapterStore;
 import io.lorafleet.actors.batch.BatchBuilder;
 import io.lorafleet.actors.batch.GenerationEvent;
 import io.lorafleet.actors.serialization.CrossNode;
+import io.lorafleet.runtime.engine.PriorityClass;
 import io.lorafleet.runtime.engine.SamplingParams;
 import io.lorafleet.runtime.errors.LoraFleetException;
 import io.lorafleet.runtime.errors.OverloadedException;
@@ -37,7 +38,7 @@ public final class GenerationService extends AbstractBehavior<GenerationService.
    * replyTo}. Local only; cancelled with {@link Cancel} and {@link #LOCAL_ATTEMPT}.
    */
   public record Serve(String requestId, int[] prompt, String adapterId, String autoSource, SamplingParams params,
-      ActorRef<GenerationEvent> events, ActorRef<Admission> replyTo) implements Command {}
+      PriorityClass priority, ActorRef<GenerationEvent> events, ActorRef<Admission> replyTo) implements Command {}
 
   /** Answer to {@link Serve} once the engine accepted the request, or it will not run. */
   public sealed interface Admission {}
@@ -122,7 +123,7 @@ public final class GenerationService extends AbstractBehavior<GenerationService.
       return this;
     }
     ServedGeneration.Order order = new ServedGeneration.Order(key(g.requestId(), g.attempt()), g.prompt(),
-        g.adapterId(), g.autoSource(), g.params().toParams());
+        g.adapterId(), g.autoSource(), g.params().toParams(), g.params().priorityClass());
     serve(g.requestId(), g.attempt(), order, new ServedGeneration.Relayed(g.replyTo(), g.requestId(), g.attempt()));
     return this;
   }
@@ -131,7 +132,7 @@ public final class GenerationService extends AbstractBehavior<GenerationService.
     // Not refused while draining: the HTTP server stops taking requests itself, and the drain waits for
     // these like for any other.
     ServedGeneration.Order order = new ServedGeneration.Order(s.requestId(), s.prompt(), s.adapterId(),
-        s.autoSource(), s.params());
+        s.autoSource(), s.params(), s.priority());
     serve(s.requestId(), LOCAL_ATTEMPT, order, new ServedGeneration.Local(s.events(), s.replyTo()));
     return this;
   }

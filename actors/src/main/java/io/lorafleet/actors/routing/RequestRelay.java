@@ -2,6 +2,7 @@ package io.lorafleet.actors.routing;
 
 import io.lorafleet.actors.batch.GenerationEvent;
 import io.lorafleet.actors.metrics.ServerMetrics;
+import io.lorafleet.runtime.engine.PriorityClass;
 import io.lorafleet.runtime.engine.SamplingParams;
 import io.lorafleet.runtime.errors.LoraFleetException;
 import io.lorafleet.runtime.errors.OverloadedException;
@@ -52,12 +53,13 @@ public final class RequestRelay extends AbstractBehavior<RequestRelay.Command> {
    * A request to relay.
    *
    * @param requestId  this node's id of the request
+   * @param priority   its class in the serving node's scheduler
    * @param streaming  whether tokens go to the client as they come (else they are held until the end)
    * @param maxAttempts nodes tried at most
    * @param ackTimeout how long a node may take to start the request (adapter loading included)
    */
   public record Request(String requestId, String adapterId, String autoSource, int[] prompt, SamplingParams params,
-      boolean streaming, ActorRef<Admission> replyTo, int maxAttempts,
+      PriorityClass priority, boolean streaming, ActorRef<Admission> replyTo, int maxAttempts,
       Duration ackTimeout) {}
 
   private record Routed(FleetView.RouteDecision decision, Throwable failure) implements Command {}
@@ -107,7 +109,7 @@ public final class RequestRelay extends AbstractBehavior<RequestRelay.Command> {
     this.metrics = metrics;
     this.events = ctx.messageAdapter(RelayEvent.class, FromNode::new);
     this.lost = ctx.messageAdapter(FleetView.NodeLost.class, Lost::new);
-    this.params = WireParams.of(request.params());
+    this.params = WireParams.of(request.params(), request.priority());
     route();
   }
 

@@ -4,6 +4,7 @@ import io.lorafleet.actors.adapters.AdapterStore;
 import io.lorafleet.actors.batch.BatchBuilder;
 import io.lorafleet.actors.batch.GenerationEvent;
 import io.lorafleet.runtime.engine.GenerateRequest;
+import io.lorafleet.runtime.engine.PriorityClass;
 import io.lorafleet.runtime.engine.SamplingParams;
 import io.lorafleet.runtime.errors.LoraFleetException;
 import io.lorafleet.runtime.errors.OverloadedException;
@@ -53,8 +54,10 @@ final class ServedGeneration extends AbstractBehavior<ServedGeneration.Command> 
    * @param engineRequestId the request's id in the engine (unique on this node)
    * @param adapterId       the adapter, or null for the base model
    * @param autoSource      registers the adapter on first use from this source, or null
+   * @param priority        its class in the engine's scheduler
    */
-  record Order(String engineRequestId, int[] prompt, String adapterId, String autoSource, SamplingParams params) {}
+  record Order(String engineRequestId, int[] prompt, String adapterId, String autoSource, SamplingParams params,
+      PriorityClass priority) {}
 
   /** Who hears how the request goes. Called on the pipeline's actor; implementations only tell. */
   interface Requester {
@@ -203,7 +206,8 @@ final class ServedGeneration extends AbstractBehavior<ServedGeneration.Command> 
 
   private void submit(LoraAdapter adapter) {
     step = Step.SUBMITTING;
-    GenerateRequest request = new GenerateRequest(order.engineRequestId(), order.prompt(), adapter, order.params());
+    GenerateRequest request = new GenerateRequest(order.engineRequestId(), order.prompt(), adapter, order.params(),
+        order.priority());
     batch.tell(new BatchBuilder.Submit(request, getContext().messageAdapter(GenerationEvent.class, Event::new),
         getContext().messageAdapter(BatchBuilder.SubmitResult.class, Submitted::new)));
     timers.startSingleTimer(Timeout.SUBMIT, GenerationService.SUBMIT_TIMEOUT);

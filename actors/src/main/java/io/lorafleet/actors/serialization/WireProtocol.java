@@ -11,7 +11,10 @@ import com.typesafe.config.Config;
 public final class WireProtocol {
   /** The setting: which protocol version this node writes. */
   public static final String VERSION_SETTING = "lorafleet.cluster.protocol-version";
-  /** The version this release writes by default: 2 added {@code NodeAnnouncement.protocol_version}. */
+  /**
+   * The version this release writes by default: 2 added {@code NodeAnnouncement.protocol_version} and {@code
+   * Params.priority}.
+   */
   public static final int CURRENT = 2;
   /** The previous release's version, which this release still writes on request and always reads. */
   public static final int PREVIOUS = 1;

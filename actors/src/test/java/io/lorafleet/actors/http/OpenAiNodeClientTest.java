@@ -40,18 +40,62 @@ class OpenAiNodeClientTest {
         "run `npm ci` in " + SCRIPT_DIR + " (./test does) to install the openai package");
     try (LoraFleetNode node = TestNode.start(Files.createTempDirectory("openai-client"), Map.of(),
         EngineConfig.DEFAULTS.withKvCacheBytes(32L << 20))) {
-      Process p = new ProcessBuilder("node", "openai-client.mjs", node.url() + "/v1", "adapter-all-r16")
-          .directory(SCRIPT_DIR.toFile()).redirectErrorStream(true).start();
-      String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      assertTrue(p.waitFor(120, TimeUnit.SECONDS), "node did not finish");
-      assertEquals(0, p.exitValue(), output);
-      Map<String, JsonNode> results = new HashMap<>();
-      for (String line : output.split("\n")) {
-        if (line.startsWith("{")) {
-          JsonNode j = HttpTestClient.JSON.readTree(line);
-          results.put(j.get("kind").asText(), j);
-        }
+      checkClient(run(node, null));
+    }
+  }
+
+  /**
+   * With API keys on, the client's {@code apiKey} is all it takes: a key issued through the admin API works for
+   * every call, an adapter of another tenant is absent from the model list, and a wrong key is a 401.
+   */
+  @Test
+  void theOfficialOpenAiClientWithAnApiKey() throws Exception {
+    assumeTrue(nodeAvailable(), "skipped: the `node` command is not installed, so the openai npm client cannot run");
+    assertTrue(Files.isDirectory(SCRIPT_DIR.resolve("node_modules").resolve("openai")),
+        "run `npm ci` in " + SCRIPT_DIR + " (./test does) to install the openai package");
+    Map<String, Object> conf = Map.of("lorafleet.tenants.api-keys", true,
+        "lorafleet.tenants.adapter-owners", Map.of("adapter-qv-r8", "someone-else"));
+    try (LoraFleetNode node = TestNode.start(Files.createTempDirectory("openai-client-key"), conf,
+        EngineConfig.DEFAULTS.withKvCacheBytes(32L << 20))) {
+      HttpTestClient http = new HttpTestClient(node.url());
+      HttpTestClient.Reply issued = http.post("/admin/tenants/keys", Map.of("tenant", "npm-tenant"),
+          "Authorization", "Bearer " + TestNode.TOKEN);
+      assertEquals(201, issued.status(), issued.body());
+      Map<String, JsonNode> results = run(node, issued.json().get("key").asText());
+      checkClient(results);
+      List<String> ids = new java.util.ArrayList<>();
+      results.get("models").get("ids").forEach(id -> ids.add(id.asText()));
+      assertTrue(!ids.contains("adapter-qv-r8"), "another tenant's adapter is not listed: " + ids);
+      assertEquals(401, results.get("unauthorized").get("status").asInt(), results.get("unauthorized").toString());
+      assertEquals("invalid_api_key", results.get("unauthorized").get("code").asText(),
+          results.get("unauthorized").toString());
+    }
+  }
+
+  private static Map<String, JsonNode> run(LoraFleetNode node, String apiKey) throws Exception {
+    List<String> cmd = new java.util.ArrayList<>(List.of("node", "openai-client.mjs", node.url() + "/v1",
+        "adapter-all-r16"));
+    if (apiKey != null) {
+      cmd.add(apiKey);
+    }
+    Process p = new ProcessBuilder(cmd).directory(SCRIPT_DIR.toFile()).redirectErrorStream(true).start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "node did not finish");
+    assertEquals(0, p.exitValue(), output);
+    Map<String, JsonNode> results = new HashMap<>();
+    for (String line : output.split("\n")) {
+      if (line.startsWith("{")) {
+        JsonNode j = HttpTestClient.JSON.readTree(line);
+        results.put(j.get("kind").asText(), j);
       }
+    }
+    results.put("_output", HttpTestClient.JSON.getNodeFactory().textNode(output));
+    return results;
+  }
+
+  private static void checkClient(Map<String, JsonNode> results) throws Exception {
+    {
+      String output = results.get("_output").asText();
       assertTrue(results.keySet().containsAll(
           List.of("models", "completion", "chat", "chat_stream", "completion_stream", "error", "json_schema",
               "json_object", "unsupported_schema")), output);

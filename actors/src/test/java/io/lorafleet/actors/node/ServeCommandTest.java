@@ -61,10 +61,33 @@ class ServeCommandTest {
   }
 
   @Test
+  void quantizeFlagOverridesTheHoconSettingWhichDefaultsToNone() {
+    assertEquals("none", parse().getString("lorafleet.engine.quantize"));
+    assertEquals("int8", parse("--quantize", "int8").getString("lorafleet.engine.quantize"));
+    assertEquals("none", parse("--quantize", "NONE").getString("lorafleet.engine.quantize"));
+    assertTrue(assertThrows(CliInputException.class, () -> parse("--quantize", "int4"))
+        .getMessage().contains("--quantize int4"));
+  }
+
+  @Test
   void badFlagsAreRefusedWithTheirName() {
     assertTrue(assertThrows(CliInputException.class, () -> parse("--seed-nodes", "nohostport"))
         .getMessage().contains("--seed-nodes"));
     assertTrue(assertThrows(CliInputException.class, () -> parse("--cluster-config", "/nonexistent.conf"))
         .getMessage().contains("--cluster-config"));
+  }
+
+  @Test
+  void apiKeysFileTurnsKeysOnAndKeysAreOffByDefault(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    Path keys = dir.resolve("keys.txt");
+    java.nio.file.Files.writeString(keys, "acme ci a-key-of-at-least-16-chars\n");
+    Config on = parse("--api-keys-file", keys.toString());
+    assertTrue(on.getBoolean("lorafleet.tenants.api-keys"));
+    io.lorafleet.actors.tenants.TenantSettings t = io.lorafleet.actors.tenants.TenantSettings.from(on);
+    assertEquals(1, t.keys().size());
+    assertEquals("acme", t.keys().get(0).tenant());
+    assertTrue(!parse().getBoolean("lorafleet.tenants.api-keys"), "off by default");
+    assertTrue(assertThrows(CliInputException.class, () -> parse("--api-keys-file", dir.resolve("none").toString()))
+        .getMessage().contains("--api-keys-file"));
   }
 }

@@ -14,6 +14,7 @@ import io.lorafleet.actors.routing.WireError;
 import io.lorafleet.actors.routing.WireParams;
 import io.lorafleet.actors.routing.WireResult;
 import io.lorafleet.actors.routing.WireToken;
+import io.lorafleet.actors.tenants.IssuedKey;
 import io.lorafleet.runtime.engine.FinishReason;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -29,6 +30,8 @@ final class GoldenMessages {
   private GoldenMessages() {}
 
   static final String NODE = "pekko://lorafleet@10.0.0.7:25520";
+  /** Manifests of the types added in the current version (no golden file of an older version). */
+  static final java.util.Set<String> ADDED_IN_CURRENT = java.util.Set.of("t.key");
 
   static List<Object> values(ActorRefResolver resolver) {
     ActorRef<Object> reply = resolver.resolveActorRef(NODE + "/temp/$a#1234");
@@ -39,7 +42,7 @@ final class GoldenMessages {
     NodeResidency failed = new NodeResidency("pekko://lorafleet@10.0.0.8:25520", null, Tier.DISK, 0, 0, 0, 0,
         "adapter_model.safetensors: truncated");
     WireParams params = new WireParams(24, 0.7, 5, 0.9, 1.1, true, 42, new String[] {"\n\n", "END"},
-        new int[] {2, 128001}, true, 2, false, true, "regex", "[a-z]+ é");
+        new int[] {2, 128001}, true, 2, false, true, "regex", "[a-z]+ é", "batch");
     WireToken token = new WireToken(3, 77, "ab ✓", -0.25f, new int[] {77, 5}, new float[] {-0.25f, -2f}, false,
         FinishReason.LENGTH);
     WireResult result = new WireResult("r-1", "adapter-qv-r8", new int[] {1, 2, 1000}, new int[] {3, 4},
@@ -96,7 +99,10 @@ final class GoldenMessages {
             new ClusterSupervisor.Decision[] {decision}),
         new GenerationService.Drain("admin"),
         new GenerationService.DropAdapter("a"),
-        new AdapterPlacement(2, new String[] {NODE, "pekko://lorafleet@10.0.0.8:25520"}, "hot", false));
+        new AdapterPlacement(2, new String[] {NODE, "pekko://lorafleet@10.0.0.8:25520"}, "hot", false),
+        // tenants (added in version 2)
+        new IssuedKey("key-3f9a1c2b7d4e", "acme", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            1_700_000_000_000L));
   }
 
   /**
@@ -104,6 +110,26 @@ final class GoldenMessages {
    * later version added at the value their absence means.
    */
   static Object asRead(Object value, int writtenVersion) {
+    // Version 2 added Params.priority, adapter owners and registration on first use by a tenant: a version-1
+    // message has none of them.
+    if (writtenVersion < 2) {
+      if (value instanceof WireParams p) {
+        return p.withoutPriority();
+      }
+      if (value instanceof GenerationService.Generate g) {
+        return new GenerationService.Generate(g.requestId(), g.attempt(), g.prompt(), g.adapterId(), g.autoSource(),
+            g.params().withoutPriority(), g.replyTo());
+      }
+      if (value instanceof RegisteredAdapter r) {
+        return new RegisteredAdapter(r.source(), r.pinned(), null);
+      }
+      if (value instanceof AdapterEntity.Register r) {
+        return new AdapterEntity.Register(r.source(), null, false, r.replyTo());
+      }
+      if (value instanceof AdapterEntity.RegisterResult r) {
+        return new AdapterEntity.RegisterResult(r.id(), r.source(), r.created(), r.conflict(), null);
+      }
+    }
     if (value instanceof NodeAnnouncement a) {
       return new NodeAnnouncement(a.node(), a.httpUrl(), a.service(), a.deviceMemoryBytes(), a.adapterSlots(),
           a.maxBatch(), a.queueDepth(), a.running(), a.residentAdapters(), a.rateAdapters(), a.rates(), a.accepting(),

@@ -11,6 +11,7 @@ import com.google.protobuf.UnknownFieldSet;
 import com.typesafe.config.ConfigFactory;
 import io.lorafleet.actors.routing.NodeAnnouncement;
 import io.lorafleet.actors.serialization.WireProtocol;
+import io.lorafleet.actors.tenants.IssuedKey;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -29,7 +30,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * A node of the previous release reads what this release writes: the previous schema (kept in
  * src/test/resources/protocol-previous, compiled into {@code io.lorafleet.actors.protocol.previous}) parses every
  * message this release writes, sees exactly the fields it knows with the same values, and ignores the fields
- * added since (today: {@code Announcement.protocol_version}, field 15).
+ * added since (today: {@code Announcement.protocol_version} and {@code Params.priority}, both field 15; the
+ * adapter owner fields of {@code Registration}, {@code Register} and {@code RegisterResult}); the one type added
+ * since, {@code t.key}, it does not know at all.
  */
 @ExtendWith(TestKitJUnit5Extension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -75,6 +78,26 @@ class PreviousSchemaTest {
     }
   }
 
+  /** {@code m} without its unknown fields, nor those of its sub-messages (an added field may be nested: Params.15). */
+  private static Message withoutUnknown(Message m) {
+    Message.Builder b = m.toBuilder().setUnknownFields(UnknownFieldSet.getDefaultInstance());
+    for (var e : m.getAllFields().entrySet()) {
+      Descriptors.FieldDescriptor f = e.getKey();
+      if (f.getJavaType() != Descriptors.FieldDescriptor.JavaType.MESSAGE) {
+        continue;
+      }
+      if (f.isRepeated()) {
+        b.clearField(f);
+        for (Object o : (List<?>) e.getValue()) {
+          b.addRepeatedField(f, withoutUnknown((Message) o));
+        }
+      } else {
+        b.setField(f, withoutUnknown((Message) e.getValue()));
+      }
+    }
+    return b.build();
+  }
+
   @Test
   void thePreviousSchemaReadsWhatThisReleaseWritesIgnoringAddedFields() throws Exception {
     ActorRefResolver resolver = ActorRefResolver.get(testKit.system());
@@ -97,7 +120,7 @@ class PreviousSchemaTest {
         DynamicMessage read = DynamicMessage.parseFrom(old, bytes);
         unknown(read, ignored);
         // What the old node understood, without what it ignored, is what this release meant.
-        DynamicMessage understood = read.toBuilder().setUnknownFields(UnknownFieldSet.getDefaultInstance()).build();
+        Message understood = withoutUnknown(read);
         Object back = current.fromBinary(understood.toByteArray(), current.manifest(value));
         assertTrue(RandomMessages.same(GoldenMessages.asRead(value, WireProtocol.PREVIOUS), back),
             type.getSimpleName() + " seed " + seed + "\n  " + RandomMessages.show(value) + "\n  "
@@ -105,9 +128,11 @@ class PreviousSchemaTest {
         checked++;
       }
     }
-    assertEquals(List.of(), missing, "types the previous schema does not know (a new type needs a new manifest "
-        + "that old nodes refuse: send it only to nodes that announce the version that added it)");
-    assertEquals(Set.of("Announcement.15"), ignored, "the fields added since the previous schema");
+    assertEquals(List.of(IssuedKey.class.getName()), missing, "types the previous schema does not know (a new type "
+        + "needs a new manifest that old nodes refuse: send it only to nodes that announce the version that added "
+        + "it; IssuedKey is written only with API keys on, which a node refuses with protocol-version 1)");
+    assertEquals(Set.of("Announcement.15", "Params.15", "Registration.3", "Register.3", "Register.4", "RegisterResult.5"),
+        ignored, "the fields added since the previous schema");
     assertEquals(39 * 50, checked);
     // The generated reader of the previous release, field by field.
     ActorRef<Object> service = testKit.createTestProbe().ref();

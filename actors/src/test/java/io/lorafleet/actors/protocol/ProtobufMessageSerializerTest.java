@@ -14,6 +14,7 @@ import io.lorafleet.actors.routing.NodeAnnouncement;
 import io.lorafleet.actors.routing.WireParams;
 import io.lorafleet.actors.serialization.CrossNode;
 import io.lorafleet.actors.serialization.WireProtocol;
+import io.lorafleet.runtime.engine.PriorityClass;
 import io.lorafleet.runtime.engine.SamplingParams;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -82,7 +83,7 @@ class ProtobufMessageSerializerTest {
       }
     }
     assertEquals(List.of(), missing, "CrossNode types without a Protobuf mapping");
-    assertEquals(39, manifests.size(), manifests.toString());
+    assertEquals(40, manifests.size(), manifests.toString());
     for (var e : manifests.entrySet()) {
       assertTrue(e.getValue().matches("[a-z]\\.[a-z-]{2,20}"), e.getKey().getName() + ": " + e.getValue());
       assertTrue(CrossNode.class.isAssignableFrom(e.getKey()), e.getKey().getName());
@@ -103,7 +104,7 @@ class ProtobufMessageSerializerTest {
         checked++;
       }
     }
-    assertEquals(39 * SEEDS, checked);
+    assertEquals(40 * SEEDS, checked);
   }
 
   private Class<?> load(String name) {
@@ -155,6 +156,15 @@ class ProtobufMessageSerializerTest {
     assertEquals(1, ((NodeAnnouncement) current.fromBinary(v1, "l.announce")).protocolVersion(),
         "a version-1 announcement has no protocol_version: read as 1");
     assertEquals(current.toBinary(a).length - 2, v1.length, "version 1 leaves out field 15 (2 bytes)");
+    // Params.priority (field 15) likewise: version 1 leaves it out, and a message without it reads as standard.
+    WireParams batch = WireParams.of(SamplingParams.greedy(3), PriorityClass.BATCH);
+    assertEquals(PriorityClass.BATCH,
+        ((WireParams) current.fromBinary(current.toBinary(batch), "r.params")).priorityClass());
+    WireParams old = (WireParams) current.fromBinary(previous.toBinary(batch), "r.params");
+    assertEquals("", old.priority());
+    assertEquals(PriorityClass.STANDARD, old.priorityClass());
+    assertEquals(current.toBinary(batch).length - 7, previous.toBinary(batch).length,
+        "version 1 leaves out field 15 (tag, length, \"batch\")");
     var e = assertThrows(IllegalArgumentException.class, () -> WireProtocol.written(ConfigFactory.parseString(
         WireProtocol.VERSION_SETTING + " = 3")));
     assertTrue(e.getMessage().contains("lorafleet.cluster.protocol-version = 3"), e.getMessage());
@@ -213,7 +223,7 @@ class ProtobufMessageSerializerTest {
         }
       }
     }
-    assertTrue(payloads == 39 * 15 * 3);
+    assertTrue(payloads == 40 * 15 * 3);
     // A relayed request whose packed prompt claims 200M tokens, inside an otherwise real message.
     ActorRef<Object> relay = testKit.createTestProbe().ref();
     var real = new GenerationService.Generate("r", 1, new int[] {1000, 5}, "adapter-qv-r8", null,

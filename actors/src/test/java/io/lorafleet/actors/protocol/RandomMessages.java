@@ -27,7 +27,8 @@ final class RandomMessages {
       "Generate.adapterId", "Generate.autoSource", "Generate.replyTo", "NodeResidency.store",
       "NodeResidency.lastError", "Resolve.autoSource", "Resolve.store", "Resolution.source", "RegisterResult.source",
       "RegisterResult.conflict", "AdapterStatus.source", "PlacementResult.error", "Decision.subject",
-      "Decision.reason", "Drain.reason", "AdapterPlacement.reason");
+      "Decision.reason", "Drain.reason", "AdapterPlacement.reason", "RegisteredAdapter.owner", "Register.owner",
+      "RegisterResult.owner");
 
   private static final String[] WORDS = {"", "a", "adapter-qv-r8", "file:/adapters/ä", "pekko://lorafleet@10.0.0.7:25520",
       "été ✓ 日本", "\n\n", "x".repeat(300)};

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import io.lorafleet.actors.metrics.ServerMetrics;
+import io.lorafleet.runtime.engine.PriorityClass;
 import io.lorafleet.runtime.engine.SamplingParams;
 import java.time.Duration;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -41,7 +42,7 @@ class RelayCancelTest {
     TestProbe<RequestRelay.Admission> requester = testKit.createTestProbe();
     ActorRef<GenerationRouter.Command> router = testKit.spawn(GenerationRouter.create(fleet.ref(), new ServerMetrics()));
     router.tell(new GenerationRouter.Relay(new RequestRelay.Request(requestId, "a", null, new int[] {1, 2},
-        SamplingParams.greedy(8), true, requester.ref(), 3, Duration.ofSeconds(60))));
+        SamplingParams.greedy(8), PriorityClass.BATCH, true, requester.ref(), 3, Duration.ofSeconds(60))));
     return new Parts(fleet, remote, requester, router);
   }
 
@@ -56,6 +57,8 @@ class RelayCancelTest {
   void aClientThatLeavesBeforeTheRemoteNodeAdmittedTheRequestCancelsItThereAtOnce() {
     Parts p = start("r1");
     GenerationService.Generate generate = routeToRemote(p);
+    assertEquals("batch", generate.params().priority(), "the class travels with the request");
+    assertEquals(PriorityClass.BATCH, generate.params().priorityClass());
     // The remote node is still loading the adapter (no Started yet) when the client leaves.
     p.router().tell(new GenerationRouter.Cancel("r1"));
     GenerationService.Cancel cancel = p.remote().expectMessageClass(GenerationService.Cancel.class, PROMPT);

@@ -8,6 +8,7 @@ import io.lorafleet.actors.batch.BatchBuilder;
 import io.lorafleet.actors.batch.GenerationEvent;
 import io.lorafleet.runtime.engine.FinishReason;
 import io.lorafleet.runtime.engine.GenerationResult;
+import io.lorafleet.runtime.engine.PriorityClass;
 import io.lorafleet.runtime.engine.SamplingParams;
 import io.lorafleet.runtime.errors.OverloadedException;
 import java.time.Duration;
@@ -44,7 +45,7 @@ class ServedGenerationTest {
     TestProbe<GenerationEvent> events = testKit.createTestProbe();
     TestProbe<GenerationService.Admission> admission = testKit.createTestProbe();
     ActorRef<ServedGeneration.Command> pipeline = testKit.spawn(ServedGeneration.create(
-        new ServedGeneration.Order("r1", new int[] {1, 2}, "a", null, SamplingParams.greedy(2)),
+        new ServedGeneration.Order("r1", new int[] {1, 2}, "a", null, SamplingParams.greedy(2), PriorityClass.INTERACTIVE),
         new ServedGeneration.Local(events.ref(), admission.ref()), store.ref(), batch.ref(), adapterWait));
     return new Parts(store, batch, events, admission, pipeline);
   }
@@ -62,6 +63,7 @@ class ServedGenerationTest {
     acquire.replyTo().tell(new AdapterStore.Leased(null));
     BatchBuilder.Submit submit = p.batch().expectMessageClass(BatchBuilder.Submit.class, WAIT);
     assertEquals("r1", submit.request().requestId());
+    assertEquals(PriorityClass.INTERACTIVE, submit.request().priority(), "the order's class reaches the engine");
     // An event that overtakes the admission is kept until it.
     submit.events().tell(new GenerationEvent.Finished(result()));
     submit.replyTo().tell(new BatchBuilder.Accepted("r1"));

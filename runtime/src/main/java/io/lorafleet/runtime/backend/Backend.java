@@ -2,6 +2,7 @@ package io.lorafleet.runtime.backend;
 
 import io.lorafleet.runtime.format.LlamaConfig;
 import io.lorafleet.runtime.model.LoraAdapter;
+import io.lorafleet.runtime.model.Quantization;
 
 /**
  * Runs the Llama forward pass for the engine. One instance owns one device: the base weights, the KV
@@ -15,6 +16,11 @@ public interface Backend extends AutoCloseable {
   String name();
 
   LlamaConfig config();
+
+  /** How the base model's projection matrices are stored on this device ({@link BackendConfig#quantize()}). */
+  default Quantization quantization() {
+    return Quantization.NONE;
+  }
 
   /** Bytes one KV block of {@code blockSize} tokens takes on this device (all layers, K and V). */
   long kvBytesPerBlock(int blockSize);

@@ -14,5 +14,9 @@
  * itself (top logprobs, prompt logprobs, output constraints, whose masks the engine computes while the
  * step runs; a mask known before the step could go down as {@code RowSampling.allowedTokens}). {@link
  * io.lorafleet.runtime.backend.Backend#reserveStepMemory} tells a device backend the step limits up front.
+ *
+ * <p>{@link io.lorafleet.runtime.backend.BackendConfig#quantize()} asks a backend to store the base model's
+ * projections as int8 ({@code --quantize int8}); {@link io.lorafleet.runtime.backend.BackendAgreement}
+ * measures how far such a backend's logits and greedy tokens are from a reference backend's.
  */
 package io.lorafleet.runtime.backend;

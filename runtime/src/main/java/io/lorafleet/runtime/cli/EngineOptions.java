@@ -3,6 +3,8 @@ package io.lorafleet.runtime.cli;
 import io.lorafleet.runtime.backend.BackendConfig;
 import io.lorafleet.runtime.backend.NativeGemm;
 import io.lorafleet.runtime.engine.EngineConfig;
+import io.lorafleet.runtime.errors.InvalidRequestException;
+import io.lorafleet.runtime.model.Quantization;
 import picocli.CommandLine.Option;
 
 /** Engine and backend options shared by the commands that run a model. */
@@ -31,7 +33,7 @@ public final class EngineOptions {
   @Option(names = "--max-model-len", defaultValue = "0", description = "longest prompt + output (0: the model's)")
   public int maxModelLen;
 
-  @Option(names = "--max-waiting", defaultValue = "1024", description = "queued requests before new ones are refused (default: ${DEFAULT-VALUE})")
+  @Option(names = "--max-waiting", defaultValue = "1024", description = "queued requests per priority class before new ones of that class are refused (default: ${DEFAULT-VALUE})")
   public int maxWaiting;
 
   @Option(names = "--max-resident-adapters", defaultValue = "0",
@@ -48,6 +50,24 @@ public final class EngineOptions {
       + "lorafleet.engine.cpu.native-gemm when the flag is not given)")
   public String nativeGemm;
 
+  @Option(names = "--quantize", paramLabel = "none|int8",
+      description = "store the base model's projections as int8 with one scale per output channel, quantized at "
+          + "load time from the bf16/f16/f32 checkpoint (W8A16; embeddings, norms and adapters keep their type); "
+          + "default none (`serve` takes lorafleet.engine.quantize when the flag is not given)")
+  public String quantize;
+
+  /** The {@code --quantize} flag, parsed; empty when it was not given. */
+  public java.util.Optional<Quantization> quantization() {
+    if (quantize == null) {
+      return java.util.Optional.empty();
+    }
+    try {
+      return java.util.Optional.of(Quantization.parse(quantize));
+    } catch (InvalidRequestException e) {
+      throw new CliInputException("--quantize " + quantize + ": expected none or int8");
+    }
+  }
+
   public EngineConfig engineConfig() {
     return EngineConfig.DEFAULTS.toBuilder().blockSize(blockSize).kvCacheBytes(kvCacheMb << 20)
         .maxNumSeqs(maxNumSeqs).maxBatchTokens(maxBatchTokens).maxLorasPerBatch(maxLoras).maxWaiting(maxWaiting)
@@ -56,13 +76,16 @@ public final class EngineOptions {
   }
 
   public BackendConfig backendConfig() {
+    Quantization q = quantization().orElse(Quantization.NONE);
     if (nativeGemm == null) {
-      return new BackendConfig(threads, 0);
+      return new BackendConfig(threads, 0, q);
     }
+    NativeGemm gemm;
     try {
-      return new BackendConfig(threads, 0, NativeGemm.parse(nativeGemm));
+      gemm = NativeGemm.parse(nativeGemm);
     } catch (IllegalArgumentException e) {
       throw new CliInputException("--native-gemm: " + e.getMessage());
     }
+    return new BackendConfig(threads, 0, q, gemm);
   }
 }

@@ -33,6 +33,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.function.ObjLongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,6 +81,9 @@ public final class Engine implements AutoCloseable {
   private final Map<String, Sequence> active = new HashMap<>();
   private final Set<String> acceptedIds = ConcurrentHashMap.newKeySet();
   private final AtomicInteger queued = new AtomicInteger();
+  /** {@link #queued} by the class the requests asked for (each class's queue is bounded by maxWaiting). */
+  private final AtomicIntegerArray queuedByClass = new AtomicIntegerArray(PriorityClass.values().length);
+  private final List<ObjLongConsumer<PriorityClass>> queueTimeObservers = new CopyOnWriteArrayList<>();
   private long arrivals;
 
   private volatile EngineStats stats;
@@ -108,7 +113,7 @@ public final class Engine implements AutoCloseable {
     this.residency = new AdapterResidency(backend, config.maxResidentAdapters(), this::publish);
     this.scheduler = new Scheduler(
         new SchedulerConfig(config.maxNumSeqs(), config.maxBatchTokens(), maxLorasPerStep(config, residency.capacity()),
-            config.prefixCaching()),
+            config.prefixCaching(), config.priorityAgingNanos(), config.preemptLowerClasses()),
         new KvBlockPool(numBlocks, config.blockSize()));
     this.runner = new ModelRunner(backend, residency);
     int logitsWidth = model.vocabSize();
@@ -116,9 +121,10 @@ public final class Engine implements AutoCloseable {
         CONSTRAINT_INDEX_BYTES);
     publishStats(0, 0);
     log.info("engine on {}: {} KV blocks x {} tokens ({} MB), max {} sequences, {} tokens per step, context {}, "
-        + "prefix caching {}", backend.name(), numBlocks, config.blockSize(),
-        numBlocks * backend.kvBytesPerBlock(config.blockSize()) >> 20, config.maxNumSeqs(), config.maxBatchTokens(),
-        maxModelLen, config.prefixCaching() ? "on" : "off");
+        + "prefix caching {}, priority aging {} ms, lower classes preempted: {}", backend.name(), numBlocks,
+        config.blockSize(), numBlocks * backend.kvBytesPerBlock(config.blockSize()) >> 20, config.maxNumSeqs(),
+        config.maxBatchTokens(), maxModelLen, config.prefixCaching() ? "on" : "off",
+        config.priorityAgingNanos() / 1_000_000, config.preemptLowerClasses() ? "yes" : "no");
   }
 
   /** Distinct adapters one step may use: all of them must be on the device together. */
@@ -166,14 +172,17 @@ public final class Engine implements AutoCloseable {
   public void submit(GenerateRequest request, GenerationListener listener) {
     validate(request);
     TokenIndex index = constraintIndex(request.params().constraint());
-    if (queued.incrementAndGet() > config.maxWaiting()) {
-      queued.decrementAndGet();
-      throw new OverloadedException("engine queue is full (" + config.maxWaiting() + " waiting requests)");
+    int cls = request.priority().ordinal();
+    if (queuedByClass.incrementAndGet(cls) > config.maxWaiting()) {
+      queuedByClass.decrementAndGet(cls);
+      throw new OverloadedException("engine queue is full (" + config.maxWaiting() + " waiting "
+          + request.priority().wireName() + " requests)");
     }
     if (!acceptedIds.add(request.requestId())) {
-      queued.decrementAndGet();
+      queuedByClass.decrementAndGet(cls);
       throw new InvalidRequestException("request id " + request.requestId() + " is already in flight");
     }
+    queued.incrementAndGet();
     inbox.add(() -> {
       Sequence s = new Sequence(request, listener, arrivals++);
       if (index != null) {
@@ -212,7 +221,7 @@ public final class Engine implements AutoCloseable {
       if (s != null && scheduler.abort(s)) {
         releaseAdapter(s);
         if (s.samplerState == null) {
-          queued.decrementAndGet(); // it never left the queue
+          leftQueue(s); // it never left the queue
         }
         complete(s, FinishReason.CANCELLED);
       }
@@ -309,6 +318,21 @@ public final class Engine implements AutoCloseable {
 
   // ------------------------------------------------------------------ the loop (engine thread)
 
+  private void leftQueue(Sequence s) {
+    queued.decrementAndGet();
+    queuedByClass.decrementAndGet(s.priority().ordinal());
+  }
+
+  /**
+   * Hears, on the engine thread, each request's class and time in the queue (nanoseconds from its arrival in
+   * the engine to its first step) when it is admitted; the consumer must return quickly (a histogram). Returns
+   * what stops it.
+   */
+  public Runnable observeQueueTime(ObjLongConsumer<PriorityClass> observer) {
+    queueTimeObservers.add(observer);
+    return () -> queueTimeObservers.remove(observer);
+  }
+
   /** Runs one step; returns whether there is more work (queued or running). */
   public boolean step() {
     if (drainInbox() && !scheduler.hasWork()) {
@@ -330,7 +354,11 @@ public final class Engine implements AutoCloseable {
       Sequence s = sc.sequence();
       if (s.samplerState == null) {
         // First time this sequence runs: it leaves the queue.
-        queued.decrementAndGet();
+        leftQueue(s);
+        long waited = t0 - s.arrivalNanos();
+        for (ObjLongConsumer<PriorityClass> o : queueTimeObservers) {
+          o.accept(s.priority(), waited);
+        }
         Long seed = s.request().params().seed();
         s.samplerState = new SamplerState(seed != null ? seed : ThreadLocalRandom.current().nextLong());
         s.stopChecker = new StopChecker(tokenizer.newDecoder(s.request().params().skipSpecialTokens()),
@@ -649,10 +677,25 @@ public final class Engine implements AutoCloseable {
   private void publishStats(int lastTokens, long lastNanos, long lastSampleNanos) {
     KvBlockPool pool = scheduler.pool();
     PrefixCacheStats prefix = scheduler.prefixStats();
+    PriorityClass[] classes = PriorityClass.values();
+    int[] waitingByClass = new int[classes.length];
+    int[] runningByClass = new int[classes.length];
+    long[] admitted = new long[classes.length];
+    long[] preemptedByClass = new long[classes.length];
+    long[] promoted = new long[classes.length];
+    for (PriorityClass c : classes) {
+      int i = c.ordinal();
+      waitingByClass[i] = queuedByClass.get(i);
+      runningByClass[i] = scheduler.numRunning(c);
+      admitted[i] = scheduler.admitted(c);
+      preemptedByClass[i] = scheduler.preemptions(c);
+      promoted[i] = scheduler.promotions(c);
+    }
     stats = new EngineStats(queued.get(), scheduler.numRunning(), pool.numUsed(), pool.numBlocks(),
         residency.size(), steps, promptTokens, generatedTokens, preemptions, lastTokens, lastNanos,
         lastSampleNanos, pool.numCached(), pool.numEvictable(), pool.evictions(), prefix.baseQueried(), prefix.baseHit(),
-        prefix.adapterQueried(), prefix.adapterHit());
+        prefix.adapterQueried(), prefix.adapterHit(),
+        new PriorityStats(waitingByClass, runningByClass, admitted, preemptedByClass, promoted));
   }
 
   /**

@@ -23,9 +23,10 @@ package io.lorafleet.runtime.engine;
  * @param prefixHitBase     of those, tokens found cached (not computed)
  * @param prefixQueriedAdapter prompt tokens of adapter requests looked up in the prefix cache
  * @param prefixHitAdapter  of those, tokens found cached
+ * @param priority          the same per priority class (waiting, running, admitted, preempted, promoted)
  */
 public record EngineStats(
     int waiting, int running, int kvBlocksUsed, int kvBlocksTotal, int adaptersLoaded, long steps, long promptTokens,
     long generatedTokens, long preemptions, int lastStepTokens, long lastStepNanos, long lastSampleNanos,
     int kvBlocksCached, int kvBlocksEvictable, long kvBlocksEvicted, long prefixQueriedBase, long prefixHitBase, long prefixQueriedAdapter,
-    long prefixHitAdapter) {}
+    long prefixHitAdapter, PriorityStats priority) {}

@@ -8,12 +8,21 @@ import java.util.Set;
 /**
  * Decides each step's batch. Pure bookkeeping: no math, no I/O.
  *
- * <p>Per step, within {@code maxBatchTokens}: every running sequence first (oldest first: one token for
- * those decoding, the next chunk for those still in prefill), growing their block tables; when the pool
- * runs dry the newest running sequence is preempted (its blocks freed, recomputed later). Then, if nothing
- * was preempted, waiting sequences are admitted round-robin across adapters while the token budget,
- * {@code maxNumSeqs}, {@code maxLorasPerBatch} and free blocks allow. A sequence is admitted only when the
- * pool can hold its whole prompt plus one token: admission queues rather than overcommits.
+ * <p>Per step, within {@code maxBatchTokens}: every running sequence first (most urgent {@link PriorityClass}
+ * first, then oldest first: one token for those decoding, the next chunk for those still in prefill), growing
+ * their block tables; when the pool runs dry the running sequence of the least urgent class, newest first, is
+ * preempted (its blocks freed, recomputed later). Then, if nothing was preempted, waiting sequences are
+ * admitted by class first and round-robin across adapters within a class (see {@link FairQueue}) while the
+ * token budget, {@code maxNumSeqs}, {@code maxLorasPerBatch} and free blocks allow. A sequence is admitted only
+ * when the pool can hold its whole prompt plus one token: admission queues rather than overcommits.
+ *
+ * <p>Priority classes: a waiting sequence that finds no free batch slot or not enough free blocks preempts
+ * running sequences of a less urgent class (least urgent, newest first; only when that makes room) when
+ * {@link SchedulerConfig#preemptLowerClasses} is on; otherwise, and when no such sequence runs, it waits, and
+ * nothing less urgent is admitted before it. Aging ({@link SchedulerConfig#agingNanos}) raises a sequence that
+ * waited long enough by one class, so less urgent work is never starved. A preempted sequence keeps the class it
+ * ran in, waits first among its class's sequences, and is recomputed (through the prefix cache when its blocks
+ * are still there): it is never lost, and greedy decoding gives it the same tokens.
  *
  * <p>With {@link SchedulerConfig#prefixCaching}, admission first looks the sequence's full prompt blocks up
  * in the pool's prefix cache, by the hash chain of its {@link Sequence#cacheKey}: the leading blocks found
@@ -28,13 +37,42 @@ import java.util.Set;
 public final class Scheduler {
   private final SchedulerConfig config;
   private final KvBlockPool pool;
-  private final FairQueue waiting = new FairQueue();
+  private final FairQueue waiting;
+  /** Most urgent class first; within a class, in order of admission. */
   private final List<Sequence> running = new ArrayList<>();
   private final PrefixCacheStats prefixStats = new PrefixCacheStats();
+  /** First admissions and preemptions, by the class the request asked for. */
+  private final long[] admitted = new long[PriorityClass.values().length];
+  private final long[] preemptions = new long[PriorityClass.values().length];
 
   public Scheduler(SchedulerConfig config, KvBlockPool pool) {
     this.config = config;
     this.pool = pool;
+    this.waiting = new FairQueue(config.agingNanos());
+  }
+
+  /** Requests of class {@code c} admitted for the first time since the start. */
+  public long admitted(PriorityClass c) {
+    return admitted[c.ordinal()];
+  }
+
+  /** Preemptions of sequences of class {@code c} (by their request's class) since the start. */
+  public long preemptions(PriorityClass c) {
+    return preemptions[c.ordinal()];
+  }
+
+  /** Sequences that left class {@code c} by aging since the start. */
+  public long promotions(PriorityClass c) {
+    return waiting.promotions(c);
+  }
+
+  /** Running sequences whose request asked for class {@code c}. */
+  public int numRunning(PriorityClass c) {
+    int n = 0;
+    for (Sequence s : running) {
+      n += s.priority() == c ? 1 : 0;
+    }
+    return n;
   }
 
   /** Prompt tokens looked up in the prefix cache and found there, base model and adapters apart. */
@@ -51,12 +89,22 @@ public final class Scheduler {
   }
 
   public void add(Sequence s) {
+    add(s, System.nanoTime());
+  }
+
+  /** Queues {@code s} at {@code nowNanos} (aging counts from there). */
+  public void add(Sequence s, long nowNanos) {
     s.setStatus(Sequence.Status.WAITING);
-    waiting.add(s);
+    waiting.add(s, nowNanos);
   }
 
   public int numWaiting() {
     return waiting.size();
+  }
+
+  /** Sequences waiting in class {@code c} now (after aging: the class they wait in, not the one they asked for). */
+  public int numWaiting(PriorityClass c) {
+    return waiting.size(c);
   }
 
   public int numRunning() {
@@ -72,6 +120,12 @@ public final class Scheduler {
   }
 
   public SchedulerOutput schedule() {
+    return schedule(System.nanoTime());
+  }
+
+  /** One step's plan at {@code nowNanos} (aging and preemption times count from it). */
+  public SchedulerOutput schedule(long nowNanos) {
+    waiting.age(nowNanos);
     int budget = config.maxBatchTokens();
     List<ScheduledSequence> out = new ArrayList<>();
     List<Sequence> preempted = new ArrayList<>();
@@ -83,8 +137,8 @@ public final class Scheduler {
       int need = pool.blocksFor(s.numComputed() + n) - s.blockTable().length;
       boolean selfPreempted = false;
       while (need > pool.numFree()) {
-        Sequence victim = running.getLast();
-        preempt(victim);
+        Sequence victim = running.getLast(); // least urgent class, newest
+        preempt(victim, nowNanos);
         preempted.add(victim);
         if (victim == s) {
           selfPreempted = true;
@@ -103,24 +157,41 @@ public final class Scheduler {
     }
 
     if (preempted.isEmpty()) {
-      Set<String> adapters = new HashSet<>();
-      for (Sequence s : running) {
-        adapters.add(s.adapterKey());
-      }
-      while (budget > 0 && running.size() < config.maxNumSeqs()) {
-        Sequence s = waiting.peek(seq -> loraAllowed(adapters, seq));
+      Set<String> adapters = adaptersRunning();
+      while (budget > 0) {
+        Set<String> allowed = adapters;
+        Sequence s = waiting.peek(seq -> loraAllowed(allowed, seq));
         if (s == null) {
           break;
+        }
+        if (running.size() >= config.maxNumSeqs()) {
+          Sequence victim = lowerClassVictim(s);
+          if (victim == null) {
+            break;
+          }
+          budget += preemptForAdmission(victim, out, preempted, nowNanos);
+          adapters = adaptersRunning();
+          continue;
         }
         int[] hits = cachedPrefix(s);
         int reclaimedByHits = 0;
         for (int b : hits) {
           reclaimedByHits += pool.refCount(b) == 0 ? 1 : 0;
         }
-        if (pool.blocksFor(s.numTokens() + 1) - hits.length > pool.numFree() - reclaimedByHits) {
-          break;
+        int need = pool.blocksFor(s.numTokens() + 1) - hits.length;
+        if (need > pool.numFree() - reclaimedByHits) {
+          Sequence victim = lowerClassVictim(s);
+          if (victim == null || need > pool.numFree() - reclaimedByHits + blocksFreedByLowerClasses(s)) {
+            break; // it waits; nothing less urgent goes before it
+          }
+          budget += preemptForAdmission(victim, out, preempted, nowNanos);
+          adapters = adaptersRunning();
+          continue;
         }
         waiting.take(s);
+        if (s.numPreemptions() == 0) {
+          admitted[s.priority().ordinal()]++;
+        }
         if (config.prefixCaching()) {
           for (int b : hits) {
             pool.share(b);
@@ -136,13 +207,73 @@ public final class Scheduler {
         int n = Math.min(s.numUncomputed(), budget);
         s.addBlocks(pool.allocate(pool.blocksFor(s.numComputed() + n) - s.blockTable().length));
         s.setStatus(Sequence.Status.RUNNING);
-        running.add(s);
+        addRunning(s);
         adapters.add(s.adapterKey());
         out.add(new ScheduledSequence(s, n));
         budget -= n;
       }
     }
     return new SchedulerOutput(out, preempted);
+  }
+
+  private Set<String> adaptersRunning() {
+    Set<String> adapters = new HashSet<>();
+    for (Sequence s : running) {
+      adapters.add(s.adapterKey());
+    }
+    return adapters;
+  }
+
+  /** Inserts {@code s} after every running sequence of its class or a more urgent one. */
+  private void addRunning(Sequence s) {
+    int at = running.size();
+    while (at > 0 && s.schedulingClass().moreUrgentThan(running.get(at - 1).schedulingClass())) {
+      at--;
+    }
+    running.add(at, s);
+  }
+
+  /**
+   * The running sequence {@code waiting} may preempt to get in: the newest of the least urgent class, if that
+   * class is less urgent than {@code waiting}'s (null otherwise, or when preempting for priority is off).
+   */
+  private Sequence lowerClassVictim(Sequence waiting) {
+    if (!config.preemptLowerClasses() || running.isEmpty()) {
+      return null;
+    }
+    Sequence last = running.getLast();
+    return waiting.schedulingClass().moreUrgentThan(last.schedulingClass()) ? last : null;
+  }
+
+  /** Blocks that preempting every running sequence less urgent than {@code waiting} would give back. */
+  private int blocksFreedByLowerClasses(Sequence waiting) {
+    int n = 0;
+    for (Sequence r : running) {
+      if (waiting.schedulingClass().moreUrgentThan(r.schedulingClass())) {
+        for (int b : r.blockTable()) {
+          n += pool.refCount(b) == 1 ? 1 : 0; // a block shared with another sequence stays held
+        }
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Preempts {@code victim} (already planned for this step, maybe) so that a more urgent sequence gets in;
+   * returns the tokens its dropped part of the plan had taken from the budget.
+   */
+  private int preemptForAdmission(Sequence victim, List<ScheduledSequence> out, List<Sequence> preempted,
+      long nowNanos) {
+    int tokens = 0;
+    for (int k = 0; k < out.size(); k++) {
+      if (out.get(k).sequence() == victim) {
+        tokens = out.remove(k).numTokens();
+        break;
+      }
+    }
+    preempt(victim, nowNanos);
+    preempted.add(victim);
+    return tokens;
   }
 
   /** The cached blocks holding {@code s}'s leading full blocks (none without prefix caching). */
@@ -191,13 +322,14 @@ public final class Scheduler {
     return loras < config.maxLorasPerBatch();
   }
 
-  private void preempt(Sequence s) {
+  private void preempt(Sequence s, long nowNanos) {
     running.remove(s);
     freeBlocks(s);
     s.resetCache();
     s.countPreemption();
+    preemptions[s.priority().ordinal()]++;
     s.setStatus(Sequence.Status.WAITING);
-    waiting.addPreempted(s);
+    waiting.addPreempted(s, nowNanos);
   }
 
   /** Removes a finished sequence from the running set and returns its blocks. */

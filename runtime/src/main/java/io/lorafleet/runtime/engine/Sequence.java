@@ -29,6 +29,13 @@ public final class Sequence {
   private int numBlocksOffered;
   /** Prompt tokens taken from the prefix cache at the last admission. */
   private int numCachedTokens;
+  /**
+   * The class it waits or runs in: its request's class, raised by aging while it waits (kept when it is
+   * admitted and when it is preempted, so work that aged is not sent back down).
+   */
+  private PriorityClass schedulingClass;
+  /** When it entered its current class's queue (aging counts from here; {@link System#nanoTime()}). */
+  private long classSinceNanos;
   // Output-side state, kept here so a preempted sequence resumes where it was.
   final List<Float> logprobs = new ArrayList<>();
   final List<List<TopLogprob>> topLogprobs = new ArrayList<>();
@@ -49,6 +56,7 @@ public final class Sequence {
     int[] prompt = request.promptTokenIds();
     this.tokens = Arrays.copyOf(prompt, prompt.length + Math.min(request.params().maxNewTokens(), 1 << 16));
     this.numTokens = prompt.length;
+    this.schedulingClass = request.priority();
   }
 
   public GenerateRequest request() {
@@ -113,6 +121,25 @@ public final class Sequence {
 
   void setNumCachedTokens(int n) {
     numCachedTokens = n;
+  }
+
+  /** The class its request asked for. */
+  public PriorityClass priority() {
+    return request.priority();
+  }
+
+  /** The class it is scheduled in now: its request's class, or more urgent after aging. */
+  public PriorityClass schedulingClass() {
+    return schedulingClass;
+  }
+
+  void setSchedulingClass(PriorityClass c, long sinceNanos) {
+    schedulingClass = c;
+    classSinceNanos = sinceNanos;
+  }
+
+  long classSinceNanos() {
+    return classSinceNanos;
   }
 
   public long arrivalNanos() {

@@ -9,6 +9,15 @@
  * io.lorafleet.runtime.engine.SamplingParams#constraint()}): the engine keeps the sequence's automaton state
  * and the sampler only sees allowed tokens (see {@link io.lorafleet.runtime.constrain}).
  *
+ * <p>Priority classes ({@link io.lorafleet.runtime.engine.PriorityClass}: interactive, standard, batch, carried
+ * by each {@link io.lorafleet.runtime.engine.GenerateRequest}): the scheduler admits by class first and round-robin
+ * across adapters within a class ({@link io.lorafleet.runtime.engine.FairQueue}), preempts running sequences of
+ * the least urgent class first (under KV pressure, and to make room for a more urgent waiting one), and ages
+ * waiting sequences up one class per {@link io.lorafleet.runtime.engine.SchedulerConfig#agingNanos} so no class
+ * starves; each class's queue has its own {@code maxWaiting} bound, and the engine reports per-class load in
+ * {@link io.lorafleet.runtime.engine.PriorityStats} and queue times to {@link
+ * io.lorafleet.runtime.engine.Engine#observeQueueTime} observers.
+ *
  * <p>Automatic prefix caching, keyed by adapter: the {@link io.lorafleet.runtime.engine.KvBlockPool} counts
  * references to its blocks and indexes the full, computed ones by {@link io.lorafleet.runtime.engine.BlockHash}
  * (a hash chain over the previous block, the sequence's {@link io.lorafleet.runtime.engine.Sequence#cacheKey}

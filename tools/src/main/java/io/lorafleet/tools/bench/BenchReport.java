@@ -3,6 +3,7 @@ package io.lorafleet.tools.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.lorafleet.runtime.model.Quantization;
 import io.lorafleet.tools.report.HostInfo;
 import io.lorafleet.tools.report.TextTable;
 import io.lorafleet.tools.synthetic.CheckpointShape;
@@ -24,7 +25,9 @@ import java.util.Locale;
  * @param adapters           adapters loaded
  * @param settings           what was asked for
  * @param bandwidth          the memory-bandwidth probe
- * @param weightBytesPerStep weight bytes one decode step reads
+ * @param quantize           how the backend stored the projections ({@code --quantize})
+ * @param weightBytesPerStep weight bytes one decode step reads (int8 codes + scales when quantized)
+ * @param int8WeightBytesPerStep weight bytes one decode step reads with {@code --quantize int8}, whatever was run
  * @param batch1             one request
  * @param base               the batch on the base model
  * @param mixed              the same batch, one adapter per request
@@ -42,7 +45,8 @@ import java.util.Locale;
  */
 public record BenchReport(
     CheckpointShape shape, Path modelDir, HostInfo host, String backend, int threads, int adapters,
-    BenchSettings settings, MemoryBandwidth.Result bandwidth, long weightBytesPerStep, PhaseResult batch1,
+    BenchSettings settings, MemoryBandwidth.Result bandwidth, Quantization quantize, long weightBytesPerStep,
+    long int8WeightBytesPerStep, PhaseResult batch1,
     PhaseResult base, PhaseResult mixed, PhaseResult constrained, List<Double> overheadRatios,
     List<Double> cpuOverheadRatios, ConstraintCost constraintCost, PhaseResult prefill,
     Instant timestamp, double loadBefore,
@@ -127,7 +131,9 @@ public record BenchReport(
     t.add("memory_bandwidth_median_gb_s", num(extras.medianBandwidthGbPerSecond()), "GB/s",
         String.format(Locale.ROOT, "median; best before %s, after %s", num(extras.bandwidthBefore().bestGbPerSecond()),
             num(extras.bandwidthAfter().bestGbPerSecond())));
-    t.add("weight_bytes_per_step", num(weightBytesPerStep / 1e9), "GB", "weights read by one decode step");
+    t.add("quantize", quantize.wireName(), "", "--quantize: how the projections are stored");
+    t.add("weight_bytes_per_step", num(weightBytesPerStep / 1e9), "GB", "weights read by one decode step"
+        + (quantize == Quantization.INT8 ? " (int8 codes + scales)" : ""));
     t.add("decode_tokens_per_s_batch1", num(batch1.decodeTokensPerSecond()), "tokens/s",
         String.format(Locale.ROOT, "1 request, median of %d decode steps: %s ms (mean %s tokens/s)",
             batch1.decodeTokens(), num(batch1.medianDecodeStepMillis()), num(batch1.meanDecodeTokensPerSecond())));
@@ -230,6 +236,8 @@ public record BenchReport(
     root.put("mean_decode_tokens_per_s_mixed32", mixed.meanDecodeTokensPerSecond());
     root.put("mean_mixed32_over_base", meanMixedOverBase());
     root.put("weight_bytes_per_step", weightBytesPerStep);
+    root.put("quantize", quantize.wireName());
+    root.put("int8_weight_bytes_per_step", int8WeightBytesPerStep);
     root.put("weight_read_gb_s_batch1", batch1WeightGbPerSecond());
     root.put("time_to_first_token_s", prefill.timeToFirstTokenSeconds());
     root.put("prefill_tokens_per_s_70", extras.prefill70().prefillTokensPerSecond());

@@ -5,6 +5,7 @@ import io.lorafleet.runtime.constrain.OutputConstraint;
 import io.lorafleet.runtime.engine.EngineConfig;
 import io.lorafleet.runtime.engine.LoadedModel;
 import io.lorafleet.runtime.model.LoraAdapter;
+import io.lorafleet.runtime.model.Quantization;
 import io.lorafleet.tools.report.HostInfo;
 import io.lorafleet.tools.synthetic.SyntheticCheckpoint;
 import io.lorafleet.tools.synthetic.SyntheticTokenizer;
@@ -61,6 +62,8 @@ public final class BenchRun {
     String backendName;
     boolean nativeGemmInUse;
     long bytesPerStep;
+    long int8BytesPerStep;
+    Quantization quantize;
     PhaseResult[] engine;
     int adapterCount;
     MemoryFootprint memory;
@@ -127,7 +130,9 @@ public final class BenchRun {
           fmt(prefill70.timeToFirstTokenSeconds()));
       backendName = le.backend().name();
       nativeGemmInUse = le.backend() instanceof CpuBackend cpu && cpu.usesNativeGemm(GEMM_ROWS);
-      bytesPerStep = le.model().weights().bytesReadPerStep();
+      quantize = le.backend().quantization();
+      bytesPerStep = le.model().weights().bytesReadPerStep(quantize);
+      int8BytesPerStep = le.model().weights().bytesReadPerStep(Quantization.INT8);
       engine = new PhaseResult[] {batch1, base, mixed, prefill, batch1Lora, prefill70};
       adapterCount = adapters.size();
       memory = MemoryFootprint.measure(le, checkpoint.modelDir(), adapters);
@@ -146,7 +151,7 @@ public final class BenchRun {
         fmt(gemm.vectorGflops()), fmt(gemm.nativeGflops()), fmt(gemm.nativeOverVector()), fmt(gemm.peakGflops()),
         fmt(gemm.peakFraction()));
     return new BenchReport(checkpoint.shape(), checkpoint.modelDir(), host, backendName, threads, adapterCount, s,
-        bandwidth, bytesPerStep, engine[0], engine[1], engine[2], constrained, List.copyOf(overheadRatios),
+        bandwidth, quantize, bytesPerStep, int8BytesPerStep, engine[0], engine[1], engine[2], constrained, List.copyOf(overheadRatios),
         List.copyOf(cpuOverheadRatios), cost, engine[3], Instant.now(), loadBefore, HostInfo.loadAverage(), new BenchExtras(before, after, engine[4], engine[5], gemm, memory));
   }
 

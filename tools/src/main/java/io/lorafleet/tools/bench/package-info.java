@@ -10,6 +10,8 @@
  * EnginePhases}, {@code PhaseResult} and {@code MemoryBandwidth} also serve {@code gpu-bench engine}. Among
  * the measurements: the step-time overhead of constrained decoding (a batch with half its rows constrained
  * against the same batch free, in interleaved pairs) and a constraint's one-time costs ({@link
- * io.lorafleet.tools.bench.ConstraintCost}).
+ * io.lorafleet.tools.bench.ConstraintCost}). {@code --quantize int8} runs every phase on int8 weights (the JSON
+ * then counts the int8 bytes per step); {@link io.lorafleet.tools.bench.QuantQualityCommand} ({@code
+ * lorafleet quant-quality}) measures what int8 does to the outputs.
  */
 package io.lorafleet.tools.bench;

@@ -72,10 +72,16 @@ public final class GenerationClient implements AutoCloseable {
    */
   public Exchange send(ServingApi api, boolean stream, String adapter, String prompt, int maxNewTokens,
       Duration timeout, boolean warmup, long scheduledNanos) {
+    return send(api, stream, adapter, prompt, maxNewTokens, null, timeout, warmup, scheduledNanos);
+  }
+
+  /** {@link #send(ServingApi, boolean, String, String, int, Duration, boolean, long)} with a priority class (null: none). */
+  public Exchange send(ServingApi api, boolean stream, String adapter, String prompt, int maxNewTokens,
+      String priority, Duration timeout, boolean warmup, long scheduledNanos) {
     ExchangeRecorder rec = new ExchangeRecorder(api, stream, adapter, warmup, scheduledNanos);
     HttpRequest request;
     try {
-      byte[] body = JSON.writeValueAsBytes(api.body(adapter, prompt, maxNewTokens, stream));
+      byte[] body = JSON.writeValueAsBytes(api.body(adapter, prompt, maxNewTokens, stream, priority));
       request = HttpRequest.newBuilder(base.resolve(api.path(stream)))
           .timeout(timeout)
           .header("Content-Type", "application/json")

@@ -109,6 +109,18 @@ public enum ServingApi {
   /** A request body for {@code adapter} (null: the base model). */
   public abstract ObjectNode body(String adapter, String prompt, int maxNewTokens, boolean stream);
 
+  /**
+   * A request body with a {@code priority} class ({@code interactive}, {@code standard}, {@code batch}; null
+   * leaves the field out): in {@code parameters} for LoRAX, at the top level for OpenAI.
+   */
+  public ObjectNode body(String adapter, String prompt, int maxNewTokens, boolean stream, String priority) {
+    ObjectNode b = body(adapter, prompt, maxNewTokens, stream);
+    if (priority != null) {
+      (this == LORAX ? (ObjectNode) b.get("parameters") : b).put("priority", priority);
+    }
+    return b;
+  }
+
   /** Reads one streamed event (the JSON after {@code data: }) received at {@code nanos}. */
   abstract void onEvent(JsonNode event, ExchangeRecorder x, long nanos);
 

@@ -8,6 +8,8 @@
  * reports; and {@code lorafleet make-adapters}, which writes any number of random-weight copies of a PEFT
  * adapter to serve. With {@code --hostile-rate}, a {@link io.lorafleet.tools.loadtest.HostileLoad} runs next to the
  * load (a soak of the node's bounds: the well-behaved requests' latencies with and without it, the hostile
- * requests' statuses).
+ * requests' statuses). {@code lorafleet loadtest-priority} ({@link io.lorafleet.tools.loadtest.PriorityLoad}) is the
+ * overload measurement of priority classes: an interactive client's time to first token alone and under a batch
+ * flood far above capacity, with and without classes, and the batch client's completed work.
  */
 package io.lorafleet.tools.loadtest;

@@ -16,6 +16,7 @@ import io.lorafleet.runtime.model.LlamaWeights;
 import io.lorafleet.runtime.model.LoraAdapter;
 import io.lorafleet.runtime.model.LoraModule;
 import io.lorafleet.runtime.model.LoraTarget;
+import io.lorafleet.runtime.model.Quantization;
 import io.lorafleet.runtime.model.Rope;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -31,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * matrices are repacked once, at construction, into {@link PackedLinear} panels in native memory (same
  * bytes as the checkpoint, huge pages where the OS gives them; the mapped file's pages are released);
  * the embedding is gathered from the mapped checkpoint. The KV cache is float32, one array per layer for
- * K and for V.
+ * K and for V. With {@link Quantization#INT8} the projections (and an untied {@code lm_head}) are
+ * quantized to int8 panels while they are packed, panel by panel from the mapped checkpoint, so the
+ * packed weights take about half the bytes of a bf16 checkpoint and no float copy of the model exists.
  */
 public final class CpuBackend implements Backend {
   private static final Logger log = LoggerFactory.getLogger(CpuBackend.class);
@@ -51,6 +54,7 @@ public final class CpuBackend implements Backend {
   /** oneDNN for products of {@link #nativeMinRows}+ rows over bf16 weights; null: the Vector-API kernels only. */
   private final OneDnnMatmul nativeGemm;
   private final int nativeMinRows;
+  private final Quantization quantization;
 
   private float[][] kCache;
   private float[][] vCache;
@@ -76,17 +80,42 @@ public final class CpuBackend implements Backend {
   private record PackedLayer(PackedLinear q, PackedLinear k, PackedLinear v, PackedLinear o, PackedLinear gate,
       PackedLinear up, PackedLinear down) {}
 
-  /** A backend whose native GEMM follows the {@link NativeGemm#PROPERTY} system property (default auto). */
+  /** Unquantized weights; native GEMM from the {@link NativeGemm#PROPERTY} system property (default off). */
   public CpuBackend(LlamaModel model, int threads) {
-    this(model, threads, NativeGemm.fromSystemProperty());
+    this(model, threads, Quantization.NONE, NativeGemm.fromSystemProperty());
   }
 
+  /** Unquantized weights with the given native GEMM setting. */
   public CpuBackend(LlamaModel model, int threads, NativeGemm nativeGemmMode) {
-    this(model, threads, nativeGemmMode, OneDnnMatmul.DEFAULT_MIN_ROWS);
+    this(model, threads, Quantization.NONE, nativeGemmMode);
+  }
+
+  /**
+   * A backend whose projections are stored as {@code quantization} says; native GEMM from the
+   * {@link NativeGemm#PROPERTY} system property (default off).
+   */
+  public CpuBackend(LlamaModel model, int threads, Quantization quantization) {
+    this(model, threads, quantization, NativeGemm.fromSystemProperty());
+  }
+
+  /**
+   * A backend whose projections are stored as {@code quantization} says, with the given native GEMM setting.
+   * oneDNN multiplies only bf16 panels: with {@link Quantization#INT8} the native GEMM is not used (the
+   * int8 panels' own kernels run every product) and a setting of {@code on} or {@code auto} is logged as
+   * not applying, not refused.
+   */
+  public CpuBackend(LlamaModel model, int threads, Quantization quantization, NativeGemm nativeGemmMode) {
+    this(model, threads, quantization, nativeGemmMode, OneDnnMatmul.DEFAULT_MIN_ROWS);
   }
 
   /** {@code nativeMinRows}: the fewest input rows a product needs to go to oneDNN (tests send every one). */
   CpuBackend(LlamaModel model, int threads, NativeGemm nativeGemmMode, int nativeMinRows) {
+    this(model, threads, Quantization.NONE, nativeGemmMode, nativeMinRows);
+  }
+
+  private CpuBackend(LlamaModel model, int threads, Quantization quantization, NativeGemm nativeGemmMode,
+      int nativeMinRows) {
+    this.quantization = quantization;
     this.c = model.config();
     this.w = model.weights();
     this.rope = new Rope(c);
@@ -97,23 +126,35 @@ public final class CpuBackend implements Backend {
     }
     all.add(w.lmHead());
     // The native GEMM decides the bf16 layout: oneDNN's (k-row pairs) when it runs, so both paths read the
-    // one copy; otherwise the Vector-API kernels' own.
+    // one copy; otherwise the Vector-API kernels' own. It only ever runs over unquantized bf16 weights:
+    // int8-quantized projections keep the int8 panels and their kernels.
+    boolean int8 = quantization == Quantization.INT8;
     boolean bf16 = w.lmHead().dtype() == DType.BF16;
     OneDnnMatmul dnnl = null;
     try {
-      if (!bf16 && nativeGemmMode == NativeGemm.ON) {
+      if (int8 && nativeGemmMode == NativeGemm.ON) {
+        log.warn("native GEMM on does not apply to int8-quantized weights: oneDNN is not used, the int8 panel"
+            + " kernels run every product");
+      } else if (int8 && nativeGemmMode == NativeGemm.AUTO) {
+        log.info("native GEMM auto: oneDNN is not used for int8-quantized weights");
+      } else if (!bf16 && nativeGemmMode == NativeGemm.ON) {
         throw new IllegalStateException("native GEMM forced on, but the model's weights are "
             + w.lmHead().dtype() + ", not BF16");
       }
-      dnnl = bf16 ? OneDnnMatmul.open(nativeGemmMode, pool.threads()).orElse(null) : null;
+      dnnl = bf16 && !int8 ? OneDnnMatmul.open(nativeGemmMode, pool.threads()).orElse(null) : null;
     } catch (RuntimeException | Error e) {
       pool.close();
       throw e;
     }
     this.nativeGemm = dnnl;
-    long total = 0;
+    List<PackedLinear.Format> formats = new ArrayList<>();
     for (Linear m : all) {
-      total += align(PackedLinear.packedBytes(m, format(m)));
+      boolean quantized = int8 && (m != w.lmHead() || quantization.quantizesHead(w));
+      formats.add(quantized ? PackedLinear.Format.INT8 : format(m));
+    }
+    long total = 0;
+    for (int i = 0; i < all.size(); i++) {
+      total += align(PackedLinear.packedBytes(all.get(i), formats.get(i)));
     }
     long t0 = System.nanoTime();
     NativeMemory memory = null;
@@ -121,9 +162,11 @@ public final class CpuBackend implements Backend {
       memory = NativeMemory.allocate(total);
       List<PackedLinear> views = new ArrayList<>();
       long off = 0;
-      for (Linear m : all) {
-        long bytes = align(PackedLinear.packedBytes(m, format(m)));
-        PackedLinear p = PackedLinear.over(m, memory.segment().asSlice(off, bytes), format(m));
+      for (int i = 0; i < all.size(); i++) {
+        Linear m = all.get(i);
+        PackedLinear.Format f = formats.get(i);
+        long bytes = align(PackedLinear.packedBytes(m, f));
+        PackedLinear p = PackedLinear.over(m, memory.segment().asSlice(off, bytes), f);
         pool.parallelFor(p.panels(), 4, (wk, s, e) -> p.pack(m, s, e));
         if (m != w.embed()) {
           NativeMemory.dropPages(m.data());
@@ -149,8 +192,8 @@ public final class CpuBackend implements Backend {
       pool.close();
       throw e;
     }
-    log.info("repacked {} MiB of projection weights into panels in {} ms", total >> 20,
-        (System.nanoTime() - t0) / 1_000_000);
+    log.info("repacked {} MiB of projection weights into {}panels in {} ms", total >> 20,
+        quantization == Quantization.INT8 ? "int8 " : "", (System.nanoTime() - t0) / 1_000_000);
     int n = pool.threads();
     this.nativeMinRows = nativeMinRows;
     this.workerLora = new float[n][0];
@@ -172,9 +215,24 @@ public final class CpuBackend implements Backend {
     return clock;
   }
 
-  /** Bytes of the repacked projection matrices (native memory). */
+  /** Bytes of the repacked projection matrices (native memory; int8 scales on the heap not counted). */
   public long packedWeightBytes() {
     return packedMemory.segment().byteSize();
+  }
+
+  /** Bytes of the packed projection matrices themselves (int8: codes plus scales), without page rounding. */
+  public long projectionBytes() {
+    long total = lmHead.bytes();
+    for (PackedLayer l : packed) {
+      total += l.q().bytes() + l.k().bytes() + l.v().bytes() + l.o().bytes() + l.gate().bytes() + l.up().bytes()
+          + l.down().bytes();
+    }
+    return total;
+  }
+
+  @Override
+  public Quantization quantization() {
+    return quantization;
   }
 
   /** Bytes of the backend's own copies of adapter weights (the transposed B of every loaded module). */
@@ -194,7 +252,8 @@ public final class CpuBackend implements Backend {
 
   @Override
   public String name() {
-    return "cpu(" + pool.threads() + " threads, " + VectorKernels.lanes() + " float lanes, " + gemmPath() + ")";
+    return "cpu(" + pool.threads() + " threads, " + VectorKernels.lanes() + " float lanes"
+        + (quantization == Quantization.INT8 ? ", int8 weights" : "") + ", " + gemmPath() + ")";
   }
 
   /**

@@ -1,7 +1,9 @@
 package io.lorafleet.runtime.backend.cpu;
 
 import io.lorafleet.runtime.format.DType;
+import io.lorafleet.runtime.model.Int8Quantizer;
 import io.lorafleet.runtime.model.Linear;
+import io.lorafleet.runtime.model.Quantization;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -28,9 +30,13 @@ import java.nio.ByteOrder;
  *       take the products it does not (fewer rows); they read it somewhat slower than {@link Format#BF16}.
  *   <li>{@link Format#F32}: 128 bytes, the 32 floats in order (F32 checkpoints; F16 ones are widened to it,
  *       exactly).
+ *   <li>{@link Format#INT8}: 32 bytes, the 32 int8 codes in order (weight-only int8, {@link
+ *       Int8Quantizer}: quantized from the checkpoint's rows while packing), plus one float32 scale per
+ *       output in {@link #scales()}. A kernel widens the codes to float in registers (exact), runs the same
+ *       FMA chain over {@code k} as for the other formats and multiplies each output's chain by its scale
+ *       once, at the end.
  * </ul>
- * A weight-only int8 format (64 k-rows of 32 bytes plus per-output scales) slots in as a third format
- * with its own widening load in the kernels. Outputs past {@code rows} in the last panel are zero.
+ * Outputs past {@code rows} in the last panel are zero (scale 0 for INT8).
  */
 public final class PackedLinear {
   /** Output features per panel. */
@@ -40,7 +46,8 @@ public final class PackedLinear {
   public enum Format {
     BF16(64),
     BF16_PAIRS(64),
-    F32(128);
+    F32(128),
+    INT8(32);
 
     /** Bytes of one k-row (32 weights). */
     public final int rowBytes;
@@ -52,6 +59,11 @@ public final class PackedLinear {
     /** The format a stored type is packed to. */
     public static Format of(DType t) {
       return t == DType.BF16 ? BF16 : F32;
+    }
+
+    /** The format a stored type is packed to under {@code q}. */
+    public static Format of(DType t, Quantization q) {
+      return q == Quantization.INT8 ? INT8 : of(t);
     }
   }
 
@@ -68,6 +80,8 @@ public final class PackedLinear {
   private final int cols;
   private final Format format;
   private final MemorySegment data;
+  /** INT8: the scale of every output, {@code panels * PANEL} long (zero past {@code rows}); else null. */
+  private final float[] scales;
 
   private PackedLinear(String name, int rows, int cols, Format format, MemorySegment data) {
     this.name = name;
@@ -75,14 +89,18 @@ public final class PackedLinear {
     this.cols = cols;
     this.format = format;
     this.data = data;
+    this.scales = format == Format.INT8 ? new float[panels(rows) * PANEL] : null;
   }
 
-  /** Bytes {@code w} takes once packed in its default format. */
+  /** Bytes {@code w} takes once packed in its own type (its default format). */
   public static long packedBytes(Linear w) {
     return packedBytes(w, Format.of(w.dtype()));
   }
 
-  /** Bytes {@code w} takes once packed in format {@code f}. */
+  /**
+   * Bytes of the panels of {@code w} packed as {@code f} (INT8: codes only, scales are on the heap;
+   * BF16_PAIRS: k-rows padded, plus {@link #BF16_SLACK}).
+   */
   public static long packedBytes(Linear w, Format f) {
     return (long) panels(w.rows()) * storedRows(f, w.cols()) * f.rowBytes + (f == Format.BF16_PAIRS ? BF16_SLACK : 0);
   }
@@ -107,10 +125,14 @@ public final class PackedLinear {
     return over(w, dst, Format.of(w.dtype()));
   }
 
-  /** As above in format {@code f} ({@link Format#BF16_PAIRS} only for a bf16 matrix). */
+  /**
+   * A view of {@code w} packed as {@code f} over {@code dst} (at least {@link #packedBytes(Linear, Format)}
+   * bytes, zeroed); INT8 takes any source type and quantizes it in {@link #pack(Linear, int, int)};
+   * {@link Format#BF16_PAIRS} takes only a bf16 matrix.
+   */
   public static PackedLinear over(Linear w, MemorySegment dst, Format f) {
-    if (f != Format.of(w.dtype()) && !(f == Format.BF16_PAIRS && w.dtype() == DType.BF16)) {
-      throw new IllegalArgumentException(w.name() + ": " + w.dtype() + " cannot be packed as " + f);
+    if (f != Format.INT8 && f != Format.of(w.dtype()) && !(f == Format.BF16_PAIRS && w.dtype() == DType.BF16)) {
+      throw new IllegalArgumentException(w.name() + ": " + w.dtype() + " does not pack to " + f);
     }
     long bytes = packedBytes(w, f);
     if (dst.byteSize() < bytes) {
@@ -121,10 +143,15 @@ public final class PackedLinear {
 
   /** Packs {@code w} into native memory of {@code arena} (small matrices, tests). */
   public static PackedLinear pack(Linear w, Arena arena) {
-    return pack(w, arena, Format.of(w.dtype()));
+    return pack(w, arena, Quantization.NONE);
   }
 
-  /** As above in format {@code f}. */
+  /** Packs {@code w} stored as {@code q} says into native memory of {@code arena} (small matrices, tests). */
+  public static PackedLinear pack(Linear w, Arena arena, Quantization q) {
+    return pack(w, arena, Format.of(w.dtype(), q));
+  }
+
+  /** Packs {@code w} in format {@code f} into native memory of {@code arena} (small matrices, tests). */
   public static PackedLinear pack(Linear w, Arena arena, Format f) {
     PackedLinear p = over(w, arena.allocate(Math.max(1, packedBytes(w, f)), 64), f);
     p.pack(w, 0, p.panels());
@@ -133,8 +160,13 @@ public final class PackedLinear {
 
   /** Fills panels {@code [p0, p1)} from {@code w} (the matrix this view was made for). */
   public void pack(Linear w, int p0, int p1) {
-    if (w.rows() != rows || w.cols() != cols || (Format.of(w.dtype()) != format && format != Format.BF16_PAIRS)) {
+    if (w.rows() != rows || w.cols() != cols
+        || (format != Format.INT8 && format != Format.BF16_PAIRS && Format.of(w.dtype()) != format)) {
       throw new IllegalArgumentException("packing " + w.name() + " into the view of " + name);
+    }
+    if (format == Format.INT8) {
+      packInt8(w, p0, p1);
+      return;
     }
     // A tile of 32 rows x K_TILE columns is copied in bulk, transposed on the heap and copied out in bulk.
     MemorySegment src = w.data();
@@ -195,8 +227,46 @@ public final class PackedLinear {
     }
   }
 
+  /**
+   * INT8: quantizes each panel's rows (one float row at a time) straight into the panel's k-rows, so no
+   * float copy of more than one row exists.
+   */
+  private void packInt8(Linear w, int p0, int p1) {
+    float[] row = new float[cols];
+    byte[] out = new byte[cols * PANEL];
+    for (int p = p0; p < p1; p++) {
+      int n = Math.min(PANEL, rows - p * PANEL);
+      if (n < PANEL) {
+        java.util.Arrays.fill(out, (byte) 0);
+      }
+      for (int r = 0; r < n; r++) {
+        int o = p * PANEL + r;
+        Int8Quantizer.readRow(w, o, row);
+        try {
+          scales[o] = Int8Quantizer.quantizeRow(row, 0, cols, out, r, PANEL);
+        } catch (io.lorafleet.runtime.errors.ModelFormatException e) {
+          throw new io.lorafleet.runtime.errors.ModelFormatException(w.name() + " row " + o + ": " + e.getMessage());
+        }
+      }
+      MemorySegment.copy(out, 0, data, ValueLayout.JAVA_BYTE, (long) p * cols * format.rowBytes, cols * PANEL);
+    }
+  }
+
   public String name() {
     return name;
+  }
+
+  /** INT8: each output's scale ({@code panels * PANEL} floats, zero past {@link #rows}); null otherwise. */
+  public float[] scales() {
+    return scales;
+  }
+
+  /** INT8: the code of output {@code o}, input {@code k} (tests). */
+  public byte code(int o, int k) {
+    if (format != Format.INT8) {
+      throw new IllegalStateException(name + " is not int8");
+    }
+    return data.get(ValueLayout.JAVA_BYTE, (long) (o / PANEL) * panelBytes() + (long) k * format.rowBytes + o % PANEL);
   }
 
   /** Output features. */
@@ -231,8 +301,9 @@ public final class PackedLinear {
     return data;
   }
 
+  /** Bytes of the packed weights (INT8: codes plus scales). */
   public long bytes() {
-    return data.byteSize();
+    return data.byteSize() + (scales == null ? 0 : 4L * scales.length);
   }
 
   /** The weight of output {@code o}, input {@code k}, as float (tests). */
@@ -243,6 +314,7 @@ public final class PackedLinear {
       case BF16 -> Float.intBitsToFloat((data.get(SHORT, row + (r < 16 ? 4L * r : 4L * (r - 16) + 2)) & 0xffff) << 16);
       case BF16_PAIRS -> Float.intBitsToFloat((data.get(SHORT, row - (k & 1) * 64L + 4L * r + 2L * (k & 1)) & 0xffff) << 16);
       case F32 -> data.get(FLOAT, row + 4L * r);
+      case INT8 -> Int8Quantizer.dequantize(data.get(ValueLayout.JAVA_BYTE, row + r), scales[o]);
     };
   }
 }

@@ -2,6 +2,7 @@ package io.lorafleet.runtime.backend.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -23,6 +24,13 @@ import jdk.incubator.vector.VectorSpecies;
  * FMAs on the weights (BLIS-style, with the bf16 panel packed once at load time instead of per call); the
  * tile's rows are first copied k-row by k-row into a small buffer, so its twelve broadcasts per k read one
  * base address. On machines without 512-bit vectors a portable 128-bit loop computes the same chains.
+ *
+ * <p>Int8 panels (weight-only int8): each k-row's 32 codes widen in registers to two float vectors (sign
+ * extension and int-to-float conversion, exact), the chain is the same FMA chain over {@code k}, and each
+ * output's chain is multiplied by its scale once, after the last k-block: {@code y[o] = scale[o] * fma-chain(
+ * q[o][k], x[k])}. The same tiles (12, 4 or 1 rows) serve the GEMV and the GEMM, so a row's result is
+ * still bit-identical alone or in any batch. The panel is not widened into a float buffer first: a KC-block
+ * of int8 panel is 16 KiB and stays in L1 with the tile's input rows, where a widened copy would be 64 KiB.
  */
 public final class PanelKernels {
   private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -30,6 +38,7 @@ public final class PanelKernels {
   private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
   private static final VectorSpecies<Float> F4 = FloatVector.SPECIES_128;
   private static final VectorSpecies<Integer> I4 = IntVector.SPECIES_128;
+  private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
   private static final int HI = 0xffff0000;
   /** Whether the 512-bit kernels run natively here. */
   static final boolean WIDE = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
@@ -135,6 +144,21 @@ public final class PanelKernels {
     int xo = in.xOff + t * in.xStride;
     // A packed tile's k-block starts at row t's packed offset plus k0 k-rows of the tile's width.
     int xp = t * in.cols + k0 * tile;
+    if (w.format() == PackedLinear.Format.INT8) {
+      float[] sc = w.scales();
+      int so = p * PackedLinear.PANEL;
+      boolean last = k1 == w.cols();
+      if (!wide) {
+        int8Portable(seg, wOff, in.x, xo, k0, k1, c, co, load, sc, so, last);
+        return;
+      }
+      switch (tile) {
+        case 12 -> int8Rows12(seg, wOff, in.packed, xp, k0, k1, c, co, cs, load, sc, so, last);
+        case 4 -> int8Rows4(seg, wOff, in.packed, xp, k0, k1, c, co, cs, load, sc, so, last);
+        default -> int8Row(seg, wOff, in.x, xo, k0, k1, c, co, load, sc, so, last);
+      }
+      return;
+    }
     if (!wide) {
       portable(seg, wOff, format, in.x, xo, k0, k1, c, co, load);
     } else if (bf16) {
@@ -634,6 +658,247 @@ public final class PanelKernels {
     b10.intoArray(c, co + 10 * cs + 16);
     a11.intoArray(c, co + 11 * cs);
     b11.intoArray(c, co + 11 * cs + 16);
+  }
+
+  // ---------------------------------------------------------------- int8 panels, 512-bit
+
+  /** 16 int8 codes at {@code off} widened to 16 floats (exact). */
+  private static FloatVector i8(MemorySegment w, long off) {
+    return (FloatVector) ByteVector.fromMemorySegment(B16, w, off, LE).convertShape(VectorOperators.B2F, F, 0);
+  }
+
+  /**
+   * One input row against one int8 panel over k-rows {@code [k0, k1)} (the decode GEMV): 32 bytes per k-row
+   * read, widened in registers; with {@code last} the chains are multiplied by the scales {@code sc[so ..]}.
+   */
+  static void int8Row(MemorySegment w, long wOff, float[] x, int xo, int k0, int k1, float[] c, int co, boolean load,
+      float[] sc, int so, boolean last) {
+    FloatVector a0 = acc(c, co, load), b0 = acc(c, co + 16, load);
+    for (int k = k0; k < k1; k++) {
+      long o = wOff + 32L * k;
+      FloatVector xb = FloatVector.broadcast(F, x[xo + k]);
+      a0 = i8(w, o).fma(xb, a0);
+      b0 = i8(w, o + 16).fma(xb, b0);
+    }
+    if (last) {
+      a0 = a0.mul(FloatVector.fromArray(F, sc, so));
+      b0 = b0.mul(FloatVector.fromArray(F, sc, so + 16));
+    }
+    a0.intoArray(c, co);
+    b0.intoArray(c, co + 16);
+  }
+
+  /**
+   * 4 input rows against one int8 panel over k-rows {@code [k0, k1)}; the rows come packed in {@code xp}
+   * from {@code xStart}, 4 values per k-row; with {@code last} the chains are multiplied by the panel's
+   * scales ({@code sc[so ..]}) before they are stored.
+   */
+  static void int8Rows4(MemorySegment w, long wOff, float[] xp, int xStart, int k0, int k1, float[] c, int co,
+      int cs, boolean load, float[] sc, int so, boolean last) {
+    FloatVector a0 = acc(c, co, load), b0 = acc(c, co + 16, load);
+    FloatVector a1 = acc(c, co + cs, load), b1 = acc(c, co + cs + 16, load);
+    FloatVector a2 = acc(c, co + 2 * cs, load), b2 = acc(c, co + 2 * cs + 16, load);
+    FloatVector a3 = acc(c, co + 3 * cs, load), b3 = acc(c, co + 3 * cs + 16, load);
+    int xBase = xStart - 4 * k0;
+    for (int k = k0; k < k1; k++) {
+      int xo = xBase + 4 * k; // linear in k: the JIT drops the bounds checks
+      long o = wOff + 32L * k;
+      FloatVector l = i8(w, o), h = i8(w, o + 16);
+      FloatVector xb = FloatVector.broadcast(F, xp[xo]);
+      a0 = l.fma(xb, a0);
+      b0 = h.fma(xb, b0);
+      xb = FloatVector.broadcast(F, xp[xo + 1]);
+      a1 = l.fma(xb, a1);
+      b1 = h.fma(xb, b1);
+      xb = FloatVector.broadcast(F, xp[xo + 2]);
+      a2 = l.fma(xb, a2);
+      b2 = h.fma(xb, b2);
+      xb = FloatVector.broadcast(F, xp[xo + 3]);
+      a3 = l.fma(xb, a3);
+      b3 = h.fma(xb, b3);
+    }
+    if (last) {
+      FloatVector sl = FloatVector.fromArray(F, sc, so), sh = FloatVector.fromArray(F, sc, so + 16);
+      a0 = a0.mul(sl);
+      b0 = b0.mul(sh);
+      a1 = a1.mul(sl);
+      b1 = b1.mul(sh);
+      a2 = a2.mul(sl);
+      b2 = b2.mul(sh);
+      a3 = a3.mul(sl);
+      b3 = b3.mul(sh);
+    }
+    a0.intoArray(c, co);
+    b0.intoArray(c, co + 16);
+    a1.intoArray(c, co + cs);
+    b1.intoArray(c, co + cs + 16);
+    a2.intoArray(c, co + 2 * cs);
+    b2.intoArray(c, co + 2 * cs + 16);
+    a3.intoArray(c, co + 3 * cs);
+    b3.intoArray(c, co + 3 * cs + 16);
+  }
+
+  /**
+   * 12 input rows against one int8 panel over k-rows {@code [k0, k1)}; the rows come packed in {@code xp}
+   * from {@code xStart}, 12 values per k-row; with {@code last} the chains are multiplied by the panel's
+   * scales ({@code sc[so ..]}) before they are stored.
+   */
+  static void int8Rows12(MemorySegment w, long wOff, float[] xp, int xStart, int k0, int k1, float[] c, int co,
+      int cs, boolean load, float[] sc, int so, boolean last) {
+    FloatVector a0 = acc(c, co, load), b0 = acc(c, co + 16, load);
+    FloatVector a1 = acc(c, co + cs, load), b1 = acc(c, co + cs + 16, load);
+    FloatVector a2 = acc(c, co + 2 * cs, load), b2 = acc(c, co + 2 * cs + 16, load);
+    FloatVector a3 = acc(c, co + 3 * cs, load), b3 = acc(c, co + 3 * cs + 16, load);
+    FloatVector a4 = acc(c, co + 4 * cs, load), b4 = acc(c, co + 4 * cs + 16, load);
+    FloatVector a5 = acc(c, co + 5 * cs, load), b5 = acc(c, co + 5 * cs + 16, load);
+    FloatVector a6 = acc(c, co + 6 * cs, load), b6 = acc(c, co + 6 * cs + 16, load);
+    FloatVector a7 = acc(c, co + 7 * cs, load), b7 = acc(c, co + 7 * cs + 16, load);
+    FloatVector a8 = acc(c, co + 8 * cs, load), b8 = acc(c, co + 8 * cs + 16, load);
+    FloatVector a9 = acc(c, co + 9 * cs, load), b9 = acc(c, co + 9 * cs + 16, load);
+    FloatVector a10 = acc(c, co + 10 * cs, load), b10 = acc(c, co + 10 * cs + 16, load);
+    FloatVector a11 = acc(c, co + 11 * cs, load), b11 = acc(c, co + 11 * cs + 16, load);
+    int xBase = xStart - 12 * k0;
+    for (int k = k0; k < k1; k++) {
+      int xo = xBase + 12 * k; // linear in k: the JIT drops the bounds checks
+      long o = wOff + 32L * k;
+      FloatVector l = i8(w, o), h = i8(w, o + 16);
+      FloatVector xb = FloatVector.broadcast(F, xp[xo]);
+      a0 = l.fma(xb, a0);
+      b0 = h.fma(xb, b0);
+      xb = FloatVector.broadcast(F, xp[xo + 1]);
+      a1 = l.fma(xb, a1);
+      b1 = h.fma(xb, b1);
+      xb = FloatVector.broadcast(F, xp[xo + 2]);
+      a2 = l.fma(xb, a2);
+      b2 = h.fma(xb, b2);
+      xb = FloatVector.broadcast(F, xp[xo + 3]);
+      a3 = l.fma(xb, a3);
+      b3 = h.fma(xb, b3);
+      xb = FloatVector.broadcast(F, xp[xo + 4]);
+      a4 = l.fma(xb, a4);
+      b4 = h.fma(xb, b4);
+      xb = FloatVector.broadcast(F, xp[xo + 5]);
+      a5 = l.fma(xb, a5);
+      b5 = h.fma(xb, b5);
+      xb = FloatVector.broadcast(F, xp[xo + 6]);
+      a6 = l.fma(xb, a6);
+      b6 = h.fma(xb, b6);
+      xb = FloatVector.broadcast(F, xp[xo + 7]);
+      a7 = l.fma(xb, a7);
+      b7 = h.fma(xb, b7);
+      xb = FloatVector.broadcast(F, xp[xo + 8]);
+      a8 = l.fma(xb, a8);
+      b8 = h.fma(xb, b8);
+      xb = FloatVector.broadcast(F, xp[xo + 9]);
+      a9 = l.fma(xb, a9);
+      b9 = h.fma(xb, b9);
+      xb = FloatVector.broadcast(F, xp[xo + 10]);
+      a10 = l.fma(xb, a10);
+      b10 = h.fma(xb, b10);
+      xb = FloatVector.broadcast(F, xp[xo + 11]);
+      a11 = l.fma(xb, a11);
+      b11 = h.fma(xb, b11);
+    }
+    if (last) {
+      FloatVector sl = FloatVector.fromArray(F, sc, so), sh = FloatVector.fromArray(F, sc, so + 16);
+      a0 = a0.mul(sl);
+      b0 = b0.mul(sh);
+      a1 = a1.mul(sl);
+      b1 = b1.mul(sh);
+      a2 = a2.mul(sl);
+      b2 = b2.mul(sh);
+      a3 = a3.mul(sl);
+      b3 = b3.mul(sh);
+      a4 = a4.mul(sl);
+      b4 = b4.mul(sh);
+      a5 = a5.mul(sl);
+      b5 = b5.mul(sh);
+      a6 = a6.mul(sl);
+      b6 = b6.mul(sh);
+      a7 = a7.mul(sl);
+      b7 = b7.mul(sh);
+      a8 = a8.mul(sl);
+      b8 = b8.mul(sh);
+      a9 = a9.mul(sl);
+      b9 = b9.mul(sh);
+      a10 = a10.mul(sl);
+      b10 = b10.mul(sh);
+      a11 = a11.mul(sl);
+      b11 = b11.mul(sh);
+    }
+    a0.intoArray(c, co);
+    b0.intoArray(c, co + 16);
+    a1.intoArray(c, co + cs);
+    b1.intoArray(c, co + cs + 16);
+    a2.intoArray(c, co + 2 * cs);
+    b2.intoArray(c, co + 2 * cs + 16);
+    a3.intoArray(c, co + 3 * cs);
+    b3.intoArray(c, co + 3 * cs + 16);
+    a4.intoArray(c, co + 4 * cs);
+    b4.intoArray(c, co + 4 * cs + 16);
+    a5.intoArray(c, co + 5 * cs);
+    b5.intoArray(c, co + 5 * cs + 16);
+    a6.intoArray(c, co + 6 * cs);
+    b6.intoArray(c, co + 6 * cs + 16);
+    a7.intoArray(c, co + 7 * cs);
+    b7.intoArray(c, co + 7 * cs + 16);
+    a8.intoArray(c, co + 8 * cs);
+    b8.intoArray(c, co + 8 * cs + 16);
+    a9.intoArray(c, co + 9 * cs);
+    b9.intoArray(c, co + 9 * cs + 16);
+    a10.intoArray(c, co + 10 * cs);
+    b10.intoArray(c, co + 10 * cs + 16);
+    a11.intoArray(c, co + 11 * cs);
+    b11.intoArray(c, co + 11 * cs + 16);
+  }
+
+  /** One input row against one int8 panel with 128-bit vectors: the same chains and scaling, slower. */
+  static void int8Portable(MemorySegment w, long wOff, float[] x, int xo, int k0, int k1, float[] c, int co,
+      boolean load, float[] sc, int so, boolean last) {
+    FloatVector z = FloatVector.zero(F4);
+    FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
+    if (load) {
+      a0 = FloatVector.fromArray(F4, c, co + 0);
+      a1 = FloatVector.fromArray(F4, c, co + 4);
+      a2 = FloatVector.fromArray(F4, c, co + 8);
+      a3 = FloatVector.fromArray(F4, c, co + 12);
+      a4 = FloatVector.fromArray(F4, c, co + 16);
+      a5 = FloatVector.fromArray(F4, c, co + 20);
+      a6 = FloatVector.fromArray(F4, c, co + 24);
+      a7 = FloatVector.fromArray(F4, c, co + 28);
+    }
+    for (int k = k0; k < k1; k++) {
+      FloatVector xb = FloatVector.broadcast(F4, x[xo + k]);
+      long o = wOff + 32L * k;
+      ByteVector lo = ByteVector.fromMemorySegment(B16, w, o, LE);
+      ByteVector hi = ByteVector.fromMemorySegment(B16, w, o + 16, LE);
+      a0 = ((FloatVector) lo.convertShape(VectorOperators.B2F, F4, 0)).fma(xb, a0);
+      a1 = ((FloatVector) lo.convertShape(VectorOperators.B2F, F4, 1)).fma(xb, a1);
+      a2 = ((FloatVector) lo.convertShape(VectorOperators.B2F, F4, 2)).fma(xb, a2);
+      a3 = ((FloatVector) lo.convertShape(VectorOperators.B2F, F4, 3)).fma(xb, a3);
+      a4 = ((FloatVector) hi.convertShape(VectorOperators.B2F, F4, 0)).fma(xb, a4);
+      a5 = ((FloatVector) hi.convertShape(VectorOperators.B2F, F4, 1)).fma(xb, a5);
+      a6 = ((FloatVector) hi.convertShape(VectorOperators.B2F, F4, 2)).fma(xb, a6);
+      a7 = ((FloatVector) hi.convertShape(VectorOperators.B2F, F4, 3)).fma(xb, a7);
+    }
+    if (last) {
+      a0 = a0.mul(FloatVector.fromArray(F4, sc, so + 0));
+      a1 = a1.mul(FloatVector.fromArray(F4, sc, so + 4));
+      a2 = a2.mul(FloatVector.fromArray(F4, sc, so + 8));
+      a3 = a3.mul(FloatVector.fromArray(F4, sc, so + 12));
+      a4 = a4.mul(FloatVector.fromArray(F4, sc, so + 16));
+      a5 = a5.mul(FloatVector.fromArray(F4, sc, so + 20));
+      a6 = a6.mul(FloatVector.fromArray(F4, sc, so + 24));
+      a7 = a7.mul(FloatVector.fromArray(F4, sc, so + 28));
+    }
+    a0.intoArray(c, co + 0);
+    a1.intoArray(c, co + 4);
+    a2.intoArray(c, co + 8);
+    a3.intoArray(c, co + 12);
+    a4.intoArray(c, co + 16);
+    a5.intoArray(c, co + 20);
+    a6.intoArray(c, co + 24);
+    a7.intoArray(c, co + 28);
   }
 
   // ---------------------------------------------------------------- portable (128-bit) loop

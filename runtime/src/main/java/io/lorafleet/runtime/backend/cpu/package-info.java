@@ -21,6 +21,9 @@
  * over the input features in order (vectorized across outputs, never across the sum), a LoRA shrink or an
  * attention score a fixed-order dot product, so a row's result is bit-identical alone or in any batch,
  * chunked or not (with the Vector-API kernels; oneDNN rounds its inputs to bf16 and sums in its own
- * order, so with native GEMM on a row's result depends on whether its product had 16+ rows). A weight-only int8 format would be a third panel format with its own widening load.
+ * order, so with native GEMM on a row's result depends on whether its product had 16+ rows). With {@code
+ * --quantize int8} the panels are another format, int8 codes with one float scale per output, quantized
+ * while packing and widened in registers by the same tiles (the chain over the codes, then one multiply by
+ * the scale); oneDNN is never used for them (a native GEMM setting is logged as not applying).
  */
 package io.lorafleet.runtime.backend.cpu;

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.lorafleet.runtime.format.DType;
 import io.lorafleet.runtime.format.SafetensorsWriter;
+import io.lorafleet.runtime.model.Int8Quantizer;
 import io.lorafleet.runtime.model.Linear;
+import io.lorafleet.runtime.model.Quantization;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -119,22 +121,22 @@ class PanelKernelsTest {
       PanelKernels.matmul(p, x, 3, xs, rows, batch, 0, out, 0, p.panels(), false);
       float[] portable = new float[rows * out];
       PanelKernels.matmul(p, InputRows.packed(x, 3, xs, rows, in), portable, 0, out, 0, p.panels(), false, false);
-      assertArrayEquals(batch, portable, t + ": the portable loop");
+      assertArrayEquals(batch, portable, f + ": the portable loop");
       for (int row = 0; row < rows; row++) {
         float[] alone = new float[out];
         PanelKernels.matmul(p, x, 3 + row * xs, xs, 1, alone, 0, out, 0, p.panels(), false);
-        assertArrayEquals(alone, Arrays.copyOfRange(batch, row * out, row * out + out), t + " row " + row);
+        assertArrayEquals(alone, Arrays.copyOfRange(batch, row * out, row * out + out), f + " row " + row);
         float[] split = new float[out];
         PanelKernels.matmul(p, x, 3 + row * xs, xs, 1, split, 0, out, 0, 1, false);
         PanelKernels.matmul(p, x, 3 + row * xs, xs, 1, split, 0, out, 1, p.panels(), false);
-        assertArrayEquals(alone, split, t + " split over panels");
+        assertArrayEquals(alone, split, f + " split over panels");
         float[] acc = gaussian(out, r);
         float[] expected = acc.clone();
         for (int o = 0; o < out; o++) {
           expected[o] += alone[o];
         }
         PanelKernels.matmul(p, x, 3 + row * xs, xs, 1, acc, 0, out, 0, p.panels(), true);
-        assertArrayEquals(expected, acc, t + " accumulate adds the finished chain");
+        assertArrayEquals(expected, acc, f + " accumulate adds the finished chain");
       }
     }
   }
@@ -143,9 +145,12 @@ class PanelKernelsTest {
   void compiledKernelsAllocateNothing() {
     var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
     SplittableRandom r = new SplittableRandom(1);
-    for (PackedLinear.Format t : PackedLinear.Format.values()) {
-      PackedLinear p = PackedLinear.pack(random(t == PackedLinear.Format.F32 ? DType.F32 : DType.BF16, 64, 256, r),
-          arena, t);
+    for (PackedLinear.Format f : PackedLinear.Format.values()) {
+     // INT8 quantizes any source type; the other formats take their own.
+     DType[] sources = f == PackedLinear.Format.INT8 ? new DType[] {DType.BF16, DType.F32}
+         : new DType[] {f == PackedLinear.Format.F32 ? DType.F32 : DType.BF16};
+     for (DType t : sources) {
+      PackedLinear p = PackedLinear.pack(random(t, 64, 256, r), arena, f);
       for (int rows : new int[] {1, 17}) {
         InputRows in = InputRows.packed(new float[rows * 256], 0, 256, rows, 256);
         float[] y = new float[rows * 64];
@@ -160,8 +165,111 @@ class PanelKernelsTest {
           }
           perCall = (threads.getCurrentThreadAllocatedBytes() - before) / 200;
         }
-        assertEquals(0, perCall, t + " rows " + rows + " allocates " + perCall + " bytes per call");
+        assertEquals(0, perCall, t + " as " + f + " rows " + rows + " allocates " + perCall + " bytes per call");
       }
+     }
+    }
+  }
+
+  // ---------------------------------------------------------------- int8 panels
+
+  /** The int8 definition: one FMA chain over k of (float) code * x, from zero, times the output's scale. */
+  private static float int8Chain(PackedLinear p, int o, float[] x, int xo) {
+    float acc = 0f;
+    for (int k = 0; k < p.cols(); k++) {
+      acc = Math.fma((float) p.code(o, k), x[xo + k], acc);
+    }
+    return acc * p.scales()[o];
+  }
+
+  @Test
+  void int8PanelsHoldEachRowsCodesAndScaleAsTheQuantizerMakesThem() {
+    SplittableRandom r = new SplittableRandom(17);
+    for (DType t : DType.values()) {
+      for (int[] shape : new int[][] {{37, 100}, {33, 7}, {64, 64}}) {
+        int out = shape[0], in = shape[1];
+        Linear w = random(t, out, in, r);
+        PackedLinear p = PackedLinear.pack(w, arena, Quantization.INT8);
+        assertEquals(PackedLinear.Format.INT8, p.format());
+        assertEquals((long) p.panels() * PackedLinear.PANEL * in + 4L * p.panels() * PackedLinear.PANEL, p.bytes());
+        byte[] codes = new byte[out * in];
+        float[] scales = new float[out];
+        Int8Quantizer.quantizeRows(w, 0, out, codes, scales);
+        for (int o = 0; o < out; o++) {
+          assertEquals(scales[o], p.scales()[o], 0f, "scale " + o);
+          for (int k = 0; k < in; k++) {
+            assertEquals(codes[o * in + k], p.code(o, k), "code " + o + "," + k);
+            assertEquals(codes[o * in + k] * scales[o], p.weight(o, k), 0f);
+          }
+        }
+        for (int o = out; o < p.panels() * PackedLinear.PANEL; o++) {
+          assertEquals(0f, p.scales()[o], "padding scale");
+          assertEquals(0, p.code(o, 0), "padding code");
+        }
+      }
+    }
+  }
+
+  @Test
+  void int8OutputsAreTheScaledFmaChainToTheBitForEveryTileAndKBlock() {
+    SplittableRandom r = new SplittableRandom(19);
+    // A partial last panel, k over a k-block (the chain is stored and reloaded, the scale applied once at
+    // the end), odd k, more panels than a group.
+    for (int[] shape : new int[][] {{37, 100}, {70, PanelKernels.KC + 77}, {33, 7}, {300, 600}}) {
+      int out = shape[0], in = shape[1];
+      Linear w = random(DType.BF16, out, in, r);
+      PackedLinear p = PackedLinear.pack(w, arena, Quantization.INT8);
+      for (int rows : new int[] {1, 3, 4, 12, 13, 29}) {
+        float[] x = gaussian(rows * in, r);
+        float[] y = new float[rows * out];
+        PanelKernels.matmul(p, x, 0, in, rows, y, 0, out, 0, p.panels(), false);
+        for (int row = 0; row < rows; row++) {
+          for (int o = 0; o < out; o++) {
+            float got = y[row * out + o];
+            assertEquals(int8Chain(p, o, x, row * in), got, 0f, out + "x" + in + " rows " + rows + " row " + row
+                + " out " + o);
+            // And close to the unquantized product: each weight is off by at most scale / 2.
+            double ref = 0;
+            double bound = 0;
+            for (int c = 0; c < in; c++) {
+              ref += (double) weight(w, (long) o * in + c) * x[row * in + c];
+              bound += 0.5 * p.scales()[o] * Math.abs(x[row * in + c]);
+            }
+            assertEquals(ref, got, bound * 1.001 + 1e-4 * Math.sqrt(in));
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void anInt8RowGetsTheSameBitsAloneInATileSplitPortablyOrAccumulated() {
+    SplittableRandom r = new SplittableRandom(23);
+    int out = 100, in = PanelKernels.KC + 77;
+    PackedLinear p = PackedLinear.pack(random(DType.BF16, out, in, r), arena, Quantization.INT8);
+    int rows = 17;
+    int xs = in + 5;
+    float[] x = gaussian(3 + rows * xs, r);
+    float[] batch = new float[rows * out];
+    PanelKernels.matmul(p, x, 3, xs, rows, batch, 0, out, 0, p.panels(), false);
+    float[] portable = new float[rows * out];
+    PanelKernels.matmul(p, InputRows.packed(x, 3, xs, rows, in), portable, 0, out, 0, p.panels(), false, false);
+    assertArrayEquals(batch, portable, "the portable loop");
+    for (int row = 0; row < rows; row++) {
+      float[] alone = new float[out];
+      PanelKernels.matmul(p, x, 3 + row * xs, xs, 1, alone, 0, out, 0, p.panels(), false);
+      assertArrayEquals(alone, Arrays.copyOfRange(batch, row * out, row * out + out), "row " + row);
+      float[] split = new float[out];
+      PanelKernels.matmul(p, x, 3 + row * xs, xs, 1, split, 0, out, 0, 1, false);
+      PanelKernels.matmul(p, x, 3 + row * xs, xs, 1, split, 0, out, 1, p.panels(), false);
+      assertArrayEquals(alone, split, "split over panels");
+      float[] acc = gaussian(out, r);
+      float[] expected = acc.clone();
+      for (int o = 0; o < out; o++) {
+        expected[o] += alone[o];
+      }
+      PanelKernels.matmul(p, x, 3 + row * xs, xs, 1, acc, 0, out, 0, p.panels(), true);
+      assertArrayEquals(expected, acc, "accumulate adds the finished, scaled chain");
     }
   }
 }
