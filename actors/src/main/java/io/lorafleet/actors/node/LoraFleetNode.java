@@ -6,6 +6,7 @@ import io.lorafleet.actors.metrics.ServerMetrics;
 import io.lorafleet.actors.serialization.WireProtocol;
 import io.lorafleet.actors.tenants.TenantSettings;
 import io.lorafleet.runtime.backend.BackendConfig;
+import io.lorafleet.runtime.backend.NativeGemm;
 import io.lorafleet.runtime.cli.CliInputException;
 import io.lorafleet.runtime.cli.LoraFleetCli;
 import io.lorafleet.runtime.engine.EngineConfig;
@@ -51,7 +52,8 @@ public final class LoraFleetNode implements AutoCloseable {
    * @param engineConfig   engine sizing; its maxResidentAdapters is replaced by the cache's device-slots and its
    *                       prefixCaching by {@code lorafleet.engine.prefix-caching}, its priority settings by
    *                       {@code lorafleet.engine.priority}
-   * @param backendConfig  backend settings; its quantize is replaced by {@code lorafleet.engine.quantize}
+   * @param backendConfig  backend settings; its quantize is replaced by {@code lorafleet.engine.quantize}, its
+   *                       nativeGemm by {@code lorafleet.engine.cpu.native-gemm} where that is set
    */
   public static LoraFleetNode start(Config config, EngineConfig engineConfig, BackendConfig backendConfig) {
     NodeSettings settings = NodeSettings.from(config);
@@ -90,6 +92,14 @@ public final class LoraFleetNode implements AutoCloseable {
       sized = sized.withMaxNumSeqs(1);
       log.info("ingress-only node (roles {}): engine on the CPU with a KV cache for one sequence, no GPU taken",
           config.getStringList("pekko.cluster.roles"));
+    }
+    if (config.hasPath("lorafleet.engine.cpu.native-gemm")) {
+      try {
+        backendConfig = backendConfig.withNativeGemm(
+            NativeGemm.parse(config.getString("lorafleet.engine.cpu.native-gemm")));
+      } catch (IllegalArgumentException e) {
+        throw new CliInputException("lorafleet.engine.cpu.native-gemm: " + e.getMessage());
+      }
     }
     Quantization quantize;
     try {

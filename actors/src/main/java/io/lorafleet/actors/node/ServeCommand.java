@@ -108,6 +108,9 @@ final class ServeCommand implements Callable<Integer> {
     if (engineOptions != null && engineOptions.prefixCaching != null) {
       o.put("lorafleet.engine.prefix-caching", engineOptions.prefixCaching);
     }
+    if (engineOptions != null && engineOptions.nativeGemm != null) {
+      o.put("lorafleet.engine.cpu.native-gemm", engineOptions.backendConfig().nativeGemm().setting());
+    }
     if (engineOptions != null && engineOptions.quantization().isPresent()) {
       o.put("lorafleet.engine.quantize", engineOptions.quantization().get().wireName());
     }

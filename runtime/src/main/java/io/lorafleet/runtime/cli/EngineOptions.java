@@ -1,6 +1,7 @@
 package io.lorafleet.runtime.cli;
 
 import io.lorafleet.runtime.backend.BackendConfig;
+import io.lorafleet.runtime.backend.NativeGemm;
 import io.lorafleet.runtime.engine.EngineConfig;
 import io.lorafleet.runtime.errors.InvalidRequestException;
 import io.lorafleet.runtime.model.Quantization;
@@ -44,6 +45,11 @@ public final class EngineOptions {
           + "`serve` takes lorafleet.engine.prefix-caching when neither flag is given)")
   public Boolean prefixCaching;
 
+  @Option(names = "--native-gemm", description = "auto, on or off: send the CPU backend's large products (prefill, "
+      + "batched decode) to oneDNN's bf16 matmul (libdnnl2) where it is installed (default: off; `serve` takes "
+      + "lorafleet.engine.cpu.native-gemm when the flag is not given)")
+  public String nativeGemm;
+
   @Option(names = "--quantize", paramLabel = "none|int8",
       description = "store the base model's projections as int8 with one scale per output channel, quantized at "
           + "load time from the bf16/f16/f32 checkpoint (W8A16; embeddings, norms and adapters keep their type); "
@@ -70,6 +76,16 @@ public final class EngineOptions {
   }
 
   public BackendConfig backendConfig() {
-    return new BackendConfig(threads, 0, quantization().orElse(Quantization.NONE));
+    Quantization q = quantization().orElse(Quantization.NONE);
+    if (nativeGemm == null) {
+      return new BackendConfig(threads, 0, q);
+    }
+    NativeGemm gemm;
+    try {
+      gemm = NativeGemm.parse(nativeGemm);
+    } catch (IllegalArgumentException e) {
+      throw new CliInputException("--native-gemm: " + e.getMessage());
+    }
+    return new BackendConfig(threads, 0, q, gemm);
   }
 }

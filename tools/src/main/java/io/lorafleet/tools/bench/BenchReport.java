@@ -178,8 +178,14 @@ public record BenchReport(
             num(extras.prefill70().timeToFirstTokenSeconds())));
     GemmBenchmark.Result g = extras.gemm();
     t.add("gemm_gflops", num(g.gemmGflops()), "GFLOP/s", String.format(Locale.ROOT,
-        "bf16 panel GEMM %d x %d x %d, %d threads, best of %d", g.rows(), g.outFeatures(), g.inFeatures(), g.threads(),
-        g.gemmGflopsReps().size()));
+        "bf16 GEMM %d x %d x %d the backend runs (%s), %d threads, best of %d", g.rows(), g.outFeatures(),
+        g.inFeatures(), g.nativeInUse() ? "oneDNN" : "Vector API", g.threads(), g.gemmGflopsReps().size()));
+    t.add("gemm_gflops_vector", num(g.vectorGflops()), "GFLOP/s", "Vector-API panel kernels, same shape");
+    if (!g.nativeGflopsReps().isEmpty()) {
+      t.add("gemm_gflops_native", num(g.nativeGflops()), "GFLOP/s", "oneDNN bf16 matmul (" + g.nativeImpl()
+          + "), same shape, each repetition right after a Vector-API one");
+      t.add("gemm_native_over_vector", num(g.nativeOverVector()), "ratio", "median over the back-to-back pairs");
+    }
     t.add("fma_peak_gflops", num(g.peakGflops()), "GFLOP/s", "register-only float32 FMA loop, all threads");
     t.add("gemm_peak_fraction", num(g.peakFraction()), "ratio", "GEMM over the measured FMA peak");
     MemoryFootprint m = extras.memory();
@@ -237,6 +243,10 @@ public record BenchReport(
     root.put("prefill_tokens_per_s_70", extras.prefill70().prefillTokensPerSecond());
     putFinite(root, "decode_tokens_per_s_batch1_lora", extras.batch1Lora().decodeTokensPerSecond());
     root.put("gemm_gflops", extras.gemm().gemmGflops());
+    root.put("gemm_gflops_vector", extras.gemm().vectorGflops());
+    putFinite(root, "gemm_gflops_native", extras.gemm().nativeGflops());
+    putFinite(root, "gemm_native_over_vector", extras.gemm().nativeOverVector());
+    root.put("gemm_path", extras.gemm().nativeInUse() ? "onednn" : "vector-api");
     root.put("gemm_peak_fraction", extras.gemm().peakFraction());
     root.put("fma_peak_gflops", extras.gemm().peakGflops());
     root.put("memory_bandwidth_median_gb_s", extras.medianBandwidthGbPerSecond());
@@ -315,6 +325,11 @@ public record BenchReport(
     gemm.put("threads", extras.gemm().threads());
     ArrayNode gr = gemm.putArray("gflops_reps");
     extras.gemm().gemmGflopsReps().forEach(gr::add);
+    ArrayNode vr = gemm.putArray("vector_gflops_reps");
+    extras.gemm().vectorGflopsReps().forEach(vr::add);
+    ArrayNode nr = gemm.putArray("native_gflops_reps");
+    extras.gemm().nativeGflopsReps().forEach(nr::add);
+    gemm.put("native_impl", extras.gemm().nativeImpl());
     ArrayNode pr = gemm.putArray("peak_gflops_reps");
     extras.gemm().peakGflopsReps().forEach(pr::add);
     ObjectNode phases = root.putObject("phases");

@@ -1,5 +1,6 @@
 package io.lorafleet.tools.bench;
 
+import io.lorafleet.runtime.backend.cpu.CpuBackend;
 import io.lorafleet.runtime.constrain.OutputConstraint;
 import io.lorafleet.runtime.engine.EngineConfig;
 import io.lorafleet.runtime.engine.LoadedModel;
@@ -59,6 +60,7 @@ public final class BenchRun {
 
     EngineConfig config = s.engineConfig().withMaxWaiting(Math.max(s.engineConfig().maxWaiting(), s.batchSize()));
     String backendName;
+    boolean nativeGemmInUse;
     long bytesPerStep;
     long int8BytesPerStep;
     Quantization quantize;
@@ -127,6 +129,7 @@ public final class BenchRun {
       log.info("prefill: {} tokens, time to first token {} s", BenchExtras.SHORT_PREFILL_TOKENS,
           fmt(prefill70.timeToFirstTokenSeconds()));
       backendName = le.backend().name();
+      nativeGemmInUse = le.backend() instanceof CpuBackend cpu && cpu.usesNativeGemm(GEMM_ROWS);
       quantize = le.backend().quantization();
       bytesPerStep = le.model().weights().bytesReadPerStep(quantize);
       int8BytesPerStep = le.model().weights().bytesReadPerStep(Quantization.INT8);
@@ -142,9 +145,11 @@ public final class BenchRun {
     log.info("memory bandwidth after: best {} GB/s, median {} GB/s", fmt(after.bestGbPerSecond()),
         fmt(after.medianGbPerSecond()));
     GemmBenchmark.Result gemm = GemmBenchmark.measure(GEMM_ROWS, checkpoint.shape().intermediateSize(),
-        checkpoint.shape().hiddenSize(), threads, GEMM_REPS);
-    log.info("GEMM {}x{}x{}: {} GFLOP/s, FMA peak {} GFLOP/s ({})", GEMM_ROWS, checkpoint.shape().intermediateSize(),
-        checkpoint.shape().hiddenSize(), fmt(gemm.gemmGflops()), fmt(gemm.peakGflops()), fmt(gemm.peakFraction()));
+        checkpoint.shape().hiddenSize(), threads, GEMM_REPS, nativeGemmInUse);
+    log.info("GEMM {}x{}x{}: {} GFLOP/s (Vector API {}, oneDNN {}, oneDNN / Vector API {}), FMA peak {} GFLOP/s ({})",
+        GEMM_ROWS, checkpoint.shape().intermediateSize(), checkpoint.shape().hiddenSize(), fmt(gemm.gemmGflops()),
+        fmt(gemm.vectorGflops()), fmt(gemm.nativeGflops()), fmt(gemm.nativeOverVector()), fmt(gemm.peakGflops()),
+        fmt(gemm.peakFraction()));
     return new BenchReport(checkpoint.shape(), checkpoint.modelDir(), host, backendName, threads, adapterCount, s,
         bandwidth, quantize, bytesPerStep, int8BytesPerStep, engine[0], engine[1], engine[2], constrained, List.copyOf(overheadRatios),
         List.copyOf(cpuOverheadRatios), cost, engine[3], Instant.now(), loadBefore, HostInfo.loadAverage(), new BenchExtras(before, after, engine[4], engine[5], gemm, memory));

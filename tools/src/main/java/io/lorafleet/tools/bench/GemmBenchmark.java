@@ -1,6 +1,8 @@
 package io.lorafleet.tools.bench;
 
+import io.lorafleet.runtime.backend.NativeGemm;
 import io.lorafleet.runtime.backend.cpu.InputRows;
+import io.lorafleet.runtime.backend.cpu.OneDnnMatmul;
 import io.lorafleet.runtime.backend.cpu.PackedLinear;
 import io.lorafleet.runtime.backend.cpu.PanelKernels;
 import io.lorafleet.runtime.backend.cpu.WorkerPool;
@@ -49,18 +51,52 @@ public final class GemmBenchmark {
    * @param outFeatures    its output features (N)
    * @param inFeatures     its input features (K)
    * @param threads        threads of both measurements
-   * @param gemmGflopsReps GFLOP/s of each timed GEMM repetition (2 M N K per repetition)
-   * @param peakGflopsReps GFLOP/s of each timed peak repetition
+   * @param vectorGflopsReps GFLOP/s of each timed repetition of the Vector-API GEMM (2 M N K per repetition)
+   * @param nativeGflopsReps GFLOP/s of each timed repetition of oneDNN's bf16 GEMM, each right after a
+   *                         Vector-API one (empty where the library is not available)
+   * @param nativeInUse      whether the backend under test sends products of {@code rows} rows to oneDNN
+   * @param nativeImpl       oneDNN's implementation name, or empty
+   * @param peakGflopsReps   GFLOP/s of each timed peak repetition
    */
-  public record Result(int rows, int outFeatures, int inFeatures, int threads, List<Double> gemmGflopsReps,
-      List<Double> peakGflopsReps) {
+  public record Result(int rows, int outFeatures, int inFeatures, int threads, List<Double> vectorGflopsReps,
+      List<Double> nativeGflopsReps, boolean nativeInUse, String nativeImpl, List<Double> peakGflopsReps) {
     public Result {
-      gemmGflopsReps = List.copyOf(gemmGflopsReps);
+      vectorGflopsReps = List.copyOf(vectorGflopsReps);
+      nativeGflopsReps = List.copyOf(nativeGflopsReps);
       peakGflopsReps = List.copyOf(peakGflopsReps);
     }
 
+    /** The repetitions of the GEMM the backend uses. */
+    public List<Double> gemmGflopsReps() {
+      return nativeInUse ? nativeGflopsReps : vectorGflopsReps;
+    }
+
+    /** Best GFLOP/s of the GEMM the backend uses. */
     public double gemmGflops() {
-      return Collections.max(gemmGflopsReps);
+      return Collections.max(gemmGflopsReps());
+    }
+
+    public double vectorGflops() {
+      return Collections.max(vectorGflopsReps);
+    }
+
+    /** Best GFLOP/s of oneDNN's GEMM; NaN where it was not measured. */
+    public double nativeGflops() {
+      return nativeGflopsReps.isEmpty() ? Double.NaN : Collections.max(nativeGflopsReps);
+    }
+
+    /** Median over the back-to-back pairs of native over Vector-API GFLOP/s; NaN without oneDNN. */
+    public double nativeOverVector() {
+      if (nativeGflopsReps.isEmpty()) {
+        return Double.NaN;
+      }
+      List<Double> ratios = new ArrayList<>();
+      for (int i = 0; i < nativeGflopsReps.size(); i++) {
+        ratios.add(nativeGflopsReps.get(i) / vectorGflopsReps.get(i));
+      }
+      Collections.sort(ratios);
+      int n = ratios.size();
+      return n % 2 == 1 ? ratios.get(n / 2) : (ratios.get(n / 2 - 1) + ratios.get(n / 2)) / 2;
     }
 
     public double peakGflops() {
@@ -72,11 +108,18 @@ public final class GemmBenchmark {
     }
   }
 
-  /** Measures an {@code rows x out x in} bf16 GEMM and the FMA peak with {@code threads} threads. */
-  public static Result measure(int rows, int out, int in, int threads, int reps) {
-    try (WorkerPool pool = new WorkerPool(threads); Arena arena = Arena.ofShared()) {
+  /**
+   * Measures an {@code rows x out x in} bf16 GEMM with the Vector-API kernels and (where it loads) with
+   * oneDNN, alternating repetitions so that both see the same machine, and the FMA peak, with {@code
+   * threads} threads. {@code nativeInUse}: which of the two the backend under test runs.
+   */
+  public static Result measure(int rows, int out, int in, int threads, int reps, boolean nativeInUse) {
+    try (WorkerPool pool = new WorkerPool(threads); Arena arena = Arena.ofShared();
+        OneDnnMatmul dnnl = OneDnnMatmul.open(NativeGemm.AUTO, threads).orElse(null)) {
       Linear w = randomBf16(out, in, arena);
+      // Each path on its own layout: the Vector-API kernels' (what runs with the native GEMM off) and oneDNN's.
       PackedLinear p = PackedLinear.pack(w, arena);
+      PackedLinear pairs = dnnl == null ? null : PackedLinear.pack(w, arena, PackedLinear.Format.BF16_PAIRS);
       float[] x = new float[rows * in];
       SplittableRandom r = new SplittableRandom(3);
       for (int i = 0; i < x.length; i++) {
@@ -92,17 +135,33 @@ public final class GemmBenchmark {
         pool.parallelFor(p.panels(), PanelKernels.panelsPerChunk(rows),
             (wk, s, e) -> PanelKernels.matmul(p, input, y, 0, out, s, e, false));
       };
+      // As the backend runs a product on oneDNN: the inputs rounded to bf16 (split between the threads),
+      // then oneDNN with its own threads.
+      Runnable nativeGemm = dnnl == null ? null : () -> {
+        dnnl.ensureInput(2L * rows * in);
+        pool.parallelFor(rows, 8, (wk, s, e) -> dnnl.prepareInput(x, in, rows, in, s, e));
+        dnnl.multiplyPrepared(pairs, rows, y, out);
+      };
       double flop = 2.0 * rows * out * in;
       // Warm-up: the JIT compiles the kernels (and the peak loop) before anything is timed.
       long t0 = System.nanoTime();
       do {
         gemm.run();
+        if (nativeGemm != null) {
+          nativeGemm.run();
+        }
       } while (System.nanoTime() - t0 < 1_500_000_000L);
-      List<Double> gemmReps = new ArrayList<>();
+      List<Double> vectorReps = new ArrayList<>();
+      List<Double> nativeReps = new ArrayList<>();
       for (int i = 0; i < reps; i++) {
         long s = System.nanoTime();
         gemm.run();
-        gemmReps.add(flop / (System.nanoTime() - s));
+        vectorReps.add(flop / (System.nanoTime() - s));
+        if (nativeGemm != null) {
+          s = System.nanoTime();
+          nativeGemm.run();
+          nativeReps.add(flop / (System.nanoTime() - s));
+        }
       }
       sink = y[0];
       List<Double> peakReps = new ArrayList<>();
@@ -110,7 +169,8 @@ public final class GemmBenchmark {
       for (int i = 0; i < reps; i++) {
         peakReps.add(peak(threads, PEAK_ITERATIONS));
       }
-      return new Result(rows, out, in, threads, gemmReps, peakReps);
+      return new Result(rows, out, in, threads, vectorReps, nativeReps, nativeInUse && dnnl != null,
+          dnnl == null ? "" : dnnl.implementation(), peakReps);
     }
   }
 

@@ -5,7 +5,9 @@ import io.lorafleet.runtime.backend.ForwardBatch;
 import io.lorafleet.runtime.backend.ForwardBatch.AdapterSegment;
 import io.lorafleet.runtime.backend.ForwardBatch.SequenceRows;
 import io.lorafleet.runtime.backend.Logits;
+import io.lorafleet.runtime.backend.NativeGemm;
 import io.lorafleet.runtime.backend.cpu.PhaseClock.Phase;
+import io.lorafleet.runtime.format.DType;
 import io.lorafleet.runtime.format.LlamaConfig;
 import io.lorafleet.runtime.model.LayerWeights;
 import io.lorafleet.runtime.model.Linear;
@@ -49,6 +51,9 @@ public final class CpuBackend implements Backend {
   private final List<PackedLayer> packed;
   private final PackedLinear lmHead;
   private final PhaseClock clock = new PhaseClock();
+  /** oneDNN for products of {@link #nativeMinRows}+ rows over bf16 weights; null: the Vector-API kernels only. */
+  private final OneDnnMatmul nativeGemm;
+  private final int nativeMinRows;
   private final Quantization quantization;
 
   private float[][] kCache;
@@ -75,12 +80,41 @@ public final class CpuBackend implements Backend {
   private record PackedLayer(PackedLinear q, PackedLinear k, PackedLinear v, PackedLinear o, PackedLinear gate,
       PackedLinear up, PackedLinear down) {}
 
+  /** Unquantized weights; native GEMM from the {@link NativeGemm#PROPERTY} system property (default off). */
   public CpuBackend(LlamaModel model, int threads) {
-    this(model, threads, Quantization.NONE);
+    this(model, threads, Quantization.NONE, NativeGemm.fromSystemProperty());
   }
 
-  /** A backend whose projections are stored as {@code quantization} says. */
+  /** Unquantized weights with the given native GEMM setting. */
+  public CpuBackend(LlamaModel model, int threads, NativeGemm nativeGemmMode) {
+    this(model, threads, Quantization.NONE, nativeGemmMode);
+  }
+
+  /**
+   * A backend whose projections are stored as {@code quantization} says; native GEMM from the
+   * {@link NativeGemm#PROPERTY} system property (default off).
+   */
   public CpuBackend(LlamaModel model, int threads, Quantization quantization) {
+    this(model, threads, quantization, NativeGemm.fromSystemProperty());
+  }
+
+  /**
+   * A backend whose projections are stored as {@code quantization} says, with the given native GEMM setting.
+   * oneDNN multiplies only bf16 panels: with {@link Quantization#INT8} the native GEMM is not used (the
+   * int8 panels' own kernels run every product) and a setting of {@code on} or {@code auto} is logged as
+   * not applying, not refused.
+   */
+  public CpuBackend(LlamaModel model, int threads, Quantization quantization, NativeGemm nativeGemmMode) {
+    this(model, threads, quantization, nativeGemmMode, OneDnnMatmul.DEFAULT_MIN_ROWS);
+  }
+
+  /** {@code nativeMinRows}: the fewest input rows a product needs to go to oneDNN (tests send every one). */
+  CpuBackend(LlamaModel model, int threads, NativeGemm nativeGemmMode, int nativeMinRows) {
+    this(model, threads, Quantization.NONE, nativeGemmMode, nativeMinRows);
+  }
+
+  private CpuBackend(LlamaModel model, int threads, Quantization quantization, NativeGemm nativeGemmMode,
+      int nativeMinRows) {
     this.quantization = quantization;
     this.c = model.config();
     this.w = model.weights();
@@ -91,10 +125,32 @@ public final class CpuBackend implements Backend {
       all.addAll(List.of(lw.q(), lw.k(), lw.v(), lw.o(), lw.gate(), lw.up(), lw.down()));
     }
     all.add(w.lmHead());
+    // The native GEMM decides the bf16 layout: oneDNN's (k-row pairs) when it runs, so both paths read the
+    // one copy; otherwise the Vector-API kernels' own. It only ever runs over unquantized bf16 weights:
+    // int8-quantized projections keep the int8 panels and their kernels.
+    boolean int8 = quantization == Quantization.INT8;
+    boolean bf16 = w.lmHead().dtype() == DType.BF16;
+    OneDnnMatmul dnnl = null;
+    try {
+      if (int8 && nativeGemmMode == NativeGemm.ON) {
+        log.warn("native GEMM on does not apply to int8-quantized weights: oneDNN is not used, the int8 panel"
+            + " kernels run every product");
+      } else if (int8 && nativeGemmMode == NativeGemm.AUTO) {
+        log.info("native GEMM auto: oneDNN is not used for int8-quantized weights");
+      } else if (!bf16 && nativeGemmMode == NativeGemm.ON) {
+        throw new IllegalStateException("native GEMM forced on, but the model's weights are "
+            + w.lmHead().dtype() + ", not BF16");
+      }
+      dnnl = bf16 && !int8 ? OneDnnMatmul.open(nativeGemmMode, pool.threads()).orElse(null) : null;
+    } catch (RuntimeException | Error e) {
+      pool.close();
+      throw e;
+    }
+    this.nativeGemm = dnnl;
     List<PackedLinear.Format> formats = new ArrayList<>();
     for (Linear m : all) {
-      boolean quantized = quantization == Quantization.INT8 && (m != w.lmHead() || quantization.quantizesHead(w));
-      formats.add(quantized ? PackedLinear.Format.INT8 : PackedLinear.Format.of(m.dtype()));
+      boolean quantized = int8 && (m != w.lmHead() || quantization.quantizesHead(w));
+      formats.add(quantized ? PackedLinear.Format.INT8 : format(m));
     }
     long total = 0;
     for (int i = 0; i < all.size(); i++) {
@@ -130,14 +186,24 @@ public final class CpuBackend implements Backend {
       if (memory != null) {
         memory.close();
       }
+      if (nativeGemm != null) {
+        nativeGemm.close();
+      }
       pool.close();
       throw e;
     }
     log.info("repacked {} MiB of projection weights into {}panels in {} ms", total >> 20,
         quantization == Quantization.INT8 ? "int8 " : "", (System.nanoTime() - t0) / 1_000_000);
     int n = pool.threads();
+    this.nativeMinRows = nativeMinRows;
     this.workerLora = new float[n][0];
     this.workerScores = new float[n][0];
+  }
+
+  /** The layout matrix {@code m} is packed in. */
+  private PackedLinear.Format format(Linear m) {
+    return nativeGemm != null && m.dtype() == DType.BF16 ? PackedLinear.Format.BF16_PAIRS
+        : PackedLinear.Format.of(m.dtype());
   }
 
   private static long align(long bytes) {
@@ -187,7 +253,21 @@ public final class CpuBackend implements Backend {
   @Override
   public String name() {
     return "cpu(" + pool.threads() + " threads, " + VectorKernels.lanes() + " float lanes"
-        + (quantization == Quantization.INT8 ? ", int8 weights" : "") + ")";
+        + (quantization == Quantization.INT8 ? ", int8 weights" : "") + ", " + gemmPath() + ")";
+  }
+
+  /**
+   * Which kernels run the large products: {@code "onednn-bf16 GEMM from 16 rows (brg:avx512_core_bf16)"} or
+   * {@code "vector-api GEMM"}.
+   */
+  public String gemmPath() {
+    return nativeGemm == null ? "vector-api GEMM"
+        : "onednn-bf16 GEMM from " + nativeMinRows + " rows (" + nativeGemm.implementation() + ")";
+  }
+
+  /** Whether products of {@code rows} input rows go to oneDNN. */
+  public boolean usesNativeGemm(int rows) {
+    return nativeGemm != null && rows >= nativeMinRows;
   }
 
   @Override
@@ -381,6 +461,17 @@ public final class CpuBackend implements Backend {
     for (Job job : jobs) {
       work += (long) job.weight().rows() * inStride * rows;
     }
+    if (usesNativeGemm(rows) && allPairs(jobs)) {
+      // oneDNN: the inputs rounded to bf16 once (split between the threads), then each product with
+      // oneDNN's own threads while the pool's helpers wait.
+      nativeGemm.ensureInput(2L * rows * inStride);
+      pool.parallelFor(rows, 8, (long) rows * inStride, (wk, s, e) -> nativeGemm.prepareInput(in, inStride, rows,
+          inStride, s, e));
+      for (Job job : jobs) {
+        nativeGemm.multiplyPrepared(job.weight(), rows, job.out(), job.outStride());
+      }
+      return;
+    }
     InputRows input = InputRows.of(in, 0, inStride, rows, inStride, packedInput);
     packedInput = input.buffer() != null ? input.buffer() : packedInput;
     pool.parallelFor(input.packedTiles(), 4, (long) rows * inStride, (wk, s, e) -> input.pack(s, e));
@@ -395,6 +486,15 @@ public final class CpuBackend implements Backend {
         }
       }
     });
+  }
+
+  private static boolean allPairs(Job[] jobs) {
+    for (Job j : jobs) {
+      if (j.weight().format() != PackedLinear.Format.BF16_PAIRS) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private record LoraOut(LoraTarget target, float[] out, int outStride) {}
@@ -531,6 +631,9 @@ public final class CpuBackend implements Backend {
   @Override
   public void close() {
     pool.close();
+    if (nativeGemm != null) {
+      nativeGemm.close();
+    }
     packedMemory.close();
     kCache = null;
     vCache = null;

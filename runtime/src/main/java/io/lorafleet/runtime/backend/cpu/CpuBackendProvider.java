@@ -25,6 +25,6 @@ public final class CpuBackendProvider implements BackendProvider {
 
   @Override
   public Backend create(LlamaModel model, BackendConfig config) {
-    return new CpuBackend(model, config.resolvedThreads(), config.quantize());
+    return new CpuBackend(model, config.resolvedThreads(), config.quantize(), config.nativeGemm());
   }
 }

@@ -11,16 +11,23 @@ import java.nio.ByteOrder;
 
 /**
  * A weight matrix {@code W [rows = out features, cols = in features]} repacked for {@link PanelKernels}:
- * cut into panels of {@link #PANEL} consecutive output features, each panel stored as {@code cols}
- * consecutive k-rows that hold the panel's 32 weights of input feature {@code k}. A product then reads one
- * panel front to back, and one k-row widens to two float vectors (outputs {@code 0..15} and {@code 16..31}
- * of the panel) that multiply one broadcast input value, whatever the number of input rows.
+ * cut into panels of {@link #PANEL} consecutive output features, each panel stored as consecutive k-rows
+ * that hold the panel's 32 weights of input feature {@code k}. A product then reads one panel front to
+ * back, and one k-row widens to two float vectors (outputs {@code 0..15} and {@code 16..31} of the panel)
+ * that multiply one broadcast input value, whatever the number of input rows.
  *
  * <p>K-row formats:
  * <ul>
  *   <li>{@link Format#BF16}: 64 bytes, 16 little-endian ints; int {@code i} holds output {@code i} in its low
  *       half and output {@code 16 + i} in its high half, so the two vectors are {@code int << 16} and
  *       {@code int & 0xffff0000} (two instructions, exact).
+ *   <li>{@link Format#BF16_PAIRS} (bf16 checkpoints when the native GEMM is on): k-rows go by pairs {@code
+ *       (2j, 2j + 1)}: 128 bytes, 32 little-endian ints; int {@code o} holds output {@code o}'s weight of input
+ *       {@code 2j} in its low half and of input {@code 2j + 1} in its high half. The k-rows are padded with
+ *       zeros to a multiple of 32, and 64 zero bytes follow the last panel. This is oneDNN's {@code
+ *       BA16a32b2a} layout of {@code W^T} (the VNNI-style layout its AVX512-BF16 matmul reads), so {@link
+ *       OneDnnMatmul} multiplies the same bytes in place (one copy of the model) while the Vector-API kernels
+ *       take the products it does not (fewer rows); they read it somewhat slower than {@link Format#BF16}.
  *   <li>{@link Format#F32}: 128 bytes, the 32 floats in order (F32 checkpoints; F16 ones are widened to it,
  *       exactly).
  *   <li>{@link Format#INT8}: 32 bytes, the 32 int8 codes in order (weight-only int8, {@link
@@ -38,6 +45,7 @@ public final class PackedLinear {
   /** How one k-row of a panel is stored. */
   public enum Format {
     BF16(64),
+    BF16_PAIRS(64),
     F32(128),
     INT8(32);
 
@@ -64,6 +72,8 @@ public final class PackedLinear {
   private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
   private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
   private static final int K_TILE = 64;
+  /** BF16_PAIRS k-rows are stored in blocks of this many (oneDNN's {@code 16a...2a} K block). */
+  static final int BF16_K_BLOCK = 32;
 
   private final String name;
   private final int rows;
@@ -82,14 +92,25 @@ public final class PackedLinear {
     this.scales = format == Format.INT8 ? new float[panels(rows) * PANEL] : null;
   }
 
-  /** Bytes {@code w} takes once packed in its own type. */
+  /** Bytes {@code w} takes once packed in its own type (its default format). */
   public static long packedBytes(Linear w) {
     return packedBytes(w, Format.of(w.dtype()));
   }
 
-  /** Bytes of the panels of {@code w} packed as {@code f} (INT8: codes only; scales are on the heap). */
+  /**
+   * Bytes of the panels of {@code w} packed as {@code f} (INT8: codes only, scales are on the heap;
+   * BF16_PAIRS: k-rows padded, plus {@link #BF16_SLACK}).
+   */
   public static long packedBytes(Linear w, Format f) {
-    return (long) panels(w.rows()) * w.cols() * f.rowBytes;
+    return (long) panels(w.rows()) * storedRows(f, w.cols()) * f.rowBytes + (f == Format.BF16_PAIRS ? BF16_SLACK : 0);
+  }
+
+  /** Zero bytes after BF16_PAIRS panels: the kernels read an odd k-row with a load one bf16 past its pair's. */
+  static final int BF16_SLACK = 64;
+
+  /** K-rows stored per panel: {@code cols}, padded to a multiple of {@link #BF16_K_BLOCK} for BF16_PAIRS. */
+  static int storedRows(Format f, int cols) {
+    return f == Format.BF16_PAIRS ? (cols + BF16_K_BLOCK - 1) / BF16_K_BLOCK * BF16_K_BLOCK : cols;
   }
 
   private static int panels(int rows) {
@@ -106,10 +127,11 @@ public final class PackedLinear {
 
   /**
    * A view of {@code w} packed as {@code f} over {@code dst} (at least {@link #packedBytes(Linear, Format)}
-   * bytes, zeroed); INT8 takes any source type and quantizes it in {@link #pack(Linear, int, int)}.
+   * bytes, zeroed); INT8 takes any source type and quantizes it in {@link #pack(Linear, int, int)};
+   * {@link Format#BF16_PAIRS} takes only a bf16 matrix.
    */
   public static PackedLinear over(Linear w, MemorySegment dst, Format f) {
-    if (f != Format.INT8 && f != Format.of(w.dtype())) {
+    if (f != Format.INT8 && f != Format.of(w.dtype()) && !(f == Format.BF16_PAIRS && w.dtype() == DType.BF16)) {
       throw new IllegalArgumentException(w.name() + ": " + w.dtype() + " does not pack to " + f);
     }
     long bytes = packedBytes(w, f);
@@ -126,7 +148,11 @@ public final class PackedLinear {
 
   /** Packs {@code w} stored as {@code q} says into native memory of {@code arena} (small matrices, tests). */
   public static PackedLinear pack(Linear w, Arena arena, Quantization q) {
-    Format f = Format.of(w.dtype(), q);
+    return pack(w, arena, Format.of(w.dtype(), q));
+  }
+
+  /** Packs {@code w} in format {@code f} into native memory of {@code arena} (small matrices, tests). */
+  public static PackedLinear pack(Linear w, Arena arena, Format f) {
     PackedLinear p = over(w, arena.allocate(Math.max(1, packedBytes(w, f)), 64), f);
     p.pack(w, 0, p.panels());
     return p;
@@ -134,7 +160,8 @@ public final class PackedLinear {
 
   /** Fills panels {@code [p0, p1)} from {@code w} (the matrix this view was made for). */
   public void pack(Linear w, int p0, int p1) {
-    if (w.rows() != rows || w.cols() != cols || (format != Format.INT8 && Format.of(w.dtype()) != format)) {
+    if (w.rows() != rows || w.cols() != cols
+        || (format != Format.INT8 && format != Format.BF16_PAIRS && Format.of(w.dtype()) != format)) {
       throw new IllegalArgumentException("packing " + w.name() + " into the view of " + name);
     }
     if (format == Format.INT8) {
@@ -146,12 +173,12 @@ public final class PackedLinear {
     boolean wide = w.dtype() == DType.F32;
     short[] in16 = wide ? null : new short[PANEL * K_TILE];
     float[] in32 = wide ? new float[PANEL * K_TILE] : null;
-    int[] outBf16 = format == Format.BF16 ? new int[K_TILE * 16] : null;
+    int[] outBf16 = format != Format.F32 ? new int[K_TILE * 16] : null;
     float[] outF32 = format == Format.F32 ? new float[K_TILE * PANEL] : null;
     long eb = w.dtype().bytes();
     int rb = format.rowBytes;
     for (int p = p0; p < p1; p++) {
-      long base = (long) p * cols * rb;
+      long base = p * panelBytes();
       int n = Math.min(PANEL, rows - p * PANEL);
       if (n < PANEL) {
         if (in16 != null) {
@@ -177,6 +204,17 @@ public final class PackedLinear {
             }
           }
           MemorySegment.copy(outBf16, 0, data, INT, base + (long) k0 * rb, kn * 16);
+        } else if (format == Format.BF16_PAIRS) {
+          // K_TILE is even: pairs never straddle two tiles. An odd last k-row pairs with zeros.
+          int pairs = (kn + 1) / 2;
+          for (int j = 0; j < pairs; j++) {
+            int k = 2 * j;
+            for (int o = 0; o < PANEL; o++) {
+              int high = k + 1 < kn ? in16[o * K_TILE + k + 1] << 16 : 0;
+              outBf16[j * PANEL + o] = (in16[o * K_TILE + k] & 0xffff) | high;
+            }
+          }
+          MemorySegment.copy(outBf16, 0, data, INT, base + (long) k0 * rb, pairs * PANEL);
         } else {
           for (int k = 0; k < kn; k++) {
             for (int r = 0; r < PANEL; r++) {
@@ -251,7 +289,12 @@ public final class PackedLinear {
 
   /** Bytes of one panel. */
   public long panelBytes() {
-    return (long) cols * format.rowBytes;
+    return (long) storedRows(format, cols) * format.rowBytes;
+  }
+
+  /** K-rows stored per panel (input features, padded with zeros to a multiple of 32 for BF16_PAIRS). */
+  public int storedRows() {
+    return storedRows(format, cols);
   }
 
   public MemorySegment data() {
@@ -269,6 +312,7 @@ public final class PackedLinear {
     int r = o % PANEL;
     return switch (format) {
       case BF16 -> Float.intBitsToFloat((data.get(SHORT, row + (r < 16 ? 4L * r : 4L * (r - 16) + 2)) & 0xffff) << 16);
+      case BF16_PAIRS -> Float.intBitsToFloat((data.get(SHORT, row - (k & 1) * 64L + 4L * r + 2L * (k & 1)) & 0xffff) << 16);
       case F32 -> data.get(FLOAT, row + 4L * r);
       case INT8 -> Int8Quantizer.dequantize(data.get(ValueLayout.JAVA_BYTE, row + r), scales[o]);
     };

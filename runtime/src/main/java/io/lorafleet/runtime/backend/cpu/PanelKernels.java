@@ -139,7 +139,8 @@ public final class PanelKernels {
       float[] c, int co, int cs, boolean load) {
     MemorySegment seg = w.data();
     long wOff = p * w.panelBytes();
-    boolean bf16 = w.format() == PackedLinear.Format.BF16;
+    PackedLinear.Format format = w.format();
+    boolean bf16 = format == PackedLinear.Format.BF16;
     int xo = in.xOff + t * in.xStride;
     // A packed tile's k-block starts at row t's packed offset plus k0 k-rows of the tile's width.
     int xp = t * in.cols + k0 * tile;
@@ -159,12 +160,25 @@ public final class PanelKernels {
       return;
     }
     if (!wide) {
-      portable(seg, wOff, bf16, in.x, xo, k0, k1, c, co, load);
+      portable(seg, wOff, format, in.x, xo, k0, k1, c, co, load);
     } else if (bf16) {
       switch (tile) {
         case 12 -> bf16Rows12(seg, wOff, in.packed, xp, k0, k1, c, co, cs, load);
         case 4 -> bf16Rows4(seg, wOff, in.packed, xp, k0, k1, c, co, cs, load);
         default -> bf16Row(seg, wOff, in.x, xo, k0, k1, c, co, load);
+      }
+    } else if (format == PackedLinear.Format.BF16_PAIRS) {
+      switch (tile) {
+        case 12 -> pairsRows12(seg, wOff, in.packed, xp, k0, k1, c, co, cs, load);
+        case 4 -> pairsRows4(seg, wOff, in.packed, xp, k0, k1, c, co, cs, load);
+        default -> {
+          // The one-row kernel takes k-row pairs; an odd last k-row (k1 = cols) is added to its stored chains.
+          int even = k1 - ((k1 - k0) & 1);
+          pairsRow(seg, wOff, in.x, xo, k0, even, c, co, load);
+          if (even < k1) {
+            pairsLastRow(seg, wOff, even, in.x, xo + even, c, co, load || even > k0);
+          }
+        }
       }
     } else {
       switch (tile) {
@@ -338,6 +352,173 @@ public final class PanelKernels {
     a11.intoArray(c, co + 11 * cs);
     b11.intoArray(c, co + 11 * cs + 16);
   }
+
+  // ---------------------------------------------------------------- bf16 k-row pairs (oneDNN layout), 512-bit
+
+  /** Adds the odd last k-row {@code k} of a k-row-pair panel to one row's chains ({@code load} false: from zero). */
+  static void pairsLastRow(MemorySegment w, long wOff, int k, float[] x, int xi, float[] c, int co, boolean load) {
+    long o = wOff + 64L * k;
+    FloatVector xb = FloatVector.broadcast(F, x[xi]);
+    lo(IntVector.fromMemorySegment(I, w, o, LE)).fma(xb, acc(c, co, load)).intoArray(c, co);
+    lo(IntVector.fromMemorySegment(I, w, o + 64, LE)).fma(xb, acc(c, co + 16, load)).intoArray(c, co + 16);
+  }
+
+
+  /** One input row against one bf16 panel over k-rows {@code [k0, k1)} (both even). */
+  static void pairsRow(MemorySegment w, long wOff, float[] x, int xo, int k0, int k1, float[] c, int co, boolean load) {
+    FloatVector a0 = acc(c, co, load), b0 = acc(c, co + 16, load);
+    for (int k = k0; k + 1 < k1; k += 2) {
+      long o = wOff + 64L * k;
+      IntVector w0 = IntVector.fromMemorySegment(I, w, o, LE);
+      IntVector w1 = IntVector.fromMemorySegment(I, w, o + 64, LE);
+      FloatVector xb = FloatVector.broadcast(F, x[xo + k]);
+      a0 = lo(w0).fma(xb, a0);
+      b0 = lo(w1).fma(xb, b0);
+      xb = FloatVector.broadcast(F, x[xo + k + 1]);
+      a0 = hi(w0).fma(xb, a0);
+      b0 = hi(w1).fma(xb, b0);
+    }
+    a0.intoArray(c, co);
+    b0.intoArray(c, co + 16);
+  }
+
+  /**
+   * Four input rows against one bf16 panel over k-rows {@code [k0, k1)}; the rows come packed
+   * in {@code xp} from {@code xStart}, 4 values per k-row, so every broadcast reads one base address. K-row
+   * {@code k} is the low half of the ints at its pair's offset plus {@code 2 * (k & 1)} bytes (for odd
+   * {@code k} an unaligned load one bf16 further: the panels end with 64 bytes of slack for it), widened
+   * by one shift: one loop body for both k-rows of a pair (a body per pair is too large for the JIT).
+   */
+  static void pairsRows4(MemorySegment w, long wOff, float[] xp, int xStart, int k0, int k1, float[] c, int co,
+      int cs, boolean load) {
+    FloatVector a0 = acc(c, co, load), b0 = acc(c, co + 16, load);
+    FloatVector a1 = acc(c, co + cs, load), b1 = acc(c, co + cs + 16, load);
+    FloatVector a2 = acc(c, co + 2 * cs, load), b2 = acc(c, co + 2 * cs + 16, load);
+    FloatVector a3 = acc(c, co + 3 * cs, load), b3 = acc(c, co + 3 * cs + 16, load);
+    int xBase = xStart - 4 * k0;
+    for (int k = k0; k < k1; k++) {
+      int xo = xBase + 4 * k; // linear in k: the JIT drops the bounds checks
+      long o = wOff + 64L * k - 62L * (k & 1);
+      FloatVector l = lo(IntVector.fromMemorySegment(I, w, o, LE));
+      FloatVector h = lo(IntVector.fromMemorySegment(I, w, o + 64, LE));
+      FloatVector xb = FloatVector.broadcast(F, xp[xo]);
+      a0 = l.fma(xb, a0);
+      b0 = h.fma(xb, b0);
+      xb = FloatVector.broadcast(F, xp[xo + 1]);
+      a1 = l.fma(xb, a1);
+      b1 = h.fma(xb, b1);
+      xb = FloatVector.broadcast(F, xp[xo + 2]);
+      a2 = l.fma(xb, a2);
+      b2 = h.fma(xb, b2);
+      xb = FloatVector.broadcast(F, xp[xo + 3]);
+      a3 = l.fma(xb, a3);
+      b3 = h.fma(xb, b3);
+    }
+    a0.intoArray(c, co);
+    b0.intoArray(c, co + 16);
+    a1.intoArray(c, co + cs);
+    b1.intoArray(c, co + cs + 16);
+    a2.intoArray(c, co + 2 * cs);
+    b2.intoArray(c, co + 2 * cs + 16);
+    a3.intoArray(c, co + 3 * cs);
+    b3.intoArray(c, co + 3 * cs + 16);
+  }
+
+
+
+
+  /**
+   * Twelve input rows against one bf16 panel over k-rows {@code [k0, k1)}; the rows come packed
+   * in {@code xp} from {@code xStart}, 12 values per k-row, so every broadcast reads one base address. K-row
+   * {@code k} is the low half of the ints at its pair's offset plus {@code 2 * (k & 1)} bytes (for odd
+   * {@code k} an unaligned load one bf16 further: the panels end with 64 bytes of slack for it), widened
+   * by one shift: one loop body for both k-rows of a pair (a body per pair is too large for the JIT).
+   */
+  static void pairsRows12(MemorySegment w, long wOff, float[] xp, int xStart, int k0, int k1, float[] c, int co,
+      int cs, boolean load) {
+    FloatVector a0 = acc(c, co, load), b0 = acc(c, co + 16, load);
+    FloatVector a1 = acc(c, co + cs, load), b1 = acc(c, co + cs + 16, load);
+    FloatVector a2 = acc(c, co + 2 * cs, load), b2 = acc(c, co + 2 * cs + 16, load);
+    FloatVector a3 = acc(c, co + 3 * cs, load), b3 = acc(c, co + 3 * cs + 16, load);
+    FloatVector a4 = acc(c, co + 4 * cs, load), b4 = acc(c, co + 4 * cs + 16, load);
+    FloatVector a5 = acc(c, co + 5 * cs, load), b5 = acc(c, co + 5 * cs + 16, load);
+    FloatVector a6 = acc(c, co + 6 * cs, load), b6 = acc(c, co + 6 * cs + 16, load);
+    FloatVector a7 = acc(c, co + 7 * cs, load), b7 = acc(c, co + 7 * cs + 16, load);
+    FloatVector a8 = acc(c, co + 8 * cs, load), b8 = acc(c, co + 8 * cs + 16, load);
+    FloatVector a9 = acc(c, co + 9 * cs, load), b9 = acc(c, co + 9 * cs + 16, load);
+    FloatVector a10 = acc(c, co + 10 * cs, load), b10 = acc(c, co + 10 * cs + 16, load);
+    FloatVector a11 = acc(c, co + 11 * cs, load), b11 = acc(c, co + 11 * cs + 16, load);
+    int xBase = xStart - 12 * k0;
+    for (int k = k0; k < k1; k++) {
+      int xo = xBase + 12 * k; // linear in k: the JIT drops the bounds checks
+      long o = wOff + 64L * k - 62L * (k & 1);
+      FloatVector l = lo(IntVector.fromMemorySegment(I, w, o, LE));
+      FloatVector h = lo(IntVector.fromMemorySegment(I, w, o + 64, LE));
+      FloatVector xb = FloatVector.broadcast(F, xp[xo]);
+      a0 = l.fma(xb, a0);
+      b0 = h.fma(xb, b0);
+      xb = FloatVector.broadcast(F, xp[xo + 1]);
+      a1 = l.fma(xb, a1);
+      b1 = h.fma(xb, b1);
+      xb = FloatVector.broadcast(F, xp[xo + 2]);
+      a2 = l.fma(xb, a2);
+      b2 = h.fma(xb, b2);
+      xb = FloatVector.broadcast(F, xp[xo + 3]);
+      a3 = l.fma(xb, a3);
+      b3 = h.fma(xb, b3);
+      xb = FloatVector.broadcast(F, xp[xo + 4]);
+      a4 = l.fma(xb, a4);
+      b4 = h.fma(xb, b4);
+      xb = FloatVector.broadcast(F, xp[xo + 5]);
+      a5 = l.fma(xb, a5);
+      b5 = h.fma(xb, b5);
+      xb = FloatVector.broadcast(F, xp[xo + 6]);
+      a6 = l.fma(xb, a6);
+      b6 = h.fma(xb, b6);
+      xb = FloatVector.broadcast(F, xp[xo + 7]);
+      a7 = l.fma(xb, a7);
+      b7 = h.fma(xb, b7);
+      xb = FloatVector.broadcast(F, xp[xo + 8]);
+      a8 = l.fma(xb, a8);
+      b8 = h.fma(xb, b8);
+      xb = FloatVector.broadcast(F, xp[xo + 9]);
+      a9 = l.fma(xb, a9);
+      b9 = h.fma(xb, b9);
+      xb = FloatVector.broadcast(F, xp[xo + 10]);
+      a10 = l.fma(xb, a10);
+      b10 = h.fma(xb, b10);
+      xb = FloatVector.broadcast(F, xp[xo + 11]);
+      a11 = l.fma(xb, a11);
+      b11 = h.fma(xb, b11);
+    }
+    a0.intoArray(c, co);
+    b0.intoArray(c, co + 16);
+    a1.intoArray(c, co + cs);
+    b1.intoArray(c, co + cs + 16);
+    a2.intoArray(c, co + 2 * cs);
+    b2.intoArray(c, co + 2 * cs + 16);
+    a3.intoArray(c, co + 3 * cs);
+    b3.intoArray(c, co + 3 * cs + 16);
+    a4.intoArray(c, co + 4 * cs);
+    b4.intoArray(c, co + 4 * cs + 16);
+    a5.intoArray(c, co + 5 * cs);
+    b5.intoArray(c, co + 5 * cs + 16);
+    a6.intoArray(c, co + 6 * cs);
+    b6.intoArray(c, co + 6 * cs + 16);
+    a7.intoArray(c, co + 7 * cs);
+    b7.intoArray(c, co + 7 * cs + 16);
+    a8.intoArray(c, co + 8 * cs);
+    b8.intoArray(c, co + 8 * cs + 16);
+    a9.intoArray(c, co + 9 * cs);
+    b9.intoArray(c, co + 9 * cs + 16);
+    a10.intoArray(c, co + 10 * cs);
+    b10.intoArray(c, co + 10 * cs + 16);
+    a11.intoArray(c, co + 11 * cs);
+    b11.intoArray(c, co + 11 * cs + 16);
+  }
+
+
+
 
   // ---------------------------------------------------------------- f32 panels, 512-bit
 
@@ -723,8 +904,10 @@ public final class PanelKernels {
   // ---------------------------------------------------------------- portable (128-bit) loop
 
   /** One input row against one panel of either format with 128-bit vectors: the same chains, slower. */
-  static void portable(MemorySegment w, long wOff, boolean bf16, float[] x, int xo, int k0, int k1,
+  static void portable(MemorySegment w, long wOff, PackedLinear.Format format, float[] x, int xo, int k0, int k1,
       float[] c, int co, boolean load) {
+    boolean bf16 = format == PackedLinear.Format.BF16;
+    boolean pairs = format == PackedLinear.Format.BF16_PAIRS;
     FloatVector z = FloatVector.zero(F4);
     FloatVector a0 = z, a1 = z, a2 = z, a3 = z, a4 = z, a5 = z, a6 = z, a7 = z;
     if (load) {
@@ -754,6 +937,28 @@ public final class PanelKernels {
         a5 = w1.and(HI).reinterpretAsFloats().fma(xb, a5);
         a6 = w2.and(HI).reinterpretAsFloats().fma(xb, a6);
         a7 = w3.and(HI).reinterpretAsFloats().fma(xb, a7);
+      } else if (pairs) {
+        // k-row k is the low (k even) or high (k odd) half of the ints of its pair: outputs 0..15, then 16..31.
+        long o = wOff + 64L * (k & ~1);
+        if ((k & 1) == 0) {
+          a0 = IntVector.fromMemorySegment(I4, w, o, LE).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, a0);
+          a1 = IntVector.fromMemorySegment(I4, w, o + 16, LE).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, a1);
+          a2 = IntVector.fromMemorySegment(I4, w, o + 32, LE).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, a2);
+          a3 = IntVector.fromMemorySegment(I4, w, o + 48, LE).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, a3);
+          a4 = IntVector.fromMemorySegment(I4, w, o + 64, LE).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, a4);
+          a5 = IntVector.fromMemorySegment(I4, w, o + 80, LE).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, a5);
+          a6 = IntVector.fromMemorySegment(I4, w, o + 96, LE).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, a6);
+          a7 = IntVector.fromMemorySegment(I4, w, o + 112, LE).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xb, a7);
+        } else {
+          a0 = IntVector.fromMemorySegment(I4, w, o, LE).and(HI).reinterpretAsFloats().fma(xb, a0);
+          a1 = IntVector.fromMemorySegment(I4, w, o + 16, LE).and(HI).reinterpretAsFloats().fma(xb, a1);
+          a2 = IntVector.fromMemorySegment(I4, w, o + 32, LE).and(HI).reinterpretAsFloats().fma(xb, a2);
+          a3 = IntVector.fromMemorySegment(I4, w, o + 48, LE).and(HI).reinterpretAsFloats().fma(xb, a3);
+          a4 = IntVector.fromMemorySegment(I4, w, o + 64, LE).and(HI).reinterpretAsFloats().fma(xb, a4);
+          a5 = IntVector.fromMemorySegment(I4, w, o + 80, LE).and(HI).reinterpretAsFloats().fma(xb, a5);
+          a6 = IntVector.fromMemorySegment(I4, w, o + 96, LE).and(HI).reinterpretAsFloats().fma(xb, a6);
+          a7 = IntVector.fromMemorySegment(I4, w, o + 112, LE).and(HI).reinterpretAsFloats().fma(xb, a7);
+        }
       } else {
         long o = wOff + 128L * k;
         a0 = FloatVector.fromMemorySegment(F4, w, o, LE).fma(xb, a0);

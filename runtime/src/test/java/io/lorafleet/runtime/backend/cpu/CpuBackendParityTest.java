@@ -34,16 +34,36 @@ class CpuBackendParityTest {
   @BeforeAll
   void load() {
     model = LlamaModel.load(Fixtures.model());
-    backend = new CpuBackend(model, 2);
+    backend = create(model);
     backend.allocateKvCache(64, BLOCK);
     for (String name : Fixtures.adapterNames()) {
       indexes.put(name, backend.uploadAdapter(LoraAdapter.load(name, Fixtures.adapter(name), model.config(), 0)));
     }
   }
 
+  /** Largest first-step logit difference from the reference seen so far. */
+  double maxLogitDiff;
+
+  /** How far first-step logits may be from the reference (f32 transformers). */
+  double firstStepLogitTolerance() {
+    return 2e-3;
+  }
+
+  /** Two computations of the same logits: bit for bit. */
+  void assertSameLogits(float[] expected, float[] actual, String what) {
+    assertArrayEquals(expected, actual, what);
+  }
+
+  /** The backend under test: native GEMM as the {@code lorafleet.engine.cpu.native-gemm} property says. */
+  CpuBackend create(LlamaModel m) {
+    return new CpuBackend(m, 2);
+  }
+
   @AfterAll
   void close() {
-    backend.close();
+    if (backend != null) {
+      backend.close();
+    }
     model.close();
   }
 
@@ -63,7 +83,7 @@ class CpuBackendParityTest {
         List.of(new AdapterSegment(adapterIndex, 0, n)), rows));
   }
 
-  private static int argmax(float[] v) {
+  static int argmax(float[] v) {
     int best = 0;
     for (int i = 1; i < v.length; i++) {
       if (v[i] > v[best]) {
@@ -91,7 +111,9 @@ class CpuBackendParityTest {
         for (int i = 0; i < ref.size(); i++) {
           maxDiff = Math.max(maxDiff, Math.abs(ref.get(i).asDouble() - row[i]));
         }
-        assertTrue(maxDiff < 2e-3, "first-step logits differ by " + maxDiff + " for prompt " + prompt + " " + adapter);
+        maxLogitDiff = Math.max(maxLogitDiff, maxDiff);
+        assertTrue(maxDiff < firstStepLogitTolerance(), "first-step logits differ by " + maxDiff + " for prompt "
+            + prompt + " " + adapter);
       }
       int pos = ids.length;
       for (int t = 0; t < expected.length; t++) {
@@ -102,6 +124,7 @@ class CpuBackendParityTest {
       checked++;
     }
     assertEquals(54, checked);
+    System.out.printf("%s: first-step logits within %.4g of the reference%n", getClass().getSimpleName(), maxLogitDiff);
   }
 
   @Test
@@ -123,7 +146,7 @@ class CpuBackendParityTest {
       int n = prompt.length + cont.length - 1;
       Logits full = run(java.util.Arrays.copyOf(all, n), 0, index, true);
       for (int t = 0; t < cont.length; t++) {
-        assertArrayEquals(incremental[t], full.row(prompt.length - 1 + t), "step " + t + " adapter " + adapter);
+        assertSameLogits(incremental[t], full.row(prompt.length - 1 + t), "step " + t + " adapter " + adapter);
       }
     }
   }
@@ -157,6 +180,6 @@ class CpuBackendParityTest {
         List.of(new AdapterSegment(indexB, 0, n2), new AdapterSegment(indexA, n2, n2 + n0),
             new AdapterSegment(-1, n2 + n0, n2 + n0 + 1)),
         new int[] {n2 - 1, n2 + n0 - 1, n2 + n0}));
-    assertArrayEquals(alone, l.row(1));
+    assertSameLogits(alone, l.row(1), "prompt 0 alone and in a batch");
   }
 }

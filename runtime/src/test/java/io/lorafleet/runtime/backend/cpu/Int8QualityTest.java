@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.lorafleet.runtime.Fixtures;
 import io.lorafleet.runtime.backend.BackendAgreement;
+import io.lorafleet.runtime.backend.NativeGemm;
 import io.lorafleet.runtime.model.LlamaModel;
 import io.lorafleet.runtime.model.LoraAdapter;
 import io.lorafleet.runtime.model.Quantization;
@@ -64,6 +65,19 @@ class Int8QualityTest {
     assertTrue(ratio > 0.5 && ratio < 0.53, "int8 / bf16 bytes per step " + ratio);
     double packed = (double) int8.projectionBytes() / bf16.projectionBytes();
     assertTrue(packed > 0.5 && packed < 0.53, "int8 / bf16 packed bytes " + packed);
+  }
+
+  @Test
+  void nativeGemmOnDoesNotApplyToInt8Weights() {
+    // oneDNN multiplies only bf16 panels: with int8 weights the setting is logged as not applying, the int8
+    // panels are packed as without it and no product goes to oneDNN (whether or not libdnnl2 is installed).
+    try (CpuBackend forced = new CpuBackend(model, 2, Quantization.INT8, NativeGemm.ON)) {
+      assertSame(Quantization.INT8, forced.quantization());
+      assertEquals("vector-api GEMM", forced.gemmPath());
+      assertTrue(!forced.usesNativeGemm(1024), forced.name());
+      assertEquals(int8.projectionBytes(), forced.projectionBytes());
+      assertTrue(forced.name().contains("int8 weights"), forced.name());
+    }
   }
 
   @Test

@@ -46,6 +46,12 @@ class PanelKernelsTest {
     };
   }
 
+  /** The layouts a matrix of type {@code t} can be packed in. */
+  private static PackedLinear.Format[] formats(DType t) {
+    return t == DType.BF16 ? new PackedLinear.Format[] {PackedLinear.Format.BF16, PackedLinear.Format.BF16_PAIRS}
+        : new PackedLinear.Format[] {PackedLinear.Format.of(t)};
+  }
+
   private static float[] gaussian(int n, SplittableRandom r) {
     float[] x = new float[n];
     for (int i = 0; i < n; i++) {
@@ -71,7 +77,8 @@ class PanelKernelsTest {
       for (int[] shape : new int[][] {{37, 100}, {64, 512}, {5, 16}, {70, 1100}, {33, 7}, {300, 600}}) {
         int out = shape[0], in = shape[1];
         Linear w = random(t, out, in, r);
-        PackedLinear p = PackedLinear.pack(w, arena);
+        for (PackedLinear.Format f : formats(t)) {
+        PackedLinear p = PackedLinear.pack(w, arena, f);
         for (int o = 0; o < out; o += 3) {
           for (int k = 0; k < in; k += 5) {
             assertEquals(weight(w, (long) o * in + k), p.weight(o, k), "packed weight " + o + "," + k);
@@ -84,7 +91,7 @@ class PanelKernelsTest {
           for (int row = 0; row < rows; row++) {
             for (int o = 0; o < out; o++) {
               float got = y[row * out + o];
-              assertEquals(chain(w, o, x, row * in), got, 0f, t + " " + out + "x" + in + " rows " + rows + " row " + row
+              assertEquals(chain(w, o, x, row * in), got, 0f, f + " " + out + "x" + in + " rows " + rows + " row " + row
                   + " out " + o);
               double ref = 0;
               for (int c = 0; c < in; c++) {
@@ -94,6 +101,7 @@ class PanelKernelsTest {
             }
           }
         }
+        }
       }
     }
   }
@@ -102,8 +110,9 @@ class PanelKernelsTest {
   void aRowGetsTheSameBitsAloneInATileSplitPortablyOrAccumulated() {
     SplittableRandom r = new SplittableRandom(9);
     int out = 100, in = PanelKernels.KC + 77;
-    for (DType t : new DType[] {DType.BF16, DType.F32}) {
-      PackedLinear p = PackedLinear.pack(random(t, out, in, r), arena);
+    for (PackedLinear.Format f : PackedLinear.Format.values()) {
+      DType t = f == PackedLinear.Format.F32 ? DType.F32 : DType.BF16;
+      PackedLinear p = PackedLinear.pack(random(t, out, in, r), arena, f);
       int rows = 17;
       // Rows at an offset and with a stride wider than the row, as the backend lays them out.
       int xs = in + 5;
@@ -112,22 +121,22 @@ class PanelKernelsTest {
       PanelKernels.matmul(p, x, 3, xs, rows, batch, 0, out, 0, p.panels(), false);
       float[] portable = new float[rows * out];
       PanelKernels.matmul(p, InputRows.packed(x, 3, xs, rows, in), portable, 0, out, 0, p.panels(), false, false);
-      assertArrayEquals(batch, portable, t + ": the portable loop");
+      assertArrayEquals(batch, portable, f + ": the portable loop");
       for (int row = 0; row < rows; row++) {
         float[] alone = new float[out];
         PanelKernels.matmul(p, x, 3 + row * xs, xs, 1, alone, 0, out, 0, p.panels(), false);
-        assertArrayEquals(alone, Arrays.copyOfRange(batch, row * out, row * out + out), t + " row " + row);
+        assertArrayEquals(alone, Arrays.copyOfRange(batch, row * out, row * out + out), f + " row " + row);
         float[] split = new float[out];
         PanelKernels.matmul(p, x, 3 + row * xs, xs, 1, split, 0, out, 0, 1, false);
         PanelKernels.matmul(p, x, 3 + row * xs, xs, 1, split, 0, out, 1, p.panels(), false);
-        assertArrayEquals(alone, split, t + " split over panels");
+        assertArrayEquals(alone, split, f + " split over panels");
         float[] acc = gaussian(out, r);
         float[] expected = acc.clone();
         for (int o = 0; o < out; o++) {
           expected[o] += alone[o];
         }
         PanelKernels.matmul(p, x, 3 + row * xs, xs, 1, acc, 0, out, 0, p.panels(), true);
-        assertArrayEquals(expected, acc, t + " accumulate adds the finished chain");
+        assertArrayEquals(expected, acc, f + " accumulate adds the finished chain");
       }
     }
   }
@@ -136,9 +145,12 @@ class PanelKernelsTest {
   void compiledKernelsAllocateNothing() {
     var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
     SplittableRandom r = new SplittableRandom(1);
-    for (Quantization q : Quantization.values()) {
-     for (DType t : new DType[] {DType.BF16, DType.F32}) {
-      PackedLinear p = PackedLinear.pack(random(t, 64, 256, r), arena, q);
+    for (PackedLinear.Format f : PackedLinear.Format.values()) {
+     // INT8 quantizes any source type; the other formats take their own.
+     DType[] sources = f == PackedLinear.Format.INT8 ? new DType[] {DType.BF16, DType.F32}
+         : new DType[] {f == PackedLinear.Format.F32 ? DType.F32 : DType.BF16};
+     for (DType t : sources) {
+      PackedLinear p = PackedLinear.pack(random(t, 64, 256, r), arena, f);
       for (int rows : new int[] {1, 17}) {
         InputRows in = InputRows.packed(new float[rows * 256], 0, 256, rows, 256);
         float[] y = new float[rows * 64];
@@ -153,7 +165,7 @@ class PanelKernelsTest {
           }
           perCall = (threads.getCurrentThreadAllocatedBytes() - before) / 200;
         }
-        assertEquals(0, perCall, t + " " + q + " rows " + rows + " allocates " + perCall + " bytes per call");
+        assertEquals(0, perCall, t + " as " + f + " rows " + rows + " allocates " + perCall + " bytes per call");
       }
      }
     }
