@@ -376,7 +376,7 @@ final class AdminApi {
   private static ObjectNode tenantJson(Tenancy t, TenantConfig c, boolean usage) {
     ObjectNode j = HttpResponses.object();
     j.put("name", c.name());
-    j.put("priority", c.defaultPriority());
+    j.put("priority", c.defaultPriority().wireName());
     Quota q = c.quota();
     ObjectNode limits = j.putObject("limits");
     limits.put("requests_per_second", q.requestsPerSecond());

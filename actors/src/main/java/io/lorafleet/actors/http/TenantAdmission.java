@@ -42,7 +42,7 @@ final class TenantAdmission {
     }
     // The tenant's default class is its ceiling: a request may ask for a less urgent class, never a more urgent one.
     GenerationRequest classed = request.withPriority(PriorityClass.resolve(request.priority(),
-        PriorityClass.parse(node.tenancy().defaultPriority(caller))));
+        node.tenancy().defaultPriority(caller)));
     return admit(caller, classed, client);
   }
 

@@ -1,6 +1,7 @@
 package io.lorafleet.actors.tenants;
 
 import io.lorafleet.actors.metrics.ServerMetrics;
+import io.lorafleet.runtime.engine.PriorityClass;
 import io.lorafleet.runtime.errors.OverloadedException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -162,7 +163,7 @@ public final class Tenancy {
   }
 
   /** The default priority class of {@code caller}'s tenant ({@code standard} for an open caller). */
-  public String defaultPriority(Caller caller) {
+  public PriorityClass defaultPriority(Caller caller) {
     return caller.tenant() == null ? settings.defaults().defaultPriority()
         : settings.tenant(caller.tenant()).defaultPriority();
   }

@@ -1,30 +1,25 @@
 package io.lorafleet.actors.tenants;
 
-import java.util.List;
+import io.lorafleet.runtime.engine.PriorityClass;
 
 /**
  * One tenant's settings ({@code lorafleet.tenants.configured.<name>}, over {@code lorafleet.tenants.defaults}).
  *
  * @param name     the tenant
  * @param quota    its limits
- * @param priority its default priority class: {@code interactive}, {@code standard} or {@code batch}
+ * @param priority its default priority class (the scheduler's)
  */
-public record TenantConfig(String name, Quota quota, String priority) {
-  /** The priority classes a tenant may have, highest first. */
-  public static final List<String> PRIORITIES = List.of("interactive", "standard", "batch");
-
+public record TenantConfig(String name, Quota quota, PriorityClass priority) {
   public TenantConfig {
-    if (!PRIORITIES.contains(priority)) {
-      throw new IllegalArgumentException("tenant " + name + ": priority \"" + priority + "\" is not one of "
-          + PRIORITIES);
+    if (priority == null) {
+      throw new IllegalArgumentException("tenant " + name + ": no priority class");
     }
   }
 
   /**
-   * The priority class its requests get unless they ask for a lower one (the scheduler's classes; wired to the
-   * scheduler by the node).
+   * The most urgent class its requests run in: the class they get unless they ask for a lower one.
    */
-  public String defaultPriority() {
+  public PriorityClass defaultPriority() {
     return priority;
   }
 }

@@ -4,11 +4,13 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigUtil;
 import com.typesafe.config.ConfigValue;
+import io.lorafleet.runtime.engine.PriorityClass;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,7 +37,7 @@ public record TenantSettings(boolean apiKeys, Path keysFile, TenantConfig defaul
 
   /** Keys off, nothing configured: today's open node. */
   public static final TenantSettings OFF = new TenantSettings(false, null,
-      new TenantConfig("default", Quota.UNLIMITED, "standard"), Map.of(), List.of(), Map.of());
+      new TenantConfig("default", Quota.UNLIMITED, PriorityClass.STANDARD), Map.of(), List.of(), Map.of());
 
   /** The settings of {@code tenant}: its own, or the defaults. */
   public TenantConfig tenant(String tenant) {
@@ -119,11 +121,14 @@ public record TenantSettings(boolean apiKeys, Path keysFile, TenantConfig defaul
       throw new IllegalArgumentException("tenant " + name + ": " + e.getMessage(), e);
     }
     String priority = c.getString("priority").strip().toLowerCase(java.util.Locale.ROOT);
-    if (!TenantConfig.PRIORITIES.contains(priority)) {
-      throw new IllegalArgumentException("lorafleet.tenants " + (name.equals("default") ? "defaults" :
-          "configured." + name) + ".priority = \"" + c.getString("priority") + "\": one of " + TenantConfig.PRIORITIES);
+    for (PriorityClass p : PriorityClass.values()) {
+      if (p.wireName().equals(priority)) {
+        return new TenantConfig(name, q, p);
+      }
     }
-    return new TenantConfig(name, q, priority);
+    throw new IllegalArgumentException("lorafleet.tenants " + (name.equals("default") ? "defaults" :
+        "configured." + name) + ".priority = \"" + c.getString("priority") + "\": one of "
+        + Arrays.stream(PriorityClass.values()).map(PriorityClass::wireName).toList());
   }
 
   /** One key of a tenant's {@code keys} list: {@code {id = "...", sha256 = "<hex>"}} or {@code {id, key}}. */

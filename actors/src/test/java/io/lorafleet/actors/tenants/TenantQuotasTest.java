@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.lorafleet.actors.metrics.ServerMetrics;
+import io.lorafleet.runtime.engine.PriorityClass;
 import io.lorafleet.runtime.errors.InvalidRequestException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -107,8 +108,8 @@ class TenantQuotasTest {
     assertEquals("acme", ring.authenticate("a-long-enough-key-000").tenant());
     assertEquals("beta", ring.authenticate("another-long-key-0000").tenant());
     assertEquals(null, ring.authenticate("a-long-enough-key-001"));
-    assertEquals("batch", ok.tenant("acme").defaultPriority());
-    assertEquals("standard", ok.tenant("beta").defaultPriority());
+    assertEquals(PriorityClass.BATCH, ok.tenant("acme").defaultPriority());
+    assertEquals(PriorityClass.STANDARD, ok.tenant("beta").defaultPriority());
     assertEquals("other", ok.metricLabel("beta"));
     assertEquals("acme", ok.metricLabel("acme"));
     ring.revoked(java.util.List.of("k1"));
