@@ -99,6 +99,10 @@ for m in runtime cuda actors tools; do
       # refers to them): LoraFleet loads tokenizer.json files from disk, offline.
       commons-compress-*|commons-io-*|commons-codec-*)
         left_out+=("$name"); continue ;;
+      # Tool-only: Kryo (and what only it uses) for wire-bench's comparison with the release's Kryo encoding,
+      # JFreeChart for simulate's charts; no device script runs those commands (the CLI still lists them).
+      kryo-*|reflectasm-*|minlog-*|objenesis-*|jfreechart-*)
+        left_out+=("$name"); continue ;;
       # Only libJCudaDriver (1 MB of the 26 MB: no runtime API, NVRTC or PTX compiler bindings).
       jcuda-natives-*) restore "$root/$jar" "$lib/${name%.jar}-driver-only.jar" 'lib/libJ(CudaRuntime|Nvrtc|NvPTXCompiler)-.*' ;;
       *) restore "$root/$jar" "$lib/$name" ;;
